@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The revocation check of one certificate against a snapshot, and the policy that turns it into a verdict. */
+#ifndef CRLSYNC_CHECK_H
+#define CRLSYNC_CHECK_H
+
+#include <stdbool.h>
+#include <time.h>
+#include <openssl/x509.h>
+
+#include "crlsync/config.h"
+#include "crlsync/store.h"
+
+/* After strongSwan's cert_validation_t. */
+enum check_status {
+	CHECK_GOOD = 0,    /* complete, current CRL coverage and not listed */
+	CHECK_REVOKED,     /* listed (certificateHold included) */
+	CHECK_STALE,       /* not listed, but a CRL needed for coverage is past nextUpdate */
+	CHECK_UNKNOWN,     /* no usable CRL covers it (no ca configured, none loaded, out of scope) */
+	CHECK_ERROR,       /* could not check at all (bad certificate, internal failure) */
+};
+
+struct check_result {
+	enum check_status status;
+	const struct crl *crl;     /* deciding CRL (borrowed from the snapshot), NULL when none */
+	time_t revoked_at;         /* CHECK_REVOKED */
+	int reason;                /* CHECK_REVOKED: CRL_REASON_* or CRL_REASON_ABSENT */
+	char why[200];             /* CHECK_UNKNOWN / CHECK_ERROR: why */
+};
+
+/*
+ * Checks `cert` against the CRLs of its issuer in `snap`. A self-signed certificate is GOOD
+ * (a trust anchor has no issuer CRL). Never allocates on success paths that matter; thread-safe.
+ */
+enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, struct check_result *res);
+
+const char *check_status_str(enum check_status s);
+
+enum verdict {
+	VERDICT_ACCEPT = 0,
+	VERDICT_ACCEPT_RELAXED,    /* accepted only because a policy relaxes fail-closed: log a warning */
+	VERDICT_REJECT,
+};
+
+struct policy {
+	enum cfg_action missing;
+	enum cfg_action expired;
+	long long grace;
+};
+
+void policy_from_cfg(const struct cfg *cfg, struct policy *p);
+
+/*
+ * The one place a check result becomes a verdict. Revoked and error always reject; unknown follows
+ * `missing`; stale follows `expired`, and with expired=reject is still accepted (relaxed) until
+ * nextUpdate + grace. Sets *explain to a short phrase for the log ("within grace, 120 s left").
+ */
+enum verdict policy_decide(const struct policy *p, const struct check_result *r, time_t now, char *explain,
+			   size_t len);
+
+#endif

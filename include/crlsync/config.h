@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The INI configuration shared by the plugin and the fetcher (parsed with libinih). */
+#ifndef CRLSYNC_CONFIG_H
+#define CRLSYNC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <openssl/x509.h>
+
+enum cfg_action {
+	CFG_REJECT = 0, /* the default everywhere: fail closed */
+	CFG_ACCEPT = 1,
+};
+
+#define CFG_NAME_MAX 64
+
+/* One [source NAME] section: a CRL and the CA that signs it. */
+struct cfg_source {
+	char name[CFG_NAME_MAX + 1];
+	char **urls;      /* repeatable `url`, in file order (for the fetcher) */
+	size_t n_urls;
+	char *ca_path;    /* `ca`: PEM certificate of the CRL issuer */
+	X509 *ca;         /* loaded from ca_path by cfg_load() */
+	int line;         /* line of the section header, for messages */
+};
+
+struct cfg {
+	char *path;
+	char *cache_dir;              /* [global] cache-dir, required */
+	enum cfg_action missing;      /* [plugin] missing */
+	enum cfg_action expired;      /* [plugin] expired */
+	long long grace;              /* [plugin] grace, seconds, >= 0 */
+	struct cfg_source *sources;
+	size_t n_sources;
+};
+
+/*
+ * Parses `path` into a new configuration and loads every `ca` file.
+ * Returns true and sets *out (caller frees with cfg_free()); on false, *out stays NULL and
+ * `err` holds one line naming the file and line, e.g. "crlsync.conf line 12: unknown key `intervall'".
+ */
+bool cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+
+/*
+ * Same, from an in-memory buffer (for fuzzing and tests). `name` is used in messages;
+ * `ca` files are not loaded when load_cas is false.
+ */
+bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_cas, struct cfg **out,
+		      char *err, size_t errlen);
+
+/*
+ * Applies one plugin argument "key=value" as an override of a [plugin] key.
+ * Returns false with `err` set when the key is unknown or the value bad; cfg is then unchanged.
+ */
+bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errlen);
+
+/* Parses "reject"/"accept". */
+bool cfg_parse_action(const char *s, enum cfg_action *out);
+
+/* Parses a non-negative duration in seconds, with optional s/m/h/d suffix. */
+bool cfg_parse_seconds(const char *s, long long *out);
+
+const char *cfg_action_str(enum cfg_action a);
+
+/* Frees everything; NULL is a no-op. */
+void cfg_free(struct cfg *cfg);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Loading and verifying one CRL (RFC 5280 §5, §6.3.3) into an immutable, indexed object. */
+#ifndef CRLSYNC_CRL_H
+#define CRLSYNC_CRL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "crlsync/crl_index.h"
+#include "crlsync/log.h"
+
+/* Clock skew tolerated for thisUpdate in the future. */
+#define CRL_SKEW_SECONDS 300
+/* Largest CRL file read. */
+#define CRL_FILE_MAX ((size_t)1 << 30)
+#define CRL_NUMBER_MAX 20 /* RFC 5280 §5.2.3: at most 20 octets */
+
+enum crl_flags {
+	CRL_HAS_NEXT_UPDATE = 1U << 0,
+	CRL_HAS_NUMBER = 1U << 1,
+	CRL_HAS_IDP = 1U << 2,
+	CRL_IDP_USER_ONLY = 1U << 3,  /* onlyContainsUserCerts */
+	CRL_IDP_CA_ONLY = 1U << 4,    /* onlyContainsCACerts */
+	CRL_IDP_ATTR_ONLY = 1U << 5,  /* onlyContainsAttributeCerts: never covers a public-key certificate */
+	CRL_IDP_INDIRECT = 1U << 6,   /* indirectCRL: not supported, never counts */
+	CRL_IDP_SOME_REASONS = 1U << 7,
+	CRL_IDP_HAS_DP = 1U << 8,     /* a distributionPoint name narrows the scope */
+};
+
+/* Bit (1 << reason) for each RFC 5280 reason an IDP may restrict to; certificateHold included. */
+/* keyCompromise(1)..certificateHold(6), privilegeWithdrawn(9), aACompromise(10): RFC 5280 ReasonFlags. */
+#define CRL_REASONS_ALL 0x067EU
+
+/* Why a CRL is unusable. */
+enum crl_error {
+	CRL_OK = 0,
+	CRL_E_PARSE,        /* not DER or PEM X.509 CRL, or truncated */
+	CRL_E_NO_CA,        /* no configured ca has the CRL's issuer name (and key identifier) */
+	CRL_E_KEY_USAGE,    /* the matching ca lacks cRLSign */
+	CRL_E_SIGNATURE,    /* signature does not verify against the matching ca */
+	CRL_E_FUTURE,       /* thisUpdate later than now + CRL_SKEW_SECONDS */
+	CRL_E_CRITICAL_EXT, /* an unrecognised critical extension (CRL or entry level) */
+	CRL_E_DELTA,        /* a delta CRL: not supported yet, never used */
+	CRL_E_MALFORMED,    /* structurally valid DER but breaks RFC 5280 rules we rely on */
+	CRL_E_TOO_LARGE,
+	CRL_E_NOMEM,
+};
+
+/* An immutable, verified CRL. Shared between snapshots by reference count. */
+struct crl {
+	atomic_int refs;
+	char *origin;           /* "issuing.crl" or "bundle.pem#2": where it came from */
+	char *issuer_text;      /* one-line RFC 2253 issuer, for messages */
+	X509 *ca;               /* the configured ca whose key verified it (own reference) */
+	unsigned char number[CRL_NUMBER_MAX];
+	size_t number_len;      /* big-endian magnitude, leading zeros stripped; 0 = zero */
+	char number_hex[2 * CRL_NUMBER_MAX + 3];
+	time_t this_update;
+	time_t next_update;     /* valid when CRL_HAS_NEXT_UPDATE */
+	unsigned flags;         /* enum crl_flags */
+	unsigned reasons;       /* reasons covered (CRL_REASONS_ALL unless onlySomeReasons) */
+	DIST_POINT_NAME *idp_dp;  /* IDP distributionPoint when CRL_IDP_HAS_DP */
+	unsigned char *scope;   /* DER of the IDP extension value (NULL when absent): with the ca, the stream key */
+	size_t scope_len;
+	unsigned char digest[32]; /* SHA-256 of the CRL's DER */
+	int sig_nid;            /* signature algorithm */
+	size_t entries;
+	struct crl_index *index;
+};
+
+/*
+ * Reads a whole file (at most `cap` bytes). Returns 0 and sets *buf (caller frees) and *len,
+ * or -errno (-EFBIG when larger than cap, -EISDIR/-EINVAL when not a regular file).
+ */
+int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len);
+
+/*
+ * Decodes a buffer holding one DER CRL or one or more PEM CRLs (detected by content).
+ * Returns CRL_OK with a new stack in *out (free with sk_X509_CRL_pop_free(.., X509_CRL_free)),
+ * or CRL_E_PARSE with `err` saying why (a PEM file with any undecodable CRL fails whole).
+ */
+enum crl_error crl_decode(const unsigned char *buf, size_t len, STACK_OF(X509_CRL) **out, char *err,
+			  size_t errlen);
+
+/*
+ * Verifies a decoded CRL against candidate issuers `cas` and builds its index.
+ * Rules: issuer name (and authority key identifier when both sides have one) match a ca with
+ * cRLSign; signature verifies; thisUpdate <= now + skew; no unrecognised critical extension;
+ * not a delta CRL. Returns CRL_OK and a new crl in *out (refs = 1), or the reason with `err`.
+ */
+enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
+			     struct crl **out, char *err, size_t errlen);
+
+/* Takes a reference. */
+struct crl *crl_ref(struct crl *c);
+/* Drops a reference, freeing on the last; NULL is a no-op. */
+void crl_unref(struct crl *c);
+
+/* Compares CRL numbers (or thisUpdate where either has no number): <0, 0, >0 as a is older/same/newer. */
+int crl_compare_age(const struct crl *a, const struct crl *b);
+
+/* True when both belong to the same stream: same ca and the same IDP scope. */
+bool crl_same_stream(const struct crl *a, const struct crl *b);
+
+/*
+ * Whether this CRL's scope covers `cert` (RFC 5280 §6.3.3 (b)): user/CA-only flags against the
+ * certificate's basicConstraints, the IDP distributionPoint against the certificate's CRL DPs,
+ * never for attribute-only or indirect CRLs. Sets *why when it does not.
+ */
+bool crl_covers(const struct crl *c, X509 *cert, const char **why);
+
+const char *crl_error_str(enum crl_error e);
+
+/* One-line RFC 2253 form of a name; caller frees. Never NULL except on allocation failure. */
+char *crl_name_text(const X509_NAME *name);
+
+/* Upper-case hex of a serial ("1F", "00" for zero, "-1F" for a negative one) into buf. */
+void crl_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t len);
+
+/* "2026-11-02 10:00:00 UTC" into buf. */
+void crl_time_str(time_t t, char *buf, size_t len);
+
+/* ASN1_TIME to time_t; false when malformed. */
+bool crl_asn1_time(const ASN1_TIME *t, time_t *out);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The revocation check of one certificate against the CRLs of its issuer in a snapshot. */
+#include "crlsync/check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *check_status_str(enum check_status s)
+{
+	switch (s) {
+	case CHECK_GOOD: return "good";
+	case CHECK_REVOKED: return "revoked";
+	case CHECK_STALE: return "stale";
+	case CHECK_UNKNOWN: return "unknown";
+	case CHECK_ERROR: return "error";
+	}
+	return "?";
+}
+
+static enum check_status set(struct check_result *res, enum check_status st)
+{
+	res->status = st;
+	return st;
+}
+
+/* The issuer whose key signed cert, when several configured cas share its name and key identifier. */
+static const struct store_issuer *pick_issuer(const struct store_issuer **cand, size_t n, X509 *cert)
+{
+	if (n == 1)
+		return cand[0];
+	for (size_t i = 0; i < n; i++)
+		if (X509_verify(cert, X509_get0_pubkey(cand[i]->ca)) == 1)
+			return cand[i];
+	return cand[0];
+}
+
+enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, struct check_result *res)
+{
+	const struct store_issuer *cand[4], *iss;
+	const ASN1_INTEGER *sn;
+	const char *why = NULL;
+	const struct crl *stale = NULL, *first = NULL;
+	struct crl_index_hit hit;
+	unsigned covered = 0;
+	size_t n;
+
+	memset(res, 0, sizeof(*res));
+	res->reason = CRL_REASON_ABSENT;
+	if (cert == NULL || (sn = X509_get0_serialNumber(cert)) == NULL) {
+		snprintf(res->why, sizeof(res->why), "no certificate to check");
+		return set(res, CHECK_ERROR);
+	}
+	/* A self-signed certificate is a trust anchor: nothing above it publishes a CRL for it. */
+	if (X509_get_extension_flags(cert) & EXFLAG_SS)
+		return set(res, CHECK_GOOD);
+	n = store_find_issuers(snap, cert, cand, sizeof(cand) / sizeof(cand[0]));
+	if (n == 0) {
+		snprintf(res->why, sizeof(res->why), "no configured ca is its issuer");
+		return set(res, CHECK_UNKNOWN);
+	}
+	iss = pick_issuer(cand, n, cert);
+	for (size_t i = 0; i < iss->n_crls; i++) {
+		const struct crl *c = iss->crls[i];
+
+		if (!crl_covers(c, cert, &why))
+			continue;
+		covered |= c->reasons;
+		if (first == NULL)
+			first = c;
+		if (crl_index_find(c->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+				   ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER, &hit)) {
+			/* Listed in any CRL in scope means revoked, whatever its freshness (certificateHold too). */
+			res->crl = c;
+			res->revoked_at = hit.revoked_at;
+			res->reason = hit.reason;
+			return set(res, CHECK_REVOKED);
+		}
+		if ((c->flags & CRL_HAS_NEXT_UPDATE) && now > c->next_update &&
+		    (stale == NULL || c->next_update < stale->next_update))
+			stale = c;
+	}
+	if ((covered & CRL_REASONS_ALL) != CRL_REASONS_ALL) {
+		if (iss->n_crls == 0)
+			snprintf(res->why, sizeof(res->why), "no CRL loaded for ca [source %s]", iss->source);
+		else if (covered == 0)
+			snprintf(res->why, sizeof(res->why), "no loaded CRL of ca [source %s] covers it: %s",
+				 iss->source, why ? why : "out of scope");
+		else
+			snprintf(res->why, sizeof(res->why),
+				 "the CRLs of ca [source %s] cover only some revocation reasons", iss->source);
+		res->crl = first;
+		return set(res, CHECK_UNKNOWN);
+	}
+	if (stale != NULL) {
+		res->crl = stale;
+		return set(res, CHECK_STALE);
+	}
+	res->crl = first;
+	return set(res, CHECK_GOOD);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Formats log lines and hands them to the caller's sink (plugin_log, syslog or stderr). */
+#include "crlsync/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <openssl/err.h>
+
+void log_ssl_errors(char *buf, unsigned long len)
+{
+	unsigned long e;
+	size_t used;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		used = strlen(buf);
+		if (used + 3 >= len)
+			continue; /* keep draining the queue */
+		if (used > 0) {
+			buf[used++] = ';';
+			buf[used++] = ' ';
+			buf[used] = '\0';
+		}
+		ERR_error_string_n(e, buf + used, len - used);
+	}
+}
+
+void log_msg(const struct log_sink *sink, enum log_level level, const char *func, int with_ssl, const char *fmt,
+	     ...)
+{
+	char line[1024];
+	char ssl[384];
+	size_t off = 0;
+	va_list ap;
+	int n;
+
+	if (sink == NULL || sink->fn == NULL) {
+		if (with_ssl)
+			ERR_clear_error();
+		return;
+	}
+	if (func != NULL) {
+		n = snprintf(line, sizeof(line), "%s: ", func);
+		off = n > 0 ? (size_t)n : 0;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line + off, sizeof(line) - off, fmt, ap);
+	va_end(ap);
+	if (with_ssl) {
+		log_ssl_errors(ssl, sizeof(ssl));
+		if (ssl[0] != '\0') {
+			off = strlen(line);
+			snprintf(line + off, sizeof(line) - off, ": %s", ssl);
+		}
+	}
+	sink->fn(sink->ctx, level, line);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The one place where a revocation check becomes a verdict; everything not explicitly relaxed is rejected. */
+#include "crlsync/check.h"
+
+#include <stdio.h>
+
+void policy_from_cfg(const struct cfg *cfg, struct policy *p)
+{
+	p->missing = cfg->missing;
+	p->expired = cfg->expired;
+	p->grace = cfg->grace;
+}
+
+enum verdict policy_decide(const struct policy *p, const struct check_result *r, time_t now, char *explain,
+			   size_t len)
+{
+	long long left;
+
+	explain[0] = '\0';
+	switch (r->status) {
+	case CHECK_GOOD:
+		return VERDICT_ACCEPT;
+	case CHECK_UNKNOWN:
+		if (p->missing == CFG_ACCEPT) {
+			snprintf(explain, len, "missing=accept");
+			return VERDICT_ACCEPT_RELAXED;
+		}
+		snprintf(explain, len, "missing=reject");
+		return VERDICT_REJECT;
+	case CHECK_STALE:
+		if (p->expired == CFG_ACCEPT) {
+			snprintf(explain, len, "expired=accept");
+			return VERDICT_ACCEPT_RELAXED;
+		}
+		if (r->crl != NULL && p->grace > 0) {
+			left = (long long)r->crl->next_update + p->grace - (long long)now;
+			if (left >= 0) {
+				snprintf(explain, len, "within grace, %lld s left", left);
+				return VERDICT_ACCEPT_RELAXED;
+			}
+			snprintf(explain, len, "expired=reject, grace of %lld s exhausted", p->grace);
+			return VERDICT_REJECT;
+		}
+		snprintf(explain, len, "expired=reject");
+		return VERDICT_REJECT;
+	case CHECK_REVOKED:
+	case CHECK_ERROR:
+		break;
+	}
+	return VERDICT_REJECT;
+}

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
+#include "crlsync/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What one file of cache-dir gave at the last scan. */
+struct file_rec {
+	char *name;
+	struct stat st;        /* identity of the version we loaded: dev, ino, size, mtime, ctime */
+	bool failed;           /* the file could not be used; crls[] are the ones it gave before */
+	bool retry;            /* the failure may heal by itself (e.g. thisUpdate ahead of our clock) */
+	struct crl **crls;
+	size_t n_crls;
+};
+
+/* The newest CRL ever accepted for one stream: revocations are never silently undone (rollback). */
+struct mark {
+	X509 *ca;
+	unsigned char *scope;
+	size_t scope_len;
+	struct crl *newest; /* metadata only is needed, but a reference keeps this simple and exact */
+};
+
+struct store_loader {
+	const struct cfg *cfg;
+	const struct log_sink *log;
+	X509 **cas;           /* distinct configured cas */
+	const char **ca_source;
+	size_t n_cas;
+	struct file_rec *files;
+	size_t n_files;
+	struct crl **in_force; /* what the last snapshot held */
+	size_t n_in_force;
+	struct mark *marks;
+	size_t n_marks;
+	unsigned long generation;
+};
+
+struct store *store_ref(struct store *s)
+{
+	if (s != NULL)
+		atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void store_unref(struct store *s)
+{
+	if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < s->n_issuers; i++) {
+		for (size_t j = 0; j < s->issuers[i].n_crls; j++)
+			crl_unref(s->issuers[i].crls[j]);
+		free(s->issuers[i].crls);
+	}
+	free(s->issuers);
+	free(s);
+}
+
+size_t store_find_issuers(const struct store *s, X509 *cert, const struct store_issuer **out, size_t max)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (size_t i = 0; i < s->n_issuers && n < max; i++)
+		if (X509_check_issued(s->issuers[i].ca, cert) == X509_V_OK)
+			out[n++] = &s->issuers[i];
+	return n;
+}
+
+struct store_loader *store_loader_new(const struct cfg *cfg, const struct log_sink *log)
+{
+	struct store_loader *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->cfg = cfg;
+	l->log = log;
+	l->cas = calloc(cfg->n_sources + 1, sizeof(*l->cas));
+	l->ca_source = calloc(cfg->n_sources + 1, sizeof(*l->ca_source));
+	if (l->cas == NULL || l->ca_source == NULL) {
+		store_loader_free(l);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		X509 *ca = cfg->sources[i].ca;
+		bool dup = false;
+
+		if (ca == NULL)
+			continue;
+		for (size_t j = 0; j < l->n_cas; j++)
+			dup = dup || X509_cmp(l->cas[j], ca) == 0;
+		if (dup)
+			continue;
+		l->ca_source[l->n_cas] = cfg->sources[i].name;
+		l->cas[l->n_cas++] = ca;
+	}
+	return l;
+}
+
+static void free_crls(struct crl **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		crl_unref(v[i]);
+	free(v);
+}
+
+static void file_rec_clear(struct file_rec *f)
+{
+	free(f->name);
+	free_crls(f->crls, f->n_crls);
+	memset(f, 0, sizeof(*f));
+}
+
+void store_loader_free(struct store_loader *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n_files; i++)
+		file_rec_clear(&l->files[i]);
+	free(l->files);
+	free_crls(l->in_force, l->n_in_force);
+	for (size_t i = 0; i < l->n_marks; i++)
+		crl_unref(l->marks[i].newest);
+	free(l->marks);
+	free(l->cas);
+	free(l->ca_source);
+	free(l);
+}
+
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int push_crl(struct crl ***v, size_t *n, struct crl *c)
+{
+	struct crl **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = crl_ref(c);
+	return 0;
+}
+
+static const struct file_rec *find_file(const struct store_loader *l, const char *name)
+{
+	for (size_t i = 0; i < l->n_files; i++)
+		if (strcmp(l->files[i].name, name) == 0)
+			return &l->files[i];
+	return NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Loads one file into `rec`. On failure the CRLs the file gave before stay (copied from `prev`);
+ * when only some CRLs of a PEM bundle fail, the earlier ones of the failed streams stay.
+ * Fresh CRLs are appended to *fresh so the caller logs each once.
+ */
+static int load_file(struct store_loader *l, const char *path, const char *name, const struct stat *st,
+		     const struct file_rec *prev, time_t now, struct file_rec *rec, struct crl ***fresh,
+		     size_t *n_fresh)
+{
+	STACK_OF(X509_CRL) *sk = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char err[512], origin[300];
+	enum crl_error e;
+	bool failed = false;
+	int r = 0, n;
+
+	rec->st = *st;
+	r = crl_read_file(path, CRL_FILE_MAX, &buf, &len);
+	if (r != 0) {
+		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, strerror(-r), (long)geteuid(),
+			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
+		failed = true;
+		rec->retry = r == -EACCES || r == -EPERM;
+		r = 0;
+		goto keep;
+	}
+	e = crl_decode(buf, len, &sk, err, sizeof(err));
+	if (e != CRL_OK) {
+		log_error(l->log, "%s: refused: %s%s", path, err,
+			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
+		failed = true;
+		goto keep;
+	}
+	n = sk_X509_CRL_num(sk);
+	for (int i = 0; i < n; i++) {
+		struct crl *c = NULL;
+
+		if (n > 1)
+			snprintf(origin, sizeof(origin), "%s#%d", name, i + 1);
+		else
+			snprintf(origin, sizeof(origin), "%s", name);
+		e = crl_from_x509(sk_X509_CRL_value(sk, i), l->cas, l->n_cas, now, origin, &c, err, sizeof(err));
+		if (e == CRL_E_NOMEM) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (e == CRL_E_DELTA) {
+			log_note(l->log, "%s: %s; ignored", origin, err);
+			continue;
+		}
+		if (e != CRL_OK) {
+			log_error(l->log, "%s: refused: %s; keeping the previous CRL of that issuer", origin, err);
+			failed = true;
+			rec->retry = rec->retry || e == CRL_E_FUTURE;
+			continue;
+		}
+		r = push_crl(&rec->crls, &rec->n_crls, c);
+		if (r == 0)
+			r = push_crl(fresh, n_fresh, c);
+		crl_unref(c);
+		if (r != 0)
+			goto out;
+	}
+keep:
+	rec->failed = failed;
+	if (failed && prev != NULL) {
+		/* Keep what the file gave before for every stream it does not now give. */
+		for (size_t i = 0; i < prev->n_crls; i++) {
+			bool covered = false;
+
+			for (size_t j = 0; j < rec->n_crls && !covered; j++)
+				covered = crl_same_stream(prev->crls[i], rec->crls[j]);
+			if (!covered && (r = push_crl(&rec->crls, &rec->n_crls, prev->crls[i])) != 0)
+				goto out;
+		}
+	}
+out:
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	free(buf);
+	return r;
+}
+
+static bool is_fresh(struct crl *c, struct crl **fresh, size_t n_fresh)
+{
+	for (size_t i = 0; i < n_fresh; i++)
+		if (fresh[i] == c)
+			return true;
+	return false;
+}
+
+static struct mark *find_mark(struct store_loader *l, const struct crl *c)
+{
+	for (size_t i = 0; i < l->n_marks; i++)
+		if (crl_same_stream(l->marks[i].newest, c))
+			return &l->marks[i];
+	return NULL;
+}
+
+static void describe(const struct crl *c, char *buf, size_t len)
+{
+	char tu[40], nu[40];
+
+	crl_time_str(c->this_update, tu, sizeof(tu));
+	if (c->flags & CRL_HAS_NEXT_UPDATE)
+		crl_time_str(c->next_update, nu, sizeof(nu));
+	else
+		snprintf(nu, sizeof(nu), "never (no nextUpdate)");
+	snprintf(buf, len, "issuer %s, number %s, %zu entries, thisUpdate %s, nextUpdate %s%s", c->issuer_text,
+		 c->number_hex, c->entries, tu, nu, c->flags & CRL_HAS_IDP ? ", scoped by issuingDistributionPoint" : "");
+}
+
+/*
+ * Chooses, per stream, the CRL in force: the newest candidate, unless it is older than (or as old as
+ * but different from) the newest ever accepted, in which case the previous one in force stays.
+ */
+static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, struct crl **fresh, size_t n_fresh,
+		  struct crl ***out, size_t *n_out)
+{
+	char d[600];
+	int r = 0;
+
+	for (size_t i = 0; i < n_cand; i++) {
+		struct crl *best = cand[i], *prev = NULL;
+		struct mark *m;
+		bool done = false;
+		int age;
+
+		for (size_t j = 0; j < i && !done; j++)
+			done = crl_same_stream(cand[j], best); /* stream already decided */
+		if (done)
+			continue;
+		for (size_t j = i + 1; j < n_cand; j++)
+			if (crl_same_stream(cand[j], best) && crl_compare_age(cand[j], best) > 0)
+				best = cand[j];
+		for (size_t j = 0; j < l->n_in_force; j++)
+			if (crl_same_stream(l->in_force[j], best))
+				prev = l->in_force[j];
+		m = find_mark(l, best);
+		age = m ? crl_compare_age(best, m->newest) : 1;
+		if (m && (age < 0 || (age == 0 && memcmp(best->digest, m->newest->digest, 32) != 0))) {
+			if (is_fresh(best, fresh, n_fresh))
+				log_error(l->log,
+					  "%s: refused: %s number %s (thisUpdate %lld) %s the CRL accepted before "
+					  "(number %s): rollback refused, %s",
+					  best->origin, best->issuer_text, best->number_hex, (long long)best->this_update,
+					  age < 0 ? "is older than" : "has other content than", m->newest->number_hex,
+					  prev ? "keeping the CRL in force" : "no CRL in force for it");
+			best = prev;
+		} else if (best != prev && is_fresh(best, fresh, n_fresh)) {
+			describe(best, d, sizeof(d));
+			log_note(l->log, "loaded %s: %s", best->origin, d);
+		}
+		if (best == NULL)
+			continue;
+		if (m == NULL) {
+			struct mark *nm = realloc(l->marks, (l->n_marks + 1) * sizeof(*nm));
+
+			if (nm == NULL)
+				return -ENOMEM;
+			l->marks = nm;
+			m = &nm[l->n_marks++];
+			m->newest = crl_ref(best);
+		} else if (crl_compare_age(best, m->newest) > 0) {
+			crl_unref(m->newest);
+			m->newest = crl_ref(best);
+		}
+		if ((r = push_crl(out, n_out, best)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int build_snapshot(struct store_loader *l, struct crl **crls, size_t n, struct store **out)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL)
+		return -ENOMEM;
+	atomic_init(&s->refs, 1);
+	s->generation = ++l->generation;
+	s->issuers = calloc(l->n_cas ? l->n_cas : 1, sizeof(*s->issuers));
+	if (s->issuers == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->n_issuers = l->n_cas;
+	for (size_t i = 0; i < l->n_cas; i++) {
+		s->issuers[i].ca = l->cas[i];
+		s->issuers[i].source = l->ca_source[i];
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (size_t i = 0; i < l->n_cas; i++) {
+			if (X509_cmp(l->cas[i], crls[k]->ca) != 0)
+				continue;
+			if (push_crl(&s->issuers[i].crls, &s->issuers[i].n_crls, crls[k]) != 0) {
+				store_unref(s);
+				return -ENOMEM;
+			}
+			s->n_crls++;
+			s->n_entries += crls[k]->entries;
+			break;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+int store_loader_load(struct store_loader *l, time_t now, struct store **out)
+{
+	struct file_rec *recs = NULL;
+	struct crl **fresh = NULL, **cand = NULL, **chosen = NULL;
+	size_t n_recs = 0, n_fresh = 0, n_cand = 0, n_chosen = 0, n_names = 0, cap_names = 0;
+	char **names = NULL, *path = NULL;
+	struct dirent *de;
+	DIR *dir = NULL;
+	int r = 0;
+
+	*out = NULL;
+	dir = opendir(l->cfg->cache_dir);
+	if (dir == NULL) {
+		r = -errno;
+		log_error(l->log, "cannot read cache-dir %s: %s (uid %ld); keeping the CRLs in force",
+			  l->cfg->cache_dir, strerror(-r), (long)geteuid());
+		return r;
+	}
+	while ((errno = 0, de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue; /* hidden: the fetcher's temporary files, editors' swap files */
+		if (n_names == cap_names) {
+			size_t nc = cap_names ? cap_names * 2 : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+
+			if (nn == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			names = nn;
+			cap_names = nc;
+		}
+		if ((names[n_names] = strdup(de->d_name)) == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n_names++;
+	}
+	if (errno != 0) {
+		r = -errno;
+		log_error(l->log, "cannot list cache-dir %s: %s; keeping the CRLs in force", l->cfg->cache_dir,
+			  strerror(-r));
+		goto out;
+	}
+	qsort(names, n_names, sizeof(*names), name_cmp);
+	recs = calloc(n_names ? n_names : 1, sizeof(*recs));
+	if (recs == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		const struct file_rec *prev = find_file(l, names[i]);
+		struct file_rec *rec = &recs[n_recs];
+		struct stat st;
+
+		free(path);
+		if (asprintf(&path, "%s/%s", l->cfg->cache_dir, names[i]) < 0) {
+			path = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		if (stat(path, &st) != 0) {
+			if (errno == ENOENT)
+				continue; /* gone since readdir: a rename in progress */
+			log_error(l->log, "%s: cannot stat: %s%s", path, strerror(errno),
+				  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFREG;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			debug_f(l->log, "%s: not a regular file, skipped", path);
+			continue;
+		}
+		rec->name = names[i];
+		names[i] = NULL; /* transferred */
+		n_recs++;
+		if (prev != NULL && !prev->retry && same_version(&prev->st, &st)) {
+			/* Unchanged since the last scan: reuse, without parsing or logging again. */
+			rec->st = prev->st;
+			rec->failed = prev->failed;
+			for (size_t j = 0; j < prev->n_crls; j++)
+				if ((r = push_crl(&rec->crls, &rec->n_crls, prev->crls[j])) != 0)
+					goto out;
+			continue;
+		}
+		r = load_file(l, path, rec->name, &st, prev, now, rec, &fresh, &n_fresh);
+		if (r != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < l->n_files; i++) {
+		bool still = false;
+
+		for (size_t j = 0; j < n_recs && !still; j++)
+			still = strcmp(recs[j].name, l->files[i].name) == 0;
+		if (!still && l->files[i].n_crls > 0)
+			log_note(l->log, "%s/%s removed: its %zu CRL(s) are no longer in force", l->cfg->cache_dir,
+				 l->files[i].name, l->files[i].n_crls);
+	}
+	for (size_t i = 0; i < n_recs; i++)
+		for (size_t j = 0; j < recs[i].n_crls; j++)
+			if ((r = push_crl(&cand, &n_cand, recs[i].crls[j])) != 0)
+				goto out;
+	r = choose(l, cand, n_cand, fresh, n_fresh, &chosen, &n_chosen);
+	if (r != 0)
+		goto out;
+	r = build_snapshot(l, chosen, n_chosen, out);
+	if (r != 0)
+		goto out;
+	/* Commit: the new file table and the set in force replace the old ones. */
+	for (size_t i = 0; i < l->n_files; i++)
+		file_rec_clear(&l->files[i]);
+	free(l->files);
+	l->files = recs;
+	l->n_files = n_recs;
+	recs = NULL;
+	n_recs = 0;
+	free_crls(l->in_force, l->n_in_force);
+	l->in_force = chosen;
+	l->n_in_force = n_chosen;
+	chosen = NULL;
+	n_chosen = 0;
+out:
+	if (r == -ENOMEM)
+		log_error(l->log, "reload of %s: out of memory; keeping the CRLs in force", l->cfg->cache_dir);
+	if (dir != NULL)
+		closedir(dir);
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	free(path);
+	for (size_t i = 0; i < n_recs; i++)
+		file_rec_clear(&recs[i]);
+	free(recs);
+	free_crls(fresh, n_fresh);
+	free_crls(cand, n_cand);
+	free_crls(chosen, n_chosen);
+	return r;
+}

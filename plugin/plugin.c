@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* openvpn-plugin-crlsync.so: OpenVPN v3 glue, fail-closed TLS_VERIFY decisions, snapshot swap on reload. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openvpn-plugin.h>
+
+#include "crlsync/check.h"
+#include "crlsync/config.h"
+#include "crlsync/log.h"
+#include "crlsync/store.h"
+#include "watch.h"
+
+#define PLUGIN_NAME "crlsync"
+/* Built with -fvisibility=hidden: only these entry points leave the .so (see exports.map). */
+#define CRLSYNC_EXPORT __attribute__((visibility("default")))
+
+struct plugin {
+	plugin_log_t plog;
+	pthread_mutex_t log_lock; /* our two threads never interleave inside OpenVPN's logger */
+	struct log_sink sink;
+	struct cfg *cfg;
+	struct policy policy;
+	struct store_loader *loader; /* used by one thread at a time: open(), then the watch thread */
+	/*
+	 * The snapshot in force. The lock guards only the pointer and the reference taken on it, never
+	 * a load: TLS_VERIFY waits at most for a pointer swap.
+	 */
+	pthread_mutex_t snap_lock;
+	struct store *snap;
+	struct watch *watch;
+};
+
+static void plugin_sink(void *ctx, enum log_level level, const char *line)
+{
+	struct plugin *p = ctx;
+	openvpn_plugin_log_flags_t f;
+
+	switch (level) {
+	case LOG_LVL_ERROR: f = PLOG_ERR | PLOG_NOMUTE; break;
+	case LOG_LVL_WARN: f = PLOG_WARN | PLOG_NOMUTE; break;
+	case LOG_LVL_NOTE:
+	case LOG_LVL_INFO: f = PLOG_NOTE; break;
+	default: f = PLOG_DEBUG; break;
+	}
+	pthread_mutex_lock(&p->log_lock);
+	p->plog(f, PLUGIN_NAME, "%s", line);
+	pthread_mutex_unlock(&p->log_lock);
+}
+
+static struct store *snap_acquire(struct plugin *p)
+{
+	struct store *s;
+
+	pthread_mutex_lock(&p->snap_lock);
+	s = store_ref(p->snap);
+	pthread_mutex_unlock(&p->snap_lock);
+	return s;
+}
+
+/*
+ * Readers never drop the last reference: the swapping thread keeps one until they are done, so a
+ * large snapshot is always freed here, off the handshake path.
+ */
+static void snap_publish(struct plugin *p, struct store *s)
+{
+	struct store *old;
+
+	pthread_mutex_lock(&p->snap_lock);
+	old = p->snap;
+	p->snap = s;
+	pthread_mutex_unlock(&p->snap_lock);
+	if (old == NULL)
+		return;
+	while (atomic_load(&old->refs) > 1) {
+		struct timespec ts = { 0, 200 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	store_unref(old);
+}
+
+static void reload(struct plugin *p, const char *why)
+{
+	struct timespec t0, t1;
+	struct store *s = NULL;
+	size_t with = 0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = store_loader_load(p->loader, time(NULL), &s);
+	if (r != 0) {
+		log_error(&p->sink, "reload (%s) failed: %s; keeping the CRLs in force", why, strerror(-r));
+		return;
+	}
+	for (size_t i = 0; i < s->n_issuers; i++)
+		with += s->issuers[i].n_crls > 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_note(&p->sink, "reload: %zu CRL(s) in force for %zu of %zu ca(s), %zu revoked entries (generation %lu, %s, %.1f ms)",
+		 s->n_crls, with, s->n_issuers, s->n_entries, s->generation, why,
+		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	snap_publish(p, s);
+}
+
+static void on_change(void *ctx)
+{
+	reload(ctx, "cache-dir changed");
+}
+
+static void plugin_free(struct plugin *p)
+{
+	if (p == NULL)
+		return;
+	watch_stop(p->watch);
+	store_unref(p->snap);
+	store_loader_free(p->loader);
+	cfg_free(p->cfg);
+	pthread_mutex_destroy(&p->snap_lock);
+	pthread_mutex_destroy(&p->log_lock);
+	free(p);
+}
+
+CRLSYNC_EXPORT int openvpn_plugin_min_version_required_v1(void)
+{
+	return 3;
+}
+
+CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plugin_args_open_in const *args,
+					  struct openvpn_plugin_args_open_return *ret)
+{
+	struct plugin *p = NULL;
+	char err[768];
+	int argc = 0, r;
+
+	/* struct version 5 is OpenVPN 2.4.7; the X509 we are handed is only ours to read with OpenSSL. */
+	if (version < 5 || args == NULL || args->callbacks == NULL || args->callbacks->plugin_log == NULL) {
+		fprintf(stderr, PLUGIN_NAME ": OpenVPN's plugin interface is too old (v3 struct version %d, need 5: "
+				"OpenVPN 2.4.7 or later)\n", version);
+		return OPENVPN_PLUGIN_FUNC_ERROR;
+	}
+	if (args->ssl_api != SSLAPI_OPENSSL) {
+		args->callbacks->plugin_log(PLOG_ERR, PLUGIN_NAME,
+					    "this OpenVPN is not built with OpenSSL; crlsync needs OpenSSL certificates");
+		return OPENVPN_PLUGIN_FUNC_ERROR;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return OPENVPN_PLUGIN_FUNC_ERROR;
+	p->plog = args->callbacks->plugin_log;
+	pthread_mutex_init(&p->log_lock, NULL);
+	pthread_mutex_init(&p->snap_lock, NULL);
+	p->sink.fn = plugin_sink;
+	p->sink.ctx = p;
+	while (args->argv[argc] != NULL)
+		argc++;
+	if (argc < 2) {
+		log_error(&p->sink, "usage: plugin %s CONFIG-FILE [key=value ...]", argc ? args->argv[0] : "openvpn-plugin-crlsync.so");
+		goto fail;
+	}
+	if (!cfg_load(args->argv[1], &p->cfg, err, sizeof(err))) {
+		log_error(&p->sink, "%s%s; refusing to start", err,
+			  geteuid() != 0 && strstr(err, "Permission denied")
+				  ? " (OpenVPN reopens plugins after dropping privileges on SIGHUP: make the "
+				    "configuration and ca files readable by that user)"
+				  : "");
+		goto fail;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!cfg_apply_override(p->cfg, args->argv[i], err, sizeof(err))) {
+			log_error(&p->sink, "%s; refusing to start", err);
+			goto fail;
+		}
+	}
+	policy_from_cfg(p->cfg, &p->policy);
+	p->loader = store_loader_new(p->cfg, &p->sink);
+	if (p->loader == NULL)
+		goto fail;
+	/* Watch before the first load, so that nothing renamed in between is missed. */
+	r = watch_start(p->cfg->cache_dir, on_change, p, &p->sink, &p->watch);
+	if (r != 0) {
+		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->cache_dir, strerror(-r));
+		goto fail;
+	}
+	{
+		struct store *s = NULL;
+
+		r = store_loader_load(p->loader, time(NULL), &s);
+		if (r != 0) {
+			log_error(&p->sink, "cannot load cache-dir %s: %s; refusing to start", p->cfg->cache_dir,
+				  strerror(-r));
+			goto fail;
+		}
+		pthread_mutex_lock(&p->snap_lock);
+		if (p->snap == NULL) {
+			p->snap = s; /* the watch thread may already have published a newer one */
+			s = NULL;
+		}
+		pthread_mutex_unlock(&p->snap_lock);
+		store_unref(s);
+	}
+	{
+		struct store *s = snap_acquire(p);
+
+		log_note(&p->sink,
+			 "started (uid %ld): config %s, cache-dir %s, %zu ca(s), %zu CRL(s) in force; policy missing=%s "
+			 "expired=%s grace=%lld s",
+			 (long)geteuid(), p->cfg->path, p->cfg->cache_dir, s->n_issuers, s->n_crls,
+			 cfg_action_str(p->policy.missing), cfg_action_str(p->policy.expired), p->policy.grace);
+		if (p->policy.missing == CFG_ACCEPT)
+			log_warn(&p->sink, "policy relaxed: missing=accept lets a certificate through when its CA has no "
+					   "usable CRL");
+		if (p->policy.expired == CFG_ACCEPT)
+			log_warn(&p->sink, "policy relaxed: expired=accept honours CRLs past their nextUpdate forever");
+		else if (p->policy.grace > 0)
+			log_warn(&p->sink, "policy relaxed: expired CRLs are honoured for %lld s past nextUpdate",
+				 p->policy.grace);
+		store_unref(s);
+	}
+	ret->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY);
+	ret->handle = p;
+	return OPENVPN_PLUGIN_FUNC_SUCCESS;
+fail:
+	plugin_free(p);
+	return OPENVPN_PLUGIN_FUNC_ERROR;
+}
+
+/* "revoked on ..., reason ... (CRL x number y)" and friends: the why of a decision, for the log. */
+static void describe(const struct check_result *r, char *buf, size_t len)
+{
+	char t[40];
+
+	switch (r->status) {
+	case CHECK_REVOKED:
+		crl_time_str(r->revoked_at, t, sizeof(t));
+		snprintf(buf, len, "revoked on %s, reason %s (CRL %s number %s)", t, crl_reason_str(r->reason),
+			 r->crl->origin, r->crl->number_hex);
+		break;
+	case CHECK_STALE:
+		crl_time_str(r->crl->next_update, t, sizeof(t));
+		snprintf(buf, len, "CRL %s number %s expired at %s", r->crl->origin, r->crl->number_hex, t);
+		break;
+	case CHECK_UNKNOWN:
+		snprintf(buf, len, "no usable CRL for the issuer (%s)", r->why);
+		break;
+	case CHECK_ERROR:
+		snprintf(buf, len, "cannot check: %s", r->why);
+		break;
+	case CHECK_GOOD:
+		if (r->crl != NULL)
+			snprintf(buf, len, "not revoked (CRL %s number %s)", r->crl->origin, r->crl->number_hex);
+		else
+			snprintf(buf, len, "trust anchor");
+		break;
+	}
+}
+
+static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in *args)
+{
+	X509 *cert = args->current_cert;
+	struct check_result res;
+	struct store *s;
+	char why[512], explain[96], serial[2 * CRL_SERIAL_MAX + 4] = "?";
+	char *subject = NULL, *issuer = NULL;
+	time_t now = time(NULL);
+	enum verdict v;
+
+	s = snap_acquire(p);
+	check_cert(s, cert, now, &res);
+	v = policy_decide(&p->policy, &res, now, explain, sizeof(explain));
+	if (v != VERDICT_ACCEPT || res.crl != NULL) {
+		describe(&res, why, sizeof(why));
+		if (cert != NULL) {
+			subject = crl_name_text(X509_get_subject_name(cert));
+			issuer = crl_name_text(X509_get_issuer_name(cert));
+			crl_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
+		}
+		if (v == VERDICT_REJECT)
+			log_error(&p->sink, "REJECT depth=%d subject=%s serial=%s issuer=%s: %s [%s]",
+				  args->current_cert_depth, subject ? subject : "?", serial, issuer ? issuer : "?", why,
+				  res.status == CHECK_REVOKED ? "revoked" : explain);
+		else if (v == VERDICT_ACCEPT_RELAXED)
+			log_warn(&p->sink, "ACCEPT (relaxed) depth=%d subject=%s serial=%s issuer=%s: %s [%s]",
+				 args->current_cert_depth, subject ? subject : "?", serial, issuer ? issuer : "?", why,
+				 explain);
+		else
+			log_info(&p->sink, "OK depth=%d subject=%s serial=%s: %s", args->current_cert_depth,
+				 subject ? subject : "?", serial, why);
+		free(subject);
+		free(issuer);
+	}
+	store_unref(s); /* never the last reference: see snap_publish() */
+	return v == VERDICT_REJECT ? OPENVPN_PLUGIN_FUNC_ERROR : OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+CRLSYNC_EXPORT int openvpn_plugin_func_v3(const int version, struct openvpn_plugin_args_func_in const *args,
+					  struct openvpn_plugin_args_func_return *ret)
+{
+	struct plugin *p = args ? args->handle : NULL;
+
+	(void)version;
+	(void)ret;
+	if (p == NULL)
+		return OPENVPN_PLUGIN_FUNC_ERROR;
+	if (args->type == OPENVPN_PLUGIN_TLS_VERIFY)
+		return tls_verify(p, args);
+	return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+CRLSYNC_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)
+{
+	plugin_free(handle);
+}
