@@ -16,6 +16,11 @@
 
 int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len)
 {
+	return crl_read_file_at(AT_FDCWD, path, cap, buf, len);
+}
+
+int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len)
+{
 	unsigned char *b = NULL;
 	struct stat st;
 	size_t have = 0, want;
@@ -23,7 +28,7 @@ int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0) {

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,11 @@ struct store_loader {
 	struct mark *marks;
 	size_t n_marks;
 	unsigned long generation;
+	/*
+	 * cache-dir stays open: scans are relative to it, so they keep working after OpenVPN's
+	 * chroot, and after a privilege drop as long as the directory is searchable.
+	 */
+	int dirfd;
 };
 
 struct store *store_ref(struct store *s)
@@ -83,6 +89,7 @@ struct store_loader *store_loader_new(const struct cfg *cfg, const struct log_si
 		return NULL;
 	l->cfg = cfg;
 	l->log = log;
+	l->dirfd = -1;
 	l->cas = calloc(cfg->n_sources + 1, sizeof(*l->cas));
 	l->ca_source = calloc(cfg->n_sources + 1, sizeof(*l->ca_source));
 	if (l->cas == NULL || l->ca_source == NULL) {
@@ -132,7 +139,26 @@ void store_loader_free(struct store_loader *l)
 	free(l->marks);
 	free(l->cas);
 	free(l->ca_source);
+	if (l->dirfd >= 0)
+		close(l->dirfd);
 	free(l);
+}
+
+/* Opens cache-dir, or opens it again when the one we hold was removed (and maybe recreated). */
+static int open_dir(struct store_loader *l)
+{
+	struct stat st;
+	int fd;
+
+	if (l->dirfd >= 0 && fstat(l->dirfd, &st) == 0 && st.st_nlink > 0)
+		return 0;
+	fd = open(l->cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return l->dirfd >= 0 ? 0 : -errno; /* keep the removed one: it lists empty */
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->dirfd = fd;
+	return 0;
 }
 
 static bool same_version(const struct stat *a, const struct stat *b)
@@ -184,7 +210,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 	int r = 0, n;
 
 	rec->st = *st;
-	r = crl_read_file(path, CRL_FILE_MAX, &buf, &len);
+	r = crl_read_file_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, strerror(-r), (long)geteuid(),
 			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
@@ -386,9 +412,18 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	int r = 0;
 
 	*out = NULL;
-	dir = opendir(l->cfg->cache_dir);
-	if (dir == NULL) {
-		r = -errno;
+	r = open_dir(l);
+	if (r == 0) {
+		/* fdopendir() takes the descriptor over: hand it a duplicate, rewound. */
+		int fd = dup(l->dirfd);
+
+		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || (dir = fdopendir(fd)) == NULL) {
+			r = -errno;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	if (r != 0) {
 		log_error(l->log, "cannot read cache-dir %s: %s (uid %ld); keeping the CRLs in force",
 			  l->cfg->cache_dir, strerror(-r), (long)geteuid());
 		return r;
@@ -436,7 +471,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 			r = -ENOMEM;
 			goto out;
 		}
-		if (stat(path, &st) != 0) {
+		if (fstatat(l->dirfd, names[i], &st, 0) != 0) {
 			if (errno == ENOENT)
 				continue; /* gone since readdir: a rename in progress */
 			log_error(l->log, "%s: cannot stat: %s%s", path, strerror(errno),

@@ -78,6 +78,9 @@ struct crl {
  */
 int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len);
 
+/* Same, relative to a directory descriptor (AT_FDCWD for the working directory). */
+int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len);
+
 /*
  * Decodes a buffer holding one DER CRL or one or more PEM CRLs (detected by content).
  * Returns CRL_OK with a new stack in *out (free with sk_X509_CRL_pop_free(.., X509_CRL_free)),

@@ -1,0 +1,886 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Parses crlsync.conf (INI, via libinih) into struct cfg, stopping at the first error with its file and line. */
+
+#include "crlsync/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Caps (STYLE: every buffer has one). A bigger config or ca is a mistake, or /dev/zero. */
+#define CFG_FILE_MAX (1024 * 1024)
+#define CFG_CA_FILE_MAX (1024 * 1024)
+
+/* Room for one message body; inih lines are at most 199 characters, paths included. */
+#define CFG_WHAT_MAX 512
+
+enum sec_kind {
+	SEC_NONE = 0, /* before the first section header */
+	SEC_GLOBAL,
+	SEC_PLUGIN,
+	SEC_SOURCE,
+};
+
+struct sec_def {
+	const char *word;
+	enum sec_kind kind;
+	bool named; /* [word NAME] */
+};
+
+static const struct sec_def sections[] = {
+	{ "global", SEC_GLOBAL, false },
+	{ "plugin", SEC_PLUGIN, false },
+	{ "source", SEC_SOURCE, true },
+};
+
+/* What a key handler may touch. */
+struct key_ctx {
+	struct cfg *cfg;
+	struct cfg_source *src; /* the current [source NAME]; NULL in the other sections */
+	bool load_cas;
+};
+
+/*
+ * Applies one value. Returns false with `what` set (no file/line prefix, the caller adds it);
+ * on false the configuration is unchanged, which cfg_apply_override() relies on.
+ */
+typedef bool key_fn(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen);
+
+struct key_def {
+	enum sec_kind sec;
+	const char *key;
+	key_fn *fn;
+	bool repeatable;
+};
+
+static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca;
+
+/* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
+static const struct key_def keys[] = {
+	{ SEC_GLOBAL, "cache-dir", key_cache_dir, false },
+	{ SEC_PLUGIN, "missing", key_missing, false },
+	{ SEC_PLUGIN, "expired", key_expired, false },
+	{ SEC_PLUGIN, "grace", key_grace, false },
+	{ SEC_SOURCE, "url", key_url, true },
+	{ SEC_SOURCE, "ca", key_ca, false },
+};
+
+struct parser {
+	const char *name; /* file name for messages */
+	const char *buf;
+	size_t len;
+	size_t pos;
+	int line; /* the physical line last handed to inih; inih calls the handler before reading on */
+	bool load_cas;
+	struct cfg *cfg;
+	enum sec_kind sec;
+	int sec_line;
+	int seen[ARRAY_SIZE(keys)]; /* line where each key was first set, 0 = not yet */
+	bool failed;
+	char *err;
+	size_t errlen;
+};
+
+/* --- small helpers ----------------------------------------------------------------------- */
+
+/* ASCII classes on purpose: the plugin runs under OpenVPN's locale. */
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static const char *skip_space(const char *s)
+{
+	while (is_space(*s))
+		s++;
+	return s;
+}
+
+/* Same scan as inih's find_chars_or_comment(): stop at one of `chars` or at a `;' after whitespace. */
+static const char *find_chars_or_comment(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
+		was_space = is_space(*s);
+		s++;
+	}
+	return s;
+}
+
+static const char *errno_str(int e, char *buf, size_t len)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(e, buf, len); /* GNU variant; strerror() is not thread-safe (reload thread) */
+#else
+	if (strerror_r(e, buf, len) != 0)
+		snprintf(buf, len, "error %d", e);
+	return buf;
+#endif
+}
+
+/* Messages echo input: keep them one printable line whatever the bytes were. */
+static void sanitize(char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			*s = '?';
+	}
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	sanitize(err);
+}
+
+/* Records the first error only; `line` 0 means the file as a whole. */
+static void fail(struct parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(struct parser *p, int line, const char *fmt, ...)
+{
+	char what[CFG_WHAT_MAX];
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		set_err(p->err, p->errlen, "%s line %d: %s", p->name, line, what);
+	else
+		set_err(p->err, p->errlen, "%s: %s", p->name, what);
+}
+
+/* Reads an open file whole, at most `cap` bytes. Returns 0, -EFBIG when larger, or -errno. */
+static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
+{
+	char *buf = NULL;
+	size_t size = 0, alloc = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (size == alloc) {
+			size_t grow = alloc ? alloc * 2 : 4096;
+			char *nbuf;
+
+			if (grow > cap + 1) /* one byte past the cap tells "larger" from "exactly cap" */
+				grow = cap + 1;
+			nbuf = realloc(buf, grow);
+			if (!nbuf) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nbuf;
+			alloc = grow;
+		}
+		n = read(fd, buf + size, alloc - size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+		if (size > cap) {
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	*out = buf;
+	*outlen = size;
+	buf = NULL; /* transferred */
+out:
+	free(buf);
+	return rc;
+}
+
+static int read_file_capped(const char *path, size_t cap, char **out, size_t *outlen, bool *opened)
+{
+	int fd, rc;
+
+	*opened = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*out = NULL;
+		*outlen = 0;
+		return -errno;
+	}
+	*opened = true;
+	rc = read_fd_capped(fd, cap, out, outlen);
+	close(fd);
+	return rc;
+}
+
+/* A certificate is never encrypted; without this OpenSSL would prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* Loads the first PEM certificate of `path` into *out. */
+static bool load_ca(const char *path, X509 **out, char *what, size_t whatlen)
+{
+	char ebuf[128];
+	char *data = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	bool opened, ok = false;
+	int rc;
+
+	*out = NULL;
+	rc = read_file_capped(path, CFG_CA_FILE_MAX, &data, &len, &opened);
+	if (rc == -EFBIG) {
+		snprintf(what, whatlen, "ca `%s' is larger than %d bytes", path, CFG_CA_FILE_MAX);
+		goto out;
+	}
+	if (rc < 0) {
+		snprintf(what, whatlen, "cannot read ca `%s': %s", path, errno_str(-rc, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	bio = BIO_new_mem_buf(data, (int)len);
+	if (!bio) {
+		snprintf(what, whatlen, "ca `%s': out of memory", path);
+		goto out;
+	}
+	*out = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	if (!*out) {
+		snprintf(what, whatlen, "no PEM certificate in ca `%s'", path);
+		goto out;
+	}
+	ok = true;
+out:
+	ERR_clear_error(); /* the reason is in `what`; leave no stale entries for the next caller */
+	BIO_free(bio);
+	free(data);
+	return ok;
+}
+
+/* --- values ------------------------------------------------------------------------------ */
+
+bool cfg_parse_action(const char *s, enum cfg_action *out)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "reject") == 0) {
+		*out = CFG_REJECT;
+		return true;
+	}
+	if (strcmp(s, "accept") == 0) {
+		*out = CFG_ACCEPT;
+		return true;
+	}
+	return false;
+}
+
+const char *cfg_action_str(enum cfg_action a)
+{
+	switch (a) {
+	case CFG_REJECT:
+		return "reject";
+	case CFG_ACCEPT:
+		return "accept";
+	}
+	return "invalid";
+}
+
+bool cfg_parse_seconds(const char *s, long long *out)
+{
+	long long v = 0, mul = 1;
+
+	if (!s || !is_digit(*s))
+		return false; /* empty, sign, whitespace */
+	for (; is_digit(*s); s++) {
+		int d = *s - '0';
+
+		if (v > (LLONG_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	switch (*s) {
+	case '\0':
+		break;
+	case 's':
+		s++;
+		break;
+	case 'm':
+		mul = 60;
+		s++;
+		break;
+	case 'h':
+		mul = 60 * 60;
+		s++;
+		break;
+	case 'd':
+		mul = 24 * 60 * 60;
+		s++;
+		break;
+	default:
+		return false;
+	}
+	if (*s != '\0' || v > LLONG_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+static bool set_action(enum cfg_action *field, const char *key, const char *value, char *what, size_t whatlen)
+{
+	enum cfg_action a;
+
+	if (!cfg_parse_action(value, &a)) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected reject or accept)", value, key);
+		return false;
+	}
+	*field = a;
+	return true;
+}
+
+static bool key_missing(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	return set_action(&k->cfg->missing, key, value, what, whatlen);
+}
+
+static bool key_expired(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	return set_action(&k->cfg->expired, key, value, what, whatlen);
+}
+
+static bool key_grace(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	long long v;
+
+	if (!cfg_parse_seconds(value, &v)) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected seconds, e.g. 90, 15m, 2h, 1d)", value,
+			 key);
+		return false;
+	}
+	k->cfg->grace = v;
+	return true;
+}
+
+static bool key_cache_dir(const struct key_ctx *k, const char *key, const char *value, char *what,
+			  size_t whatlen)
+{
+	char *dir;
+
+	if (value[0] != '/') {
+		snprintf(what, whatlen, "`%s' must be an absolute path, not `%s'", key, value);
+		return false;
+	}
+	dir = strdup(value);
+	if (!dir) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(k->cfg->cache_dir);
+	k->cfg->cache_dir = dir;
+	return true;
+}
+
+/* scheme "://" and something after it; RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+static bool url_ok(const char *u)
+{
+	size_t i = 0;
+
+	if (!is_alpha(u[0]))
+		return false;
+	while (is_alpha(u[i]) || is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
+		i++;
+	return strncmp(u + i, "://", 3) == 0 && u[i + 3] != '\0';
+}
+
+static bool key_url(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	struct cfg_source *src = k->src;
+	char *url = NULL, **urls;
+
+	/* The value is not echoed: a URL may carry credentials (STYLE: never log them). */
+	if (value[0] == '\0') {
+		snprintf(what, whatlen, "empty `%s'", key);
+		return false;
+	}
+	if (!url_ok(value)) {
+		snprintf(what, whatlen, "`%s' needs a scheme, as in scheme://host/path", key);
+		return false;
+	}
+	url = strdup(value);
+	urls = url ? realloc(src->urls, (src->n_urls + 1) * sizeof(*urls)) : NULL;
+	if (!urls) {
+		free(url);
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	urls[src->n_urls++] = url;
+	src->urls = urls;
+	return true;
+}
+
+static bool key_ca(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	struct cfg_source *src = k->src;
+	X509 *ca = NULL;
+	char *path;
+
+	if (value[0] == '\0') {
+		snprintf(what, whatlen, "empty `%s'", key);
+		return false;
+	}
+	if (k->load_cas && !load_ca(value, &ca, what, whatlen))
+		return false;
+	path = strdup(value);
+	if (!path) {
+		X509_free(ca);
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(src->ca_path);
+	X509_free(src->ca);
+	src->ca_path = path;
+	src->ca = ca;
+	return true;
+}
+
+static const struct key_def *find_key(enum sec_kind sec, const char *key, size_t keylen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (keys[i].sec == sec && strlen(keys[i].key) == keylen && memcmp(keys[i].key, key, keylen) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+/* --- sections ---------------------------------------------------------------------------- */
+
+static struct cfg_source *current_source(const struct parser *p)
+{
+	if (p->sec != SEC_SOURCE || p->cfg->n_sources == 0)
+		return NULL;
+	return &p->cfg->sources[p->cfg->n_sources - 1];
+}
+
+static void section_label(const struct parser *p, char *buf, size_t len)
+{
+	const struct cfg_source *src = current_source(p);
+
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		if (sections[i].kind != p->sec)
+			continue;
+		if (src)
+			snprintf(buf, len, "[%s %s]", sections[i].word, src->name);
+		else
+			snprintf(buf, len, "[%s]", sections[i].word);
+		return;
+	}
+	snprintf(buf, len, "(no section)");
+}
+
+/* Checks what a section needs once it has ended (next header or end of file). */
+static bool end_section(struct parser *p)
+{
+	const struct cfg_source *src = current_source(p);
+
+	if (src && !src->ca_path) {
+		fail(p, p->sec_line, "[source %s] has no `ca'", src->name);
+		return false;
+	}
+	return true;
+}
+
+static bool source_name_ok(struct parser *p, const char *name, size_t len)
+{
+	if (len == 0) {
+		fail(p, p->line, "empty source name");
+		return false;
+	}
+	if (len > CFG_NAME_MAX) {
+		fail(p, p->line, "source name `%.*s' is longer than %d characters", (int)len, name, CFG_NAME_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!is_alpha(c) && !is_digit(c) && c != '.' && c != '_' && c != '-') {
+			fail(p, p->line, "invalid source name `%.*s' (allowed: A-Z a-z 0-9 . _ -)", (int)len, name);
+			return false;
+		}
+	}
+	/* The name becomes a file name in cache-dir. */
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
+		fail(p, p->line, "invalid source name `%.*s' (reserved)", (int)len, name);
+		return false;
+	}
+	return true;
+}
+
+static bool add_source(struct parser *p, const char *name, size_t len)
+{
+	struct cfg *cfg = p->cfg;
+	struct cfg_source *sources, *src;
+
+	if (!source_name_ok(p, name, len))
+		return false;
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		if (strlen(cfg->sources[i].name) == len && memcmp(cfg->sources[i].name, name, len) == 0) {
+			fail(p, p->line, "duplicate source `%.*s' (first at line %d)", (int)len, name,
+			     cfg->sources[i].line);
+			return false;
+		}
+	}
+	sources = realloc(cfg->sources, (cfg->n_sources + 1) * sizeof(*sources));
+	if (!sources) {
+		fail(p, p->line, "out of memory");
+		return false;
+	}
+	cfg->sources = sources;
+	src = &sources[cfg->n_sources++];
+	memset(src, 0, sizeof(*src));
+	memcpy(src->name, name, len);
+	src->name[len] = '\0';
+	src->line = p->line;
+	return true;
+}
+
+/*
+ * A header line "[word]" or "[word NAME]", `s` at the '['. We parse it ourselves rather than trust
+ * inih's section string: inih truncates that to 49 characters and does not report empty sections.
+ */
+static bool begin_section(struct parser *p, const char *s)
+{
+	const char *close, *rest, *a, *b, *word_end, *name;
+	const struct sec_def *sd = NULL;
+
+	if (!end_section(p))
+		return false;
+	close = find_chars_or_comment(s + 1, "]");
+	if (*close != ']') {
+		fail(p, p->line, "missing `]' in section header");
+		return false;
+	}
+	rest = skip_space(close + 1);
+	if (*rest != '\0' && *rest != ';') { /* inih would ignore it silently */
+		fail(p, p->line, "unexpected text `%s' after section header", rest);
+		return false;
+	}
+	a = skip_space(s + 1);
+	b = close;
+	while (b > a && is_space(b[-1]))
+		b--;
+	word_end = a;
+	while (word_end < b && !is_space(*word_end))
+		word_end++;
+	name = word_end;
+	while (name < b && is_space(*name))
+		name++;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		if (strlen(sections[i].word) == (size_t)(word_end - a) &&
+		    memcmp(sections[i].word, a, (size_t)(word_end - a)) == 0)
+			sd = &sections[i];
+	}
+	if (!sd) {
+		fail(p, p->line, "unknown section `%.*s'", (int)(b - a), a);
+		return false;
+	}
+	if (!sd->named && name < b) {
+		fail(p, p->line, "unexpected name `%.*s' in [%s]", (int)(b - name), name, sd->word);
+		return false;
+	}
+	if (sd->named && name == b) {
+		fail(p, p->line, "[%s] without a name (expected [%s NAME])", sd->word, sd->word);
+		return false;
+	}
+	if (sd->kind == SEC_SOURCE && !add_source(p, name, (size_t)(b - name)))
+		return false;
+	p->sec = sd->kind;
+	p->sec_line = p->line;
+	/* Keys of a named section are per instance; [global] and [plugin] may be split but not repeat keys. */
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (sd->named && keys[i].sec == sd->kind)
+			p->seen[i] = 0;
+	}
+	return true;
+}
+
+/*
+ * Classifies a line exactly as inih r55 will, and rejects what inih would accept but misread.
+ * Returns false after fail().
+ */
+static bool check_line(struct parser *p, const char *str)
+{
+	const char *s = str, *t, *end;
+
+	if (p->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+	    (unsigned char)s[2] == 0xBF)
+		s += 3; /* UTF-8 BOM, skipped by inih too */
+	t = skip_space(s);
+	if (*t == '\0' || *t == ';' || *t == '#')
+		return true;
+	if (t != s) {
+		/*
+		 * inih (multiline on) reads an indented line after a key as more of that key's value,
+		 * so "  ca = x" would become part of the previous url. Refuse instead of guessing.
+		 */
+		fail(p, p->line, "indented line (continuation lines are not supported; remove the leading whitespace)");
+		return false;
+	}
+	if (*t == '[')
+		return begin_section(p, t);
+	end = find_chars_or_comment(t, "=:");
+	if (*end != '=' && *end != ':') {
+		fail(p, p->line, "syntax error: expected `key = value' or `[section]'");
+		return false;
+	}
+	if (end == t) {
+		fail(p, p->line, "missing key name before `%c'", *end);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * inih's reader: one physical line per call, so our line count is inih's. A line that does not fit
+ * inih's buffer (num - 1 characters) is refused: inih would silently split it in two.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	const char *start, *nl;
+	size_t avail, n;
+
+	if (p->failed || p->pos >= p->len || num < 2)
+		return NULL; /* first error wins: stop feeding inih */
+	start = p->buf + p->pos;
+	avail = p->len - p->pos;
+	nl = memchr(start, '\n', avail);
+	n = nl ? (size_t)(nl - start) : avail;
+	p->pos += nl ? n + 1 : n;
+	p->line++;
+	if (n > 0 && start[n - 1] == '\r')
+		n--; /* CRLF: inih would strip the CR too */
+	if (memchr(start, '\0', n)) {
+		fail(p, p->line, "NUL byte in line");
+		return NULL;
+	}
+	if (n > (size_t)num - 1) {
+		fail(p, p->line, "line too long (at most %d characters)", num - 1);
+		return NULL;
+	}
+	memcpy(str, start, n);
+	str[n] = '\0';
+	if (!check_line(p, str))
+		return NULL;
+	return str;
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *value)
+{
+	struct parser *p = user;
+	char what[CFG_WHAT_MAX], label[CFG_NAME_MAX + 16];
+	const struct key_def *kd;
+	struct key_ctx k;
+	size_t i;
+
+	(void)section; /* truncated by inih; the reader tracks the real one in p->sec */
+	if (p->failed)
+		return 0;
+	if (p->sec == SEC_NONE) {
+		fail(p, p->line, "key `%s' before any [section]", key);
+		return 0;
+	}
+	section_label(p, label, sizeof(label));
+	kd = find_key(p->sec, key, strlen(key));
+	if (!kd) {
+		fail(p, p->line, "unknown key `%s' in %s", key, label);
+		return 0;
+	}
+	i = (size_t)(kd - keys);
+	if (!kd->repeatable && p->seen[i]) {
+		fail(p, p->line, "duplicate key `%s' in %s (first at line %d)", key, label, p->seen[i]);
+		return 0;
+	}
+	k.cfg = p->cfg;
+	k.src = current_source(p);
+	k.load_cas = p->load_cas;
+	if (!kd->fn(&k, kd->key, value, what, sizeof(what))) {
+		fail(p, p->line, "%s", what);
+		return 0;
+	}
+	if (!p->seen[i])
+		p->seen[i] = p->line;
+	return 1;
+}
+
+/* --- entry points ------------------------------------------------------------------------ */
+
+bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_cas, struct cfg **out,
+		      char *err, size_t errlen)
+{
+	struct parser p;
+	struct cfg *cfg = NULL;
+	bool ok = false;
+	int r;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	memset(&p, 0, sizeof(p));
+	p.name = name ? name : "(config)";
+	p.buf = buf;
+	p.len = buf ? len : 0;
+	p.load_cas = load_cas;
+	p.err = err;
+	p.errlen = errlen;
+	if (len > CFG_FILE_MAX) {
+		fail(&p, 0, "larger than %d bytes", CFG_FILE_MAX);
+		goto out;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg || !(cfg->path = strdup(p.name))) {
+		fail(&p, 0, "out of memory");
+		goto out;
+	}
+	cfg->missing = CFG_REJECT;
+	cfg->expired = CFG_REJECT;
+	cfg->grace = 0;
+	p.cfg = cfg;
+
+	r = ini_parse_stream(read_line, &p, on_key, &p);
+	/*
+	 * check_line() refuses every line inih would call a syntax error, and on_key() records its
+	 * own; so inih's answer only matters if the two ever disagree.
+	 */
+	if (r > 0)
+		fail(&p, r, "syntax error");
+	else if (r < 0)
+		fail(&p, 0, "parse error (%d)", r);
+	if (p.failed || !end_section(&p))
+		goto out;
+	if (!cfg->cache_dir) {
+		fail(&p, 0, "missing `cache-dir' in [global]");
+		goto out;
+	}
+	*out = cfg;
+	cfg = NULL; /* transferred */
+	ok = true;
+out:
+	cfg_free(cfg);
+	return ok;
+}
+
+bool cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+{
+	char ebuf[128];
+	char *buf = NULL;
+	size_t len = 0;
+	bool opened, ok = false;
+	int rc;
+
+	*out = NULL;
+	rc = read_file_capped(path, CFG_FILE_MAX, &buf, &len, &opened);
+	if (rc == -EFBIG) {
+		set_err(err, errlen, "%s: larger than %d bytes", path, CFG_FILE_MAX);
+		goto out;
+	}
+	if (rc < 0) {
+		set_err(err, errlen, "%s: cannot %s: %s", path, opened ? "read" : "open",
+			errno_str(-rc, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	ok = cfg_parse_buffer(path, buf, len, true, out, err, errlen);
+out:
+	free(buf);
+	return ok;
+}
+
+bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errlen)
+{
+	char what[CFG_WHAT_MAX];
+	const struct key_def *kd;
+	struct key_ctx k;
+	const char *eq;
+
+	if (!cfg || !kv) {
+		set_err(err, errlen, "plugin argument: missing");
+		return false;
+	}
+	eq = strchr(kv, '=');
+	if (!eq) {
+		set_err(err, errlen, "plugin argument `%s': expected key=value", kv);
+		return false;
+	}
+	kd = find_key(SEC_PLUGIN, kv, (size_t)(eq - kv));
+	if (!kd) {
+		set_err(err, errlen, "plugin argument `%s': unknown key `%.*s'", kv, (int)(eq - kv), kv);
+		return false;
+	}
+	k.cfg = cfg;
+	k.src = NULL;
+	k.load_cas = false;
+	if (!kd->fn(&k, kd->key, eq + 1, what, sizeof(what))) {
+		set_err(err, errlen, "plugin argument `%s': %s", kv, what);
+		return false;
+	}
+	return true;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		struct cfg_source *src = &cfg->sources[i];
+
+		for (size_t j = 0; j < src->n_urls; j++)
+			free(src->urls[j]);
+		free(src->urls);
+		free(src->ca_path);
+		X509_free(src->ca);
+	}
+	free(cfg->sources);
+	free(cfg->cache_dir);
+	free(cfg->path);
+	free(cfg);
+}
