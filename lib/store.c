@@ -333,13 +333,19 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 		m = find_mark(l, best);
 		age = m ? crl_compare_age(best, m->newest) : 1;
 		if (m && (age < 0 || (age == 0 && memcmp(best->digest, m->newest->digest, 32) != 0))) {
-			if (is_fresh(best, fresh, n_fresh))
+			if (is_fresh(best, fresh, n_fresh)) {
+				char t_new[40], t_old[40];
+
+				crl_time_str(best->this_update, t_new, sizeof(t_new));
+				crl_time_str(m->newest->this_update, t_old, sizeof(t_old));
 				log_error(l->log,
-					  "%s: refused: %s number %s (thisUpdate %lld) %s the CRL accepted before "
-					  "(number %s): rollback refused, %s",
-					  best->origin, best->issuer_text, best->number_hex, (long long)best->this_update,
-					  age < 0 ? "is older than" : "has other content than", m->newest->number_hex,
+					  "%s: refused: rollback: CRL of %s number %s (thisUpdate %s) %s the one "
+					  "accepted before (number %s, thisUpdate %s); %s",
+					  best->origin, best->issuer_text, best->number_hex, t_new,
+					  age < 0 ? "is older than" : "has the same number but other content than",
+					  m->newest->number_hex, t_old,
 					  prev ? "keeping the CRL in force" : "no CRL in force for it");
+			}
 			best = prev;
 		} else if (best != prev && is_fresh(best, fresh, n_fresh)) {
 			describe(best, d, sizeof(d));

@@ -26,7 +26,8 @@ struct plugin {
 	struct log_sink sink;
 	struct cfg *cfg;
 	struct policy policy;
-	struct store_loader *loader; /* used by one thread at a time: open(), then the watch thread */
+	pthread_mutex_t load_lock;   /* serialises loads (open() and the watch thread); TLS_VERIFY never takes it */
+	struct store_loader *loader;
 	/*
 	 * The snapshot in force. The lock guards only the pointer and the reference taken on it, never
 	 * a load: TLS_VERIFY waits at most for a pointer swap.
@@ -85,31 +86,58 @@ static void snap_publish(struct plugin *p, struct store *s)
 	store_unref(old);
 }
 
-static void reload(struct plugin *p, const char *why)
+static bool same_crls(const struct store *a, const struct store *b)
+{
+	if (a == NULL || b == NULL || a->n_issuers != b->n_issuers)
+		return false;
+	for (size_t i = 0; i < a->n_issuers; i++) {
+		if (a->issuers[i].n_crls != b->issuers[i].n_crls)
+			return false;
+		for (size_t j = 0; j < a->issuers[i].n_crls; j++)
+			if (a->issuers[i].crls[j] != b->issuers[i].crls[j])
+				return false;
+	}
+	return true;
+}
+
+/* Loads cache-dir and publishes the result. Returns 0 or -errno (the snapshot in force stays). */
+static int reload(struct plugin *p, const char *why, bool quiet_if_same)
 {
 	struct timespec t0, t1;
-	struct store *s = NULL;
+	struct store *s = NULL, *cur;
 	size_t with = 0;
 	int r;
 
+	pthread_mutex_lock(&p->load_lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = store_loader_load(p->loader, time(NULL), &s);
 	if (r != 0) {
 		log_error(&p->sink, "reload (%s) failed: %s; keeping the CRLs in force", why, strerror(-r));
-		return;
+		goto out;
 	}
+	cur = snap_acquire(p);
+	if (quiet_if_same && same_crls(cur, s)) {
+		store_unref(cur);
+		store_unref(s);
+		goto out;
+	}
+	store_unref(cur);
 	for (size_t i = 0; i < s->n_issuers; i++)
 		with += s->issuers[i].n_crls > 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_note(&p->sink, "reload: %zu CRL(s) in force for %zu of %zu ca(s), %zu revoked entries (generation %lu, %s, %.1f ms)",
+	log_note(&p->sink,
+		 "reload: %zu CRL(s) in force for %zu of %zu ca(s), %zu revoked entries (generation %lu, %s, %.1f ms)",
 		 s->n_crls, with, s->n_issuers, s->n_entries, s->generation, why,
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	snap_publish(p, s);
+out:
+	pthread_mutex_unlock(&p->load_lock);
+	return r;
 }
 
-static void on_change(void *ctx)
+static void on_change(void *ctx, bool periodic)
 {
-	reload(ctx, "cache-dir changed");
+	reload(ctx, periodic ? "periodic rescan" : "cache-dir changed", periodic);
 }
 
 static void plugin_free(struct plugin *p)
@@ -121,6 +149,7 @@ static void plugin_free(struct plugin *p)
 	store_loader_free(p->loader);
 	cfg_free(p->cfg);
 	pthread_mutex_destroy(&p->snap_lock);
+	pthread_mutex_destroy(&p->load_lock);
 	pthread_mutex_destroy(&p->log_lock);
 	free(p);
 }
@@ -154,6 +183,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	p->plog = args->callbacks->plugin_log;
 	pthread_mutex_init(&p->log_lock, NULL);
 	pthread_mutex_init(&p->snap_lock, NULL);
+	pthread_mutex_init(&p->load_lock, NULL);
 	p->sink.fn = plugin_sink;
 	p->sink.ctx = p;
 	while (args->argv[argc] != NULL)
@@ -186,22 +216,9 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->cache_dir, strerror(-r));
 		goto fail;
 	}
-	{
-		struct store *s = NULL;
-
-		r = store_loader_load(p->loader, time(NULL), &s);
-		if (r != 0) {
-			log_error(&p->sink, "cannot load cache-dir %s: %s; refusing to start", p->cfg->cache_dir,
-				  strerror(-r));
-			goto fail;
-		}
-		pthread_mutex_lock(&p->snap_lock);
-		if (p->snap == NULL) {
-			p->snap = s; /* the watch thread may already have published a newer one */
-			s = NULL;
-		}
-		pthread_mutex_unlock(&p->snap_lock);
-		store_unref(s);
+	if (reload(p, "startup", false) != 0) {
+		log_error(&p->sink, "cannot load cache-dir %s; refusing to start", p->cfg->cache_dir);
+		goto fail;
 	}
 	{
 		struct store *s = snap_acquire(p);

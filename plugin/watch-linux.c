@@ -100,7 +100,7 @@ static void *watch_main(void *arg)
 			if (!relevant)
 				continue;
 		}
-		w->fn(w->ctx);
+		w->fn(w->ctx, r == 0);
 	}
 	return NULL;
 }

@@ -3,10 +3,12 @@
 #ifndef CRLSYNC_PLUGIN_WATCH_H
 #define CRLSYNC_PLUGIN_WATCH_H
 
+#include <stdbool.h>
+
 #include "crlsync/log.h"
 
-/* Called on the watch thread after a burst of changes settled (and periodically, to retry). */
-typedef void watch_fn(void *ctx);
+/* Called on the watch thread after a burst of changes settled, or periodically (then `periodic`). */
+typedef void watch_fn(void *ctx, bool periodic);
 
 struct watch;
 
