@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Parses crlsync.conf (INI, via libinih) into struct cfg, stopping at the first error with its file and line. */
+/* Parses crlsync.conf (INI, via libinih) into struct cfg; the first error comes back with file and line. */
 
 #include "crlsync/config.h"
 
@@ -469,9 +469,22 @@ static bool key_ca(const struct key_ctx *k, const char *key, const char *value, 
 		snprintf(what, whatlen, "empty `%s'", key);
 		return false;
 	}
-	if (k->load_cas && !load_ca(value, &ca, what, whatlen))
+	/*
+	 * A relative path is relative to the configuration file, not to whatever directory OpenVPN
+	 * has changed to (`cd`).
+	 */
+	if (value[0] != '/' && k->cfg->path != NULL && strrchr(k->cfg->path, '/') != NULL) {
+		const char *slash = strrchr(k->cfg->path, '/');
+
+		if (asprintf(&path, "%.*s/%s", (int)(slash - k->cfg->path), k->cfg->path, value) < 0)
+			path = NULL;
+	} else {
+		path = strdup(value);
+	}
+	if (path != NULL && k->load_cas && !load_ca(path, &ca, what, whatlen)) {
+		free(path);
 		return false;
-	path = strdup(value);
+	}
 	if (!path) {
 		X509_free(ca);
 		snprintf(what, whatlen, "out of memory");
@@ -663,7 +676,8 @@ static bool check_line(struct parser *p, const char *str)
 		 * inih (multiline on) reads an indented line after a key as more of that key's value,
 		 * so "  ca = x" would become part of the previous url. Refuse instead of guessing.
 		 */
-		fail(p, p->line, "indented line (continuation lines are not supported; remove the leading whitespace)");
+		fail(p, p->line,
+		     "indented line (continuation lines are not supported; remove the leading whitespace)");
 		return false;
 	}
 	if (*t == '[')

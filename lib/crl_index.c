@@ -206,7 +206,7 @@ const char *crl_reason_str(int reason)
 	case CRL_REASON_REMOVE_FROM_CRL: return "removeFromCRL";
 	case CRL_REASON_PRIVILEGE_WITHDRAWN: return "privilegeWithdrawn";
 	case CRL_REASON_AA_COMPROMISE: return "aACompromise";
-	case CRL_REASON_ABSENT: return "no reason given";
+	case CRL_REASON_ABSENT: return "unspecified"; /* RFC 5280 §5.3.1: absent means unspecified */
 	default: return "unknown reason";
 	}
 }

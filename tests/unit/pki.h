@@ -125,7 +125,7 @@ void pki_write_file(const char *path, const void *buf, size_t len);
 /* pki_write_file() of the CRL's DER (or PEM). */
 void pki_crl_write(const char *path, X509_CRL *crl, bool pem);
 
-/* A fresh empty directory under TMPDIR (or /tmp); caller frees the string after pki_rmtree(). */
+/* A fresh empty directory under CRLSYNC_TEST_TMP, TMPDIR or /tmp; caller frees the string after pki_rmtree(). */
 char *pki_tmpdir(void);
 /* Removes a directory tree (ignores errors). */
 void pki_rmtree(const char *path);

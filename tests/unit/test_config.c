@@ -142,7 +142,7 @@ static int group_setup(void **state)
 	if (!f)
 		return -1;
 	for (int i = 0; i < 1024 * 1024 / 64; i++)
-		fprintf(f, "; %-60s\n", "padding");
+		fprintf(f, "; %-61s\n", "padding"); /* 64 bytes */
 	fputc('\n', f);
 	fclose(f);
 	return 0;
@@ -616,12 +616,13 @@ static void cfg_parse_buffer__ca_directory__strerror(void **state)
 /* Root reads any file, so the check runs as nobody in a child. */
 static void cfg_parse_buffer__ca_unreadable__permission_denied(void **state)
 {
-	char *conf = xasprintf(GLOBAL "[source a]\nca = %s\n", fx.noread);
-	char *prefix = xasprintf("neg.conf line 4: cannot read ca `%s': Permission denied", fx.noread);
+	char conf[8192], want[8192];
 	int status;
 	pid_t pid;
 
 	(void)state;
+	snprintf(conf, sizeof(conf), GLOBAL "[source a]\nca = %s\n", fx.noread);
+	snprintf(want, sizeof(want), "neg.conf line 4: cannot read ca `%s': Permission denied", fx.noread);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -633,7 +634,7 @@ static void cfg_parse_buffer__ca_unreadable__permission_denied(void **state)
 		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(3);
 		ok = cfg_parse_buffer("neg.conf", conf, strlen(conf), true, &cfg, err, sizeof(err));
-		if (ok || cfg || strcmp(err, prefix) != 0) {
+		if (ok || cfg || strcmp(err, want) != 0) {
 			fprintf(stderr, "child got: %s\n", err);
 			cfg_free(cfg);
 			_exit(1);
@@ -643,8 +644,6 @@ static void cfg_parse_buffer__ca_unreadable__permission_denied(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	free(conf);
-	free(prefix);
 }
 
 static void cfg_parse_buffer__ca_not_pem__names_line_and_path(void **state)

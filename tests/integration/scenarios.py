@@ -1,0 +1,581 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The integration scenarios: each builds its own PKI and cache, runs a real OpenVPN server with
+the plugin, and asserts both the verdict and the plugin's log line (after strongSwan's
+testing/tests/ikev2/crl-revoked). One ctest per scenario (see CMakeLists.txt)."""
+
+import datetime
+import grp
+import os
+import pwd
+import re
+import shutil
+from typing import Callable, Dict
+
+import gen
+from gen import IDP, Entry
+from harness import RE_RELOAD, Env, Failure, excerpt, log, sighup_and_wait
+
+SCENARIOS: Dict[str, Callable] = {}
+
+
+def scenario(fn: Callable) -> Callable:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+ISSUING_CN = "crlsync test issuing CA"
+ROOT_CN = "crlsync test root CA"
+
+
+def utc(dt: datetime.datetime) -> str:
+    """The plugin's date format: 2026-11-02 10:00:00 UTC."""
+    return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def revoked_at() -> datetime.datetime:
+    """A fixed revocation date, a day ago to the second, so the log line can be asserted exactly."""
+    return gen.now() - datetime.timedelta(days=1, hours=2)
+
+
+def rx_serial(serial: int) -> str:
+    """serial=<HEX>: the magnitude in hex, any case; leading zero octets tolerated."""
+    return r"serial=(?i:(?:0x)?(?:00)*" + gen.serial_hex(serial) + r")\b"
+
+
+def rx_reject(depth: int, cn: str, serial: int, issuer_cn: str, reason: str) -> str:
+    """The contract: REJECT depth=<d> subject=<RFC 2253> serial=<HEX> issuer=<...>: <reason>."""
+    return (rf"crlsync: REJECT depth={depth} subject=[^\n]*CN={re.escape(cn)}\b[^\n]* {rx_serial(serial)} "
+            rf"issuer=[^\n]*CN={re.escape(issuer_cn)}[^\n]*: {reason}")
+
+
+def rx_revoked(when: datetime.datetime, reason: str, origin: str, number: int) -> str:
+    return (rf"revoked on {re.escape(utc(when))}, reason {reason} "
+            rf"\(CRL {re.escape(origin)} number (?:0x)?0*{number:X}\)")
+
+
+RX_NO_CRL = r"no usable CRL for the issuer \([^\n]+\)"
+
+
+def rx_refused(name: str) -> str:
+    """A refused file: a plugin line naming the file and saying refused or keeping."""
+    return rf"crlsync: [^\n]*{re.escape(name)}[^\n]*\b(?:refused|keeping)\b"
+
+
+def cur_server_log(env: Env) -> str:
+    return env.server.log.text()
+
+
+def assert_log(text: str, pattern: str, what: str) -> re.Match:
+    m = re.search(pattern, text, re.MULTILINE)
+    if not m:
+        raise Failure(f"{what}: log lacks /{pattern}/:\n{excerpt(text)}")
+    return m
+
+
+# --- verdicts on a fixed cache ---------------------------------------------------------------------
+
+
+@scenario
+def good(plugin):
+    """Both CRLs current, alice not listed (another serial is): accepted."""
+    with Env(plugin, "good") as env:
+        env.write_config()
+        env.install_good(issuing_entries=[Entry(0x77, reason="keyCompromise")])
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        r = env.connect(alice, expect="accepted")
+        r.assert_server_log(r"VERIFY PLUGIN OK: depth=0, [^\n]*CN=alice")
+        r.assert_server_log(r"VERIFY PLUGIN OK: depth=1, [^\n]*CN=" + re.escape(ISSUING_CN))
+        r.assert_not_server_log(r"ACCEPT \(relaxed\)")
+
+
+@scenario
+def revoked(plugin):
+    """alice listed with keyCompromise: rejected, the line names serial, date, reason and CRL."""
+    with Env(plugin, "revoked") as env:
+        env.write_config()
+        when = revoked_at()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, when, "keyCompromise")], number=2))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, rx_revoked(when, "keyCompromise", "issuing.crl", 2)))
+        # Its twin: bob, issued by the same CA and not listed.
+        env.connect(env.client("bob", serial=0x06), expect="accepted")
+
+
+@scenario
+def hold(plugin):
+    """certificateHold is a revocation while it lasts."""
+    with Env(plugin, "hold") as env:
+        env.write_config()
+        when = revoked_at()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, when, "certificateHold")], number=2))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, rx_revoked(when, "certificateHold", "issuing.crl", 2)))
+
+
+@scenario
+def hold_released(plugin):
+    """A newer CRL without the hold entry lets the certificate in again."""
+    with Env(plugin, "hold_released") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="certificateHold")], number=2))
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*certificateHold")
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=3))
+        log(f"rename -> reload line: {dt * 1000:.1f} ms")
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def revoked_intermediate(plugin):
+    """The root's CRL revokes the issuing CA: every client below it is rejected at depth 1."""
+    with Env(plugin, "revoked_intermediate") as env:
+        env.write_config()
+        when = revoked_at()
+        iss_serial = env.pki.issuing.cert.serial_number
+        env.install("root.crl", env.crl(env.pki.root, [Entry(iss_serial, when, "cACompromise")], number=4))
+        env.install("issuing.crl", env.crl(env.pki.issuing))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(1, ISSUING_CN, iss_serial, ROOT_CN, rx_revoked(when, "cACompromise", "root.crl", 4)))
+        r.assert_server_log(r"VERIFY PLUGIN ERROR: depth=1")
+
+
+@scenario
+def expired_reject(plugin):
+    """The issuing CRL is past nextUpdate and the policy is the default (expired=reject, grace 0)."""
+    with Env(plugin, "expired_reject") as env:
+        env.write_config()
+        nu = gen.now() - datetime.timedelta(hours=1)
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, this_update=-2 * 86400, next_update=nu))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        # Contract: "CRL <origin> expired at <date>"; the number may stand between.
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN,
+                                      rf"CRL issuing\.crl(?: number \S+)? expired at {re.escape(utc(nu))}"))
+
+
+@scenario
+def expired_grace(plugin):
+    """grace=3600 as a plugin argument: a CRL expired 10 minutes ago is still honoured, loudly."""
+    with Env(plugin, "expired_grace") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")],
+                                           this_update=-86400, next_update=-600))
+        env.start_server(plugin_args=["grace=3600"])
+        r = env.connect(env.client("alice", serial=0x05), expect="accepted")
+        r.assert_server_log(r"crlsync: ACCEPT \(relaxed\) depth=0 [^\n]*CN=alice[^\n]*within grace")
+        # Grace honours the CRL, entries included.
+        r = env.connect(env.client("bob", serial=0x06), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise")
+
+
+@scenario
+def expired_accept(plugin):
+    """expired=accept as a plugin argument: a CRL expired two days ago is honoured, loudly."""
+    with Env(plugin, "expired_accept") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")],
+                                           this_update=-4 * 86400, next_update=-2 * 86400))
+        env.start_server(plugin_args=["expired=accept"])
+        r = env.connect(env.client("alice", serial=0x05), expect="accepted")
+        r.assert_server_log(r"crlsync: ACCEPT \(relaxed\) depth=0 [^\n]*CN=alice")
+        # An expired CRL still revokes what it lists.
+        r = env.connect(env.client("bob", serial=0x06), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise")
+
+
+@scenario
+def missing_reject(plugin):
+    """No CRL from the issuing CA and missing=reject (the default)."""
+    with Env(plugin, "missing_reject") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+        # The issuing CA itself is covered by the root's CRL: depth 1 passed.
+        r.assert_server_log(r"VERIFY PLUGIN OK: depth=1")
+
+
+@scenario
+def missing_accept(plugin):
+    """missing=accept in the config file: accepted, with a relaxed line."""
+    with Env(plugin, "missing_accept") as env:
+        env.write_config(missing="accept")
+        env.install("root.crl", env.crl(env.pki.root))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="accepted")
+        r.assert_server_log(r"crlsync: ACCEPT \(relaxed\) depth=0 [^\n]*CN=alice[^\n]*" + RX_NO_CRL)
+
+
+# --- formats -------------------------------------------------------------------------------------
+
+
+@scenario
+def pem_and_der(plugin):
+    """The root CRL in PEM, the issuing one in DER, under names without an extension."""
+    with Env(plugin, "pem_and_der") as env:
+        env.write_config()
+        env.install("rootlist", gen.to_pem(env.crl(env.pki.root)))
+        env.install("issuing-current", env.crl(env.pki.issuing, [Entry(0x06, reason="superseded")], number=7))
+        env.start_server()
+        env.connect(env.client("alice", serial=0x05), expect="accepted")
+        r = env.connect(env.client("bob", serial=0x06), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*reason superseded \(CRL issuing-current number (?:0x)?0*7\)")
+
+
+@scenario
+def pem_bundle(plugin):
+    """Both CRLs concatenated in one PEM file."""
+    with Env(plugin, "pem_bundle") as env:
+        env.write_config()
+        env.install("bundle", gen.pem_bundle([env.crl(env.pki.root),
+                                              env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")])]))
+        env.start_server()
+        env.connect(env.client("alice", serial=0x05), expect="accepted")
+        r = env.connect(env.client("bob", serial=0x06), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise \(CRL bundle")
+
+
+# --- unusable CRLs -------------------------------------------------------------------------------
+
+
+@scenario
+def critical_ext(plugin):
+    """An unknown critical extension (RFC 5280 §5.2): the CRL is unusable, so the issuer has no
+    CRL and missing=reject rejects. The same at entry level (§5.3)."""
+    with Env(plugin, "critical_ext") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, critical_unknown=True))
+        env.start_server()
+        startup = cur_server_log(env)
+        assert_log(startup, rx_refused("issuing.crl"), "startup")
+        assert_log(startup, r"crlsync: [^\n]*issuing\.crl[^\n]*critical[^\n]*" + re.escape(gen.UNKNOWN_CRL_EXT_OID),
+                   "startup")
+        alice = env.client("alice", serial=0x05)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+        # Entry level: refused too, so still no CRL for the issuer.
+        mark = env.server.mark()
+        env.install("issuing-entry.crl", env.crl(env.pki.issuing, [Entry(0x06, critical_unknown=True)], number=2))
+        env.server.wait_for_log(r"crlsync: [^\n]*issuing-entry\.crl[^\n]*critical", 5, mark)
+        env.wait_reload(mark)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+        # The twin: the same CRL without it is used.
+        env.install_and_wait("issuing-plain.crl", env.crl(env.pki.issuing, number=3))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def future_thisupdate(plugin):
+    """thisUpdate two hours ahead is beyond any clock skew: unusable, so rejected. Its twin, one
+    minute ahead, is within the tolerated skew and is used."""
+    with Env(plugin, "future_thisupdate") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, this_update=7200, next_update=86400))
+        env.start_server()
+        assert_log(cur_server_log(env), rx_refused("issuing.crl"), "startup")
+        alice = env.client("alice", serial=0x05)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+        env.install_and_wait("issuing-skewed.crl", env.crl(env.pki.issuing, number=2, this_update=60))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def wrong_key(plugin):
+    """A CRL with the issuing CA's name and key identifier but signed by another key (an
+    impostor CA with the same subject): the signature fails, the CRL is unusable."""
+    with Env(plugin, "wrong_key") as env:
+        env.write_config()
+        impostor = gen.make_impostor(env.pki.issuing)
+        env.install("root.crl", env.crl(env.pki.root))
+        # Signed by the impostor's key, naming the real CA and carrying its AKI: only the
+        # signature tells them apart.
+        env.install("issuing.crl", env.crl(env.pki.issuing, key=impostor.key))
+        # The impostor's own CRL (its own AKI): matches no configured ca.
+        env.install("impostor.crl", env.crl(impostor))
+        env.start_server()
+        startup = cur_server_log(env)
+        assert_log(startup, rx_refused("issuing.crl"), "startup")
+        assert_log(startup, rx_refused("impostor.crl"), "startup")
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+
+
+# --- distribution points -------------------------------------------------------------------------
+
+
+@scenario
+def idp_user_only(plugin):
+    """django-ca style: SHA-512 CRLs with a critical IDP. The issuing CA's user CRL has
+    onlyContainsUserCerts and a fullName equal to the clients' CRLDP; the root's has
+    onlyContainsCACerts. A listed client is rejected, the other accepted."""
+    with Env(plugin, "idp_user_only") as env:
+        env.write_config()
+        url = "http://127.0.0.1/django_ca/crl/issuing-user.der"
+        env.install("root-ca.crl", env.crl(env.pki.root, hash_name="sha512", idp=IDP(only_ca=True)))
+        env.install("issuing-user.crl", env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")],
+                                                hash_name="sha512", idp=IDP(full_name=url, only_user=True)))
+        env.start_server()
+        env.connect(env.client("alice", serial=0x05, crldp=url), expect="accepted")
+        r = env.connect(env.client("bob", serial=0x06, crldp=url), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise \(CRL issuing-user\.crl")
+
+
+@scenario
+def idp_ca_only(plugin):
+    """The only CRL of the issuing CA has onlyContainsCACerts: it does not cover a leaf, so the
+    leaf has no CRL and is rejected."""
+    with Env(plugin, "idp_ca_only") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing-ca-only.crl", env.crl(env.pki.issuing, idp=IDP(only_ca=True)))
+        env.start_server()
+        r = env.connect(env.client("alice", serial=0x05), expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+
+
+@scenario
+def serials(plugin):
+    """1-octet, 20-octet and top-bit (DER 00 8A 3F) serials are found; their near misses (a prefix,
+    a suffix, the last octet off by one) are not."""
+    with Env(plugin, "serials") as env:
+        env.write_config()
+        listed = {"s1": gen.SERIAL_1_BYTE, "s20": gen.SERIAL_20_BYTES, "stop": gen.SERIAL_TOP_BIT}
+        twins = {"n1": 0x0105, "n20": gen.SERIAL_20_BYTES + 1, "ntop": 0x8A}
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(s, reason="keyCompromise") for s in listed.values()]))
+        env.start_server()
+        for name, s in listed.items():
+            r = env.connect(env.client(name, serial=s), expect="rejected")
+            r.assert_server_log(rx_reject(0, name, s, ISSUING_CN, r"revoked on [^\n]*keyCompromise"))
+        for name, s in twins.items():
+            env.connect(env.client(name, serial=s), expect="accepted")
+
+
+# --- live changes --------------------------------------------------------------------------------
+
+
+@scenario
+def live_replace(plugin):
+    """A CRL renamed into the cache takes effect after the reload line, without a restart."""
+    with Env(plugin, "live_replace") as env:
+        env.write_config()
+        env.install_good()
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="accepted")
+        times = []
+        for number, entries, verdict in ((2, [Entry(0x05, reason="keyCompromise")], "rejected"),
+                                         (3, [], "accepted"),
+                                         (4, [Entry(0x05, reason="affiliationChanged")], "rejected")):
+            mark = env.server.mark()
+            dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, entries, number=number))
+            times.append(dt)
+            line = env.server.log.search(r"^.*" + RE_RELOAD + r".*$", mark).group(0)
+            if not re.search(r"reload:\D*\b2\b", line):
+                raise Failure(f"reload line does not give the 2 CRLs in force: {line!r}")
+            env.connect(alice, expect=verdict)
+        log("rename -> reload line (ms): " + ", ".join(f"{t * 1000:.1f}" for t in times))
+        if max(times) >= 1.0:
+            raise Failure(f"a reload took {max(times):.3f} s after the rename (want well under a second)")
+
+
+@scenario
+def garbage_keeps(plugin):
+    """Garbage renamed over the issuing CRL is refused; the previous CRL (revoking alice) stays."""
+    _keeps(plugin, "garbage_keeps", lambda env: gen.garbage(700))
+
+
+@scenario
+def truncated_keeps(plugin):
+    """Same with a newer CRL (revoking nobody) cut in half."""
+    _keeps(plugin, "truncated_keeps", lambda env: gen.truncated(env.crl(env.pki.issuing, number=3)))
+
+
+def _keeps(plugin, name, bad):
+    with Env(plugin, name) as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=2))
+        env.start_server()
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        env.connect(alice, expect="rejected")
+        env.connect(bob, expect="accepted")
+        mark = env.server.mark()
+        env.install("issuing.crl", bad(env))
+        env.server.wait_for_log(rx_refused("issuing.crl"), 5, mark)
+        env.wait_reload(mark)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, r"revoked on [^\n]*keyCompromise \(CRL issuing\.crl number (?:0x)?0*2\)"))
+        env.connect(bob, expect="accepted")
+
+
+@scenario
+def rollback(plugin):
+    """A CRL with a lower crlNumber than the one in force is refused (rollback); a higher one is taken."""
+    with Env(plugin, "rollback") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=5))
+        env.start_server()
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        env.connect(alice, expect="rejected")
+        mark = env.server.mark()
+        env.install("issuing.crl", env.crl(env.pki.issuing, [], number=4))
+        env.server.wait_for_log(r"crlsync: [^\n]*rollback", 5, mark)
+        env.wait_reload(mark)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*number (?:0x)?0*5\)")
+        env.connect(bob, expect="accepted")
+        # Under another file name too: the stream (issuer + scope) decides, not the file.
+        mark = env.server.mark()
+        env.install("issuing-old.crl", env.crl(env.pki.issuing, [], number=3))
+        env.server.wait_for_log(r"crlsync: [^\n]*rollback", 5, mark)
+        env.wait_reload(mark)
+        env.connect(alice, expect="rejected")
+        # The twin: number 6 without alice is taken.
+        env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=6))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def delete_removes(plugin):
+    """Deleting the issuing CRL file takes its CRL out of force: missing, so rejected."""
+    with Env(plugin, "delete_removes") as env:
+        env.write_config()
+        env.install_good()
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="accepted")
+        mark = env.server.mark()
+        t0 = env.remove("issuing.crl")
+        dt = env.wait_reload(mark) - t0
+        log(f"unlink -> reload line: {dt * 1000:.1f} ms")
+        line = env.server.log.search(r"^.*" + RE_RELOAD + r".*$", mark).group(0)
+        if not re.search(r"reload:\D*\b1\b", line):
+            raise Failure(f"reload line does not give the 1 CRL left in force: {line!r}")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, RX_NO_CRL))
+
+
+@scenario
+def renegotiation(plugin):
+    """A connected client whose certificate is revoked meanwhile is refused at its next TLS
+    renegotiation (client reneg-sec 5), and its session ends."""
+    with Env(plugin, "renegotiation") as env:
+        env.write_config()
+        env.install_good()
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        # tran-window 4 / hand-window 6: the old key dies soon after a failed renegotiation, so
+        # the client's session visibly ends (SIGUSR1[soft,tls-error]) instead of lingering 60 s.
+        c = env.start_client(alice, extra=["--reneg-sec", "5", "--tran-window", "4"], hand_window=6)
+        # The twin first: one renegotiation while alice is not revoked passes.
+        srv = env.server
+        srv.wait_for_log(r"alice/127\.0\.0\.1:\d+ VERIFY PLUGIN OK: depth=0", 12)
+        c.wait_for_log(r"TLS: soft reset", 1)
+        mark = srv.mark()
+        cmark = c.log.mark()
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")],
+                                                         number=2))
+        log(f"rename -> reload line: {dt * 1000:.1f} ms")
+        # "alice/": the established instance, not a fresh connection.
+        srv.wait_for_log(r"alice/127\.0\.0\.1:\d+ VERIFY PLUGIN ERROR: depth=0", 12, mark)
+        assert_log(srv.log.text(mark), rx_reject(0, "alice", 0x05, ISSUING_CN, r"revoked on [^\n]*keyCompromise"),
+                   "server log after the renegotiation")
+        c.log.wait_for(r"SIGUSR1\[soft,tls-error\]|Exiting", 15, cmark, c.proc, what="client alice")
+        log("alice's session ended after the refused renegotiation")
+
+
+@scenario
+def user_nobody(plugin):
+    """OpenVPN drops to nobody after start: the plugin's watcher keeps enforcing live changes as
+    nobody, and after SIGHUP the plugin is opened again unprivileged and still enforces."""
+    nobody = pwd.getpwnam("nobody")
+    nogroup = "nogroup" if _has_group("nogroup") else grp.getgrgid(nobody.pw_gid).gr_name
+    with Env(plugin, "user_nobody") as env:
+        # After SIGHUP nobody re-reads everything: the .so (a build dir may sit under /root),
+        # the configs, the certificates and the server key.
+        so = env.dir / "openvpn-plugin-crlsync.so"
+        shutil.copy2(env.plugin, so)
+        os.chmod(so, 0o755)
+        env.plugin = so
+        os.chown(env.pki.server_key, nobody.pw_uid, -1)
+        ifname, node = env.make_persistent_tun("nobody", nogroup)
+        env.write_config()
+        env.install_good()
+        srv = env.start_server(extra=["user nobody", f"group {nogroup}", "persist-tun", "persist-key",
+                                      f"dev {ifname}", "dev-type tun", f"dev-node {node}", "ifconfig-noexec",
+                                      "route-noexec"])
+        srv.wait_for_log(r"UID set to nobody", 5)
+        if srv.uid() != nobody.pw_uid:
+            raise Failure(f"the server runs as uid {srv.uid()}, not nobody")
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        env.connect(alice, expect="accepted")
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")],
+                                                         number=2))
+        log(f"rename -> reload line (as nobody): {dt * 1000:.1f} ms")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*keyCompromise")
+        # SIGHUP: OpenVPN closes the plugin and opens it again, now as nobody.
+        mark = sighup_and_wait(srv)
+        after = srv.log.text(mark)
+        assert_log(after, r"PLUGIN_INIT: POST " + re.escape(str(so)), "after SIGHUP")
+        if re.search(r"crlsync: [^\n]*(?:cannot read|refusing to start|Permission denied)", after):
+            raise Failure(f"the plugin could not read as nobody:\n{after}")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*keyCompromise")
+        env.connect(bob, expect="accepted")
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=3))
+        log(f"rename -> reload line (after SIGHUP, as nobody): {dt * 1000:.1f} ms")
+        env.connect(alice, expect="accepted")
+        env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=4))
+        env.connect(alice, expect="rejected")
+
+
+def _has_group(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@scenario
+def bad_config(plugin):
+    """An unknown key: the plugin names the file and line and OpenVPN refuses to start. Likewise an
+    unknown plugin argument."""
+    with Env(plugin, "bad_config") as env:
+        raw = (f"[global]\ncache-dir = {env.cache}\n\n[plugin]\nmissing = reject\nintervall = 5\n\n"
+               f"[source issuing]\nurl = http://127.0.0.1/unused.crl\nca = {env.pki.issuing_crt}\n")
+        env.write_config(raw=raw)  # `intervall' is on line 6
+        srv = env.start_server(expect_fail=True)
+        text = srv.log.text()
+        if srv.proc.returncode == 0:
+            raise Failure("openvpn exited 0 with a bad plugin config")
+        assert_log(text, r"crlsync: [^\n]*crlsync\.conf[^\n]* line 6\b[^\n]*intervall", "bad config")
+        assert_log(text, r"plugin initialization function failed", "bad config")
+        log(f"openvpn exited {srv.proc.returncode}")
+        # An unknown plugin argument on a good config.
+        env.write_config()
+        srv = env.start_server(plugin_args=["frobnicate=1"], expect_fail=True)
+        if srv.proc.returncode == 0:
+            raise Failure("openvpn exited 0 with an unknown plugin argument")
+        assert_log(srv.log.text(), r"crlsync: [^\n]*frobnicate", "bad plugin argument")
+        assert_log(srv.log.text(), r"plugin initialization function failed", "bad plugin argument")
