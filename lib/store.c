@@ -240,11 +240,12 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 			goto out;
 		}
 		if (e == CRL_E_DELTA) {
-			log_note(l->log, "%s: %s; ignored", origin, err);
+			log_note(l->log, "%s/%s: %s; ignored", l->cfg->cache_dir, origin, err);
 			continue;
 		}
 		if (e != CRL_OK) {
-			log_error(l->log, "%s: refused: %s; keeping the previous CRL of that issuer", origin, err);
+			log_error(l->log, "%s/%s: refused: %s; a CRL of that issuer in force stays in force",
+				  l->cfg->cache_dir, origin, err);
 			failed = true;
 			rec->retry = rec->retry || e == CRL_E_FUTURE;
 			continue;
@@ -304,9 +305,34 @@ static void describe(const struct crl *c, char *buf, size_t len)
 		 c->number_hex, c->entries, tu, nu, c->flags & CRL_HAS_IDP ? ", scoped by issuingDistributionPoint" : "");
 }
 
+/* True when `c` would undo what `ref` says: an older CRL, or the same number with other content. */
+static bool is_rollback(const struct crl *c, const struct crl *ref)
+{
+	int age = crl_compare_age(c, ref);
+
+	return age < 0 || (age == 0 && memcmp(c->digest, ref->digest, sizeof(c->digest)) != 0);
+}
+
+static void log_refused(const struct store_loader *l, const struct crl *c, const struct crl *ref, const char *what,
+			const struct crl *kept)
+{
+	char t_new[40], t_old[40];
+
+	crl_time_str(c->this_update, t_new, sizeof(t_new));
+	crl_time_str(ref->this_update, t_old, sizeof(t_old));
+	log_error(l->log,
+		  "%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s number %s, thisUpdate "
+		  "%s); %s",
+		  l->cfg->cache_dir, c->origin, what, c->issuer_text, c->number_hex, t_new,
+		  crl_compare_age(c, ref) < 0 ? "is older than" : "has the same number but other content than",
+		  what[0] == 'r' ? "accepted before" : "in force", ref->origin, ref->number_hex, t_old,
+		  kept ? "keeping the CRL in force" : "no CRL in force for it");
+}
+
 /*
  * Chooses, per stream, the CRL in force: the newest candidate, unless it is older than (or as old as
  * but different from) the newest ever accepted, in which case the previous one in force stays.
+ * Every fresh candidate that is not chosen is logged with the reason.
  */
 static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, struct crl **fresh, size_t n_fresh,
 		  struct crl ***out, size_t *n_out)
@@ -315,10 +341,9 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 	int r = 0;
 
 	for (size_t i = 0; i < n_cand; i++) {
-		struct crl *best = cand[i], *prev = NULL;
+		struct crl *best = cand[i], *prev = NULL, *chosen, *ref;
 		struct mark *m;
 		bool done = false;
-		int age;
 
 		for (size_t j = 0; j < i && !done; j++)
 			done = crl_same_stream(cand[j], best); /* stream already decided */
@@ -331,28 +356,24 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 			if (crl_same_stream(l->in_force[j], best))
 				prev = l->in_force[j];
 		m = find_mark(l, best);
-		age = m ? crl_compare_age(best, m->newest) : 1;
-		if (m && (age < 0 || (age == 0 && memcmp(best->digest, m->newest->digest, 32) != 0))) {
-			if (is_fresh(best, fresh, n_fresh)) {
-				char t_new[40], t_old[40];
+		ref = m ? m->newest : NULL;
+		chosen = ref && is_rollback(best, ref) ? prev : best;
+		for (size_t j = i; j < n_cand; j++) {
+			struct crl *c = cand[j];
 
-				crl_time_str(best->this_update, t_new, sizeof(t_new));
-				crl_time_str(m->newest->this_update, t_old, sizeof(t_old));
-				log_error(l->log,
-					  "%s: refused: rollback: CRL of %s number %s (thisUpdate %s) %s the one "
-					  "accepted before (number %s, thisUpdate %s); %s",
-					  best->origin, best->issuer_text, best->number_hex, t_new,
-					  age < 0 ? "is older than" : "has the same number but other content than",
-					  m->newest->number_hex, t_old,
-					  prev ? "keeping the CRL in force" : "no CRL in force for it");
-			}
-			best = prev;
-		} else if (best != prev && is_fresh(best, fresh, n_fresh)) {
-			describe(best, d, sizeof(d));
-			log_note(l->log, "loaded %s: %s", best->origin, d);
+			if (c == chosen || !crl_same_stream(c, best) || !is_fresh(c, fresh, n_fresh))
+				continue;
+			if (ref && is_rollback(c, ref))
+				log_refused(l, c, ref, "rollback", chosen);
+			else if (chosen && is_rollback(c, chosen))
+				log_refused(l, c, chosen, "superseded", chosen);
 		}
-		if (best == NULL)
+		if (chosen == NULL)
 			continue;
+		if (chosen != prev && is_fresh(chosen, fresh, n_fresh)) {
+			describe(chosen, d, sizeof(d));
+			log_note(l->log, "loaded %s: %s", chosen->origin, d);
+		}
 		if (m == NULL) {
 			struct mark *nm = realloc(l->marks, (l->n_marks + 1) * sizeof(*nm));
 
@@ -360,12 +381,12 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 				return -ENOMEM;
 			l->marks = nm;
 			m = &nm[l->n_marks++];
-			m->newest = crl_ref(best);
-		} else if (crl_compare_age(best, m->newest) > 0) {
+			m->newest = crl_ref(chosen);
+		} else if (crl_compare_age(chosen, m->newest) > 0) {
 			crl_unref(m->newest);
-			m->newest = crl_ref(best);
+			m->newest = crl_ref(chosen);
 		}
-		if ((r = push_crl(out, n_out, best)) != 0)
+		if ((r = push_crl(out, n_out, chosen)) != 0)
 			return r;
 	}
 	return 0;

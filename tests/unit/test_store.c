@@ -210,7 +210,7 @@ static void store_loader_load__good_crls_for_two_cas__both_in_force(void **state
 static void store_loader_load__generation__increases(void **state)
 {
 	struct world *w = *state;
-	struct store *s1 = load(w), *load(w);
+	struct store *s1 = load(w), *s2 = load(w);
 
 	assert_true(s2->generation > s1->generation);
 }
@@ -421,7 +421,7 @@ static void store_loader_load__lower_number__rollback_refused(void **state)
 static void store_loader_load__higher_number__accepted(void **state)
 {
 	struct world *w = *state;
-	struct store *s1, *s3;
+	struct store *s3;
 
 	write_crl(w, "alpha.crl", numbered(fx.a, 5), false);
 	load(w);
@@ -473,7 +473,7 @@ static void store_loader_load__equal_number_same_content__accepted(void **state)
 static void store_loader_load__older_this_update_without_number__refused(void **state)
 {
 	struct world *w = *state;
-	struct store *s1, *s2;
+	struct store *s2;
 
 	write_crl(w, "alpha.crl", &(struct pki_crl_opts){ .issuer = fx.a, .this_update = fx.now - DAY }, false);
 	load(w);
@@ -486,7 +486,7 @@ static void store_loader_load__older_this_update_without_number__refused(void **
 static void store_loader_load__newer_this_update_without_number__accepted(void **state)
 {
 	struct world *w = *state;
-	struct store *s1, *s2;
+	struct store *s2;
 
 	write_crl(w, "alpha.crl", &(struct pki_crl_opts){ .issuer = fx.a, .this_update = fx.now - 2 * DAY }, false);
 	load(w);
@@ -498,7 +498,7 @@ static void store_loader_load__newer_this_update_without_number__accepted(void *
 static void store_loader_load__newer_in_other_file__wins(void **state)
 {
 	struct world *w = *state;
-	struct store *s1, *s2;
+	struct store *s2;
 
 	write_crl(w, "alpha.crl", numbered(fx.a, 5), false);
 	load(w);
