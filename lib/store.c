@@ -152,9 +152,10 @@ static int open_dir(struct store_loader *l)
 
 	if (l->dirfd >= 0 && fstat(l->dirfd, &st) == 0 && st.st_nlink > 0)
 		return 0;
+	/* A removed (or replaced) cache-dir is an error, never an empty one: the snapshot in force stays. */
 	fd = open(l->cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return l->dirfd >= 0 ? 0 : -errno; /* keep the removed one: it lists empty */
+		return -errno;
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	l->dirfd = fd;
@@ -392,6 +393,36 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 	return 0;
 }
 
+/* Says what became of the CRLs of files that disappeared since the last scan. */
+static void log_removed(const struct store_loader *l, const struct file_rec *recs, size_t n_recs,
+			struct crl *const *chosen, size_t n_chosen)
+{
+	for (size_t i = 0; i < l->n_files; i++) {
+		const struct file_rec *f = &l->files[i];
+		bool still = false;
+
+		for (size_t j = 0; j < n_recs && !still; j++)
+			still = strcmp(recs[j].name, f->name) == 0;
+		if (still)
+			continue;
+		for (size_t k = 0; k < f->n_crls; k++) {
+			bool kept = false;
+
+			for (size_t j = 0; j < n_chosen && !kept; j++)
+				kept = chosen[j] == f->crls[k];
+			if (kept)
+				log_warn(l->log,
+					 "%s/%s removed, but its CRL of %s number %s stays in force: the CRLs left for "
+					 "that issuer are older (rollback refused)",
+					 l->cfg->cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text, f->crls[k]->number_hex);
+			else
+				log_note(l->log, "%s/%s removed: its CRL of %s number %s is no longer in force",
+					 l->cfg->cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text,
+					 f->crls[k]->number_hex);
+		}
+	}
+}
+
 static int build_snapshot(struct store_loader *l, struct crl **crls, size_t n, struct store **out)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -481,7 +512,8 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 			  strerror(-r));
 		goto out;
 	}
-	qsort(names, n_names, sizeof(*names), name_cmp);
+	if (n_names > 1)
+		qsort(names, n_names, sizeof(*names), name_cmp);
 	recs = calloc(n_names ? n_names : 1, sizeof(*recs));
 	if (recs == NULL) {
 		r = -ENOMEM;
@@ -506,13 +538,24 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 			memset(&st, 0, sizeof(st));
 			st.st_mode = S_IFREG;
 		}
-		if (!S_ISREG(st.st_mode)) {
+		if (!S_ISREG(st.st_mode) && (prev == NULL || prev->n_crls == 0)) {
 			debug_f(l->log, "%s: not a regular file, skipped", path);
 			continue;
 		}
 		rec->name = names[i];
 		names[i] = NULL; /* transferred */
 		n_recs++;
+		if (!S_ISREG(st.st_mode)) {
+			/* A CRL file replaced by a directory, FIFO or device: unusable, like a garbage file. */
+			log_error(l->log, "%s: refused: not a regular file any more; keeping the CRLs it gave before",
+				  path);
+			rec->st = st;
+			rec->failed = true;
+			for (size_t j = 0; j < prev->n_crls; j++)
+				if ((r = push_crl(&rec->crls, &rec->n_crls, prev->crls[j])) != 0)
+					goto out;
+			continue;
+		}
 		if (prev != NULL && !prev->retry && same_version(&prev->st, &st)) {
 			/* Unchanged since the last scan: reuse, without parsing or logging again. */
 			rec->st = prev->st;
@@ -526,15 +569,6 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		if (r != 0)
 			goto out;
 	}
-	for (size_t i = 0; i < l->n_files; i++) {
-		bool still = false;
-
-		for (size_t j = 0; j < n_recs && !still; j++)
-			still = strcmp(recs[j].name, l->files[i].name) == 0;
-		if (!still && l->files[i].n_crls > 0)
-			log_note(l->log, "%s/%s removed: its %zu CRL(s) are no longer in force", l->cfg->cache_dir,
-				 l->files[i].name, l->files[i].n_crls);
-	}
 	for (size_t i = 0; i < n_recs; i++)
 		for (size_t j = 0; j < recs[i].n_crls; j++)
 			if ((r = push_crl(&cand, &n_cand, recs[i].crls[j])) != 0)
@@ -542,6 +576,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	r = choose(l, cand, n_cand, fresh, n_fresh, &chosen, &n_chosen);
 	if (r != 0)
 		goto out;
+	log_removed(l, recs, n_recs, chosen, n_chosen);
 	r = build_snapshot(l, chosen, n_chosen, out);
 	if (r != 0)
 		goto out;

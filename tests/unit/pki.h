@@ -60,7 +60,7 @@ struct pki_leaf_opts {
 	bool no_akid;                /* no authorityKeyIdentifier (issuer found by name only) */
 };
 
-/* A certificate CN=`cn` issued by `issuer` (opts may be NULL). Free with X509_free(). */
+/* A certificate CN=`cn` issued by `issuer` (opts may be NULL); all leaves share one EC key. Free with X509_free(). */
 X509 *pki_leaf_new(const struct pki_ca *issuer, const char *cn, const struct pki_leaf_opts *opts);
 
 struct pki_crl_entry {

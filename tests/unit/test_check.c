@@ -547,6 +547,63 @@ static void check_cert__top_bit_serial__revoked(void **state)
 	serial_case(s, t, 2);
 }
 
+/* ---- a real chain: root -> intermediate -> leaf ---- */
+
+static void check_cert__intermediate_listed_by_root__revoked(void **state)
+{
+	struct pki_ca *mid = pki_ca_new("crlsync check intermediate", fx.ca, 0);
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(mid->cert);
+	const struct pki_crl_entry e = ENTRY(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+					     CRL_REASON_CA_COMPROMISE, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp = PKI_IDP_CA_ONLY, .entries = &e,
+						   .n_entries = 1 });
+	struct crl *clean = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp = PKI_IDP_CA_ONLY });
+	struct store *s = snap_ca(&c, 1), *s_clean = snap_ca(&clean, 1);
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(s, mid->cert, &r), CHECK_REVOKED);
+	assert_int_equal(r.reason, CRL_REASON_CA_COMPROMISE);
+	assert_int_equal(check(s_clean, mid->cert, &r), CHECK_GOOD);
+	store_unref(s);
+	store_unref(s_clean);
+	pki_ca_free(mid);
+}
+
+static void check_cert__leaf_of_intermediate__intermediate_crl_decides(void **state)
+{
+	struct pki_ca *mid = pki_ca_new("crlsync check intermediate", fx.ca, 0);
+	X509 *cas[] = { fx.ca->cert, mid->cert };
+	X509 *leaf = pki_leaf_new(mid, "grace", &(struct pki_leaf_opts){ .serial = &s01, .serial_len = 1 });
+	const struct pki_crl_entry e = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, 0);
+	X509_CRL *x = pki_crl_new(&(struct pki_crl_opts){ .issuer = mid, .entries = &e, .n_entries = 1 });
+	X509_CRL *root_x = pki_crl_new(&(struct pki_crl_opts){ .issuer = fx.ca });
+	struct crl *c[2] = { NULL, NULL };
+	struct store *s, *s_root_only;
+	struct check_result r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(crl_from_x509(x, cas, 2, fx.now, "mid.crl", &c[0], err, sizeof(err)), CRL_OK);
+	assert_int_equal(crl_from_x509(root_x, cas, 2, fx.now, "root.crl", &c[1], err, sizeof(err)), CRL_OK);
+	s = snap(cas, 2, c, 2);
+	/* The root's CRL lists nothing; the leaf is revoked by its own issuer's CRL, not by serial alone. */
+	assert_int_equal(check(s, leaf, &r), CHECK_REVOKED);
+	assert_ptr_equal(r.crl, c[0]);
+	/* Twin: the same serial under the root is not revoked. */
+	assert_int_equal(check(s, fx.leaf, &r), CHECK_GOOD);
+	assert_ptr_equal(r.crl, c[1]);
+	/* And without the intermediate configured, its leaf is unknown. */
+	s_root_only = snap(cas, 1, &c[1], 0);
+	assert_int_equal(check(s_root_only, leaf, &r), CHECK_UNKNOWN);
+	store_unref(s);
+	store_unref(s_root_only);
+	X509_CRL_free(x);
+	X509_CRL_free(root_x);
+	X509_free(leaf);
+	pki_ca_free(mid);
+}
+
 /* ---- several keys under one name ---- */
 
 static void check_cert__key_rollover__crls_of_the_signing_key(void **state)
@@ -617,6 +674,8 @@ int main(void)
 		cmocka_unit_test(check_cert__one_byte_serial__revoked),
 		cmocka_unit_test(check_cert__twenty_byte_serial__revoked),
 		cmocka_unit_test(check_cert__top_bit_serial__revoked),
+		cmocka_unit_test(check_cert__intermediate_listed_by_root__revoked),
+		cmocka_unit_test(check_cert__leaf_of_intermediate__intermediate_crl_decides),
 		cmocka_unit_test(check_cert__key_rollover__crls_of_the_signing_key),
 		cmocka_unit_test(check_status_str__every_status__named),
 	};

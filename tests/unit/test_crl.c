@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -322,6 +324,20 @@ static void crl_decode__pem_certificate__parse_error(void **state)
 	n = BIO_get_mem_data(b, &p);
 	assert_int_equal(decode(p, (size_t)n, &sk), CRL_E_PARSE);
 	BIO_free(b);
+}
+
+static void crl_decode__over_file_limit__too_large(void **state)
+{
+	/* A sparse mapping: nothing is touched unless the decoder reads before checking the size. */
+	size_t len = CRL_FILE_MAX + 1;
+	void *big = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	STACK_OF(X509_CRL) *sk;
+
+	(void)state;
+	if (big == MAP_FAILED)
+		skip();
+	assert_int_equal(decode(big, len, &sk), CRL_E_TOO_LARGE);
+	munmap(big, len);
 }
 
 static void crl_decode__empty__parse_error(void **state)
@@ -1190,6 +1206,25 @@ static void crl_read_file__fifo__einval(void **state)
 	unlink(p);
 }
 
+static void crl_read_file_at__relative_to_dirfd__read(void **state)
+{
+	int dfd = open(fx.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned char *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_true(dfd >= 0);
+	pki_write_file(pki_path(fx.dir, "at"), "abc", 3);
+	assert_int_equal(crl_read_file_at(dfd, "at", 100, &buf, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "abc", 3);
+	free(buf);
+	/* Twin: a name that is not in that directory. */
+	assert_int_equal(crl_read_file_at(dfd, "not-there", 100, &buf, &len), -ENOENT);
+	assert_null(buf);
+	close(dfd);
+}
+
 /* ---- helpers ---- */
 
 static void serial_hex_of(const unsigned char *mag, size_t n, bool negative, char *buf, size_t len)
@@ -1312,6 +1347,7 @@ int main(void)
 		cmocka_unit_test(crl_decode__pem_with_bad_second_crl__parse_error),
 		cmocka_unit_test(crl_decode__garbage__parse_error),
 		cmocka_unit_test(crl_decode__pem_certificate__parse_error),
+		cmocka_unit_test(crl_decode__over_file_limit__too_large),
 		cmocka_unit_test(crl_decode__empty__parse_error),
 		cmocka_unit_test(crl_from_x509__matching_ca__ok),
 		cmocka_unit_test(crl_from_x509__no_configured_ca__no_ca),
@@ -1379,6 +1415,7 @@ int main(void)
 		cmocka_unit_test(crl_read_file__missing__enoent),
 		cmocka_unit_test(crl_read_file__directory__eisdir),
 		cmocka_unit_test(crl_read_file__fifo__einval),
+		cmocka_unit_test(crl_read_file_at__relative_to_dirfd__read),
 		cmocka_unit_test(crl_serial_hex__values__upper_hex),
 		cmocka_unit_test(crl_serial_hex__small_buffer__truncated_terminated),
 		cmocka_unit_test(crl_time_str__known_instants__utc),
