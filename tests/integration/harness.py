@@ -306,12 +306,12 @@ class Env:
     def crl(self, issuer: gen.CA, entries: Sequence[gen.Entry] = (), **kw) -> bytes:
         return gen.make_crl(issuer, entries, **kw)
 
-    def install(self, name: str, data: bytes) -> float:
-        """Renames `data` in as cache/NAME (written to a hidden temp file first). Returns the
-        monotonic time just before the rename."""
+    def install(self, name: str, data: bytes, mode: int = 0o644) -> float:
+        """Renames `data` in as cache/NAME (written to a hidden temp file first, with `mode`).
+        Returns the monotonic time just before the rename."""
         tmp = self.cache / f".{name}.tmp"
         tmp.write_bytes(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         t = time.monotonic()
         os.rename(tmp, self.cache / name)
         return t

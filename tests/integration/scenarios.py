@@ -9,11 +9,11 @@ import os
 import pwd
 import re
 import shutil
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Sequence
 
 import gen
 from gen import IDP, Entry
-from harness import RE_RELOAD, Env, Failure, excerpt, log, sighup_and_wait
+from harness import RE_RELOAD, Env, Failure, Server, excerpt, log, sighup_and_wait
 
 SCENARIOS: Dict[str, Callable] = {}
 
@@ -507,25 +507,12 @@ def renegotiation(plugin):
 def user_nobody(plugin):
     """OpenVPN drops to nobody after start: the plugin's watcher keeps enforcing live changes as
     nobody, and after SIGHUP the plugin is opened again unprivileged and still enforces."""
-    nobody = pwd.getpwnam("nobody")
-    nogroup = "nogroup" if _has_group("nogroup") else grp.getgrgid(nobody.pw_gid).gr_name
     with Env(plugin, "user_nobody") as env:
-        # After SIGHUP nobody re-reads everything: the .so (a build dir may sit under /root),
-        # the configs, the certificates and the server key.
-        so = env.dir / "openvpn-plugin-crlsync.so"
-        shutil.copy2(env.plugin, so)
-        os.chmod(so, 0o755)
-        env.plugin = so
-        os.chown(env.pki.server_key, nobody.pw_uid, -1)
-        ifname, node = env.make_persistent_tun("nobody", nogroup)
+        extra = _nobody_setup(env)
+        so = env.plugin
         env.write_config()
         env.install_good()
-        srv = env.start_server(extra=["user nobody", f"group {nogroup}", "persist-tun", "persist-key",
-                                      f"dev {ifname}", "dev-type tun", f"dev-node {node}", "ifconfig-noexec",
-                                      "route-noexec"])
-        srv.wait_for_log(r"UID set to nobody", 5)
-        if srv.uid() != nobody.pw_uid:
-            raise Failure(f"the server runs as uid {srv.uid()}, not nobody")
+        srv = _start_as_nobody(env, extra)
         alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
         env.connect(alice, expect="accepted")
         dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")],
@@ -547,6 +534,35 @@ def user_nobody(plugin):
         env.connect(alice, expect="accepted")
         env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=4))
         env.connect(alice, expect="rejected")
+
+
+def _nobody_setup(env: Env) -> List[str]:
+    """What a server running as nobody needs to survive SIGHUP: the .so copied into the 0755 temp
+    dir (a build dir may sit under /root), the server key owned by nobody, a persistent tun owned
+    by nobody and a private tun node. Returns the extra server config lines."""
+    nobody = pwd.getpwnam("nobody")
+    nogroup = "nogroup" if _has_group("nogroup") else grp.getgrgid(nobody.pw_gid).gr_name
+    so = env.dir / "openvpn-plugin-crlsync.so"
+    shutil.copy2(env.plugin, so)
+    os.chmod(so, 0o755)
+    env.plugin = so
+    os.chown(env.pki.server_key, nobody.pw_uid, -1)
+    ifname, node = env.make_persistent_tun("nobody", nogroup)
+    return ["user nobody", f"group {nogroup}", "persist-tun", "persist-key", f"dev {ifname}", "dev-type tun",
+            f"dev-node {node}", "ifconfig-noexec", "route-noexec"]
+
+
+def _start_as_nobody(env: Env, extra: Sequence[str], **kw) -> Server:
+    """Starts the server with _nobody_setup()'s lines and checks that it dropped to nobody."""
+    srv = env.start_server(extra=extra, **kw)
+    srv.wait_for_log(r"UID set to nobody", 5)
+    if srv.uid() != _nobody_uid():
+        raise Failure(f"the server runs as uid {srv.uid()}, not nobody")
+    return srv
+
+
+def _nobody_uid() -> int:
+    return pwd.getpwnam("nobody").pw_uid
 
 
 def _has_group(name: str) -> bool:
@@ -579,3 +595,301 @@ def bad_config(plugin):
             raise Failure("openvpn exited 0 with an unknown plugin argument")
         assert_log(srv.log.text(), r"crlsync: [^\n]*frobnicate", "bad plugin argument")
         assert_log(srv.log.text(), r"plugin initialization function failed", "bad plugin argument")
+
+
+# --- privileges and chroot -----------------------------------------------------------------------
+
+
+@scenario
+def sighup_unreadable_config(plugin):
+    """As nobody, a SIGHUP with the crlsync config no longer readable by nobody (0600, root):
+    the plugin names the file, the errno and the hint, and OpenVPN exits rather than run
+    unchecked. The twin (readable config, SIGHUP works) is user_nobody."""
+    import signal
+    import subprocess
+    with Env(plugin, "sighup_unreadable_config") as env:
+        extra = _nobody_setup(env)
+        env.write_config()
+        env.install_good()
+        srv = _start_as_nobody(env, extra)
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="accepted")
+        os.chown(env.config, 0, 0)
+        os.chmod(env.config, 0o600)
+        mark = srv.mark()
+        srv.signal(signal.SIGHUP)
+        try:
+            srv.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            raise Failure("openvpn did not exit within 15 s after SIGHUP with an unreadable plugin config:\n"
+                          f"{excerpt(srv.log.text(mark))}")
+        after = srv.log.text(mark)
+        log(f"openvpn exited {srv.proc.returncode} after SIGHUP")
+        if srv.proc.returncode == 0:
+            raise Failure(f"openvpn exited 0 after the plugin refused to start:\n{excerpt(after)}")
+        assert_log(after, r"SIGHUP\[hard,\] received", "after SIGHUP")
+        assert_log(after, rf"crlsync: [^\n]*{re.escape(str(env.config))}: cannot (?:open|read): Permission denied"
+                          r"[^\n]*readable by that user[^\n]*refusing to start", "after SIGHUP")
+        assert_log(after, r"plugin initialization function failed", "after SIGHUP")
+        if re.search(r"Initialization Sequence Completed", after):
+            raise Failure(f"openvpn completed its initialisation again without the plugin:\n{excerpt(after)}")
+
+
+@scenario
+def sighup_unreadable_cache_file(plugin):
+    """As nobody (after a SIGHUP, so the plugin itself was opened unprivileged), a CRL renamed in
+    with mode 0600 owned by root cannot be read: the plugin says so with the errno and its uid and
+    keeps the CRL the file gave before. chmod 0644 (IN_ATTRIB) makes it load the new one."""
+    with Env(plugin, "sighup_unreadable_cache_file") as env:
+        extra = _nobody_setup(env)
+        env.write_config()
+        env.install_good()      # issuing.crl number 1 revokes nobody
+        srv = _start_as_nobody(env, extra)
+        sighup_and_wait(srv)
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        env.connect(alice, expect="accepted")
+        # Number 2 revokes alice, but nobody cannot read it.
+        mark = srv.mark()
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=2),
+                    mode=0o600)
+        path = env.cache / "issuing.crl"
+        srv.wait_for_log(rf"crlsync: [^\n]*{re.escape(str(path))}: cannot read: Permission denied "
+                         rf"\(uid {_nobody_uid()}\); keeping the CRLs it gave before", 5, mark)
+        env.wait_reload(mark)
+        line = srv.log.search(r"^.*" + RE_RELOAD + r".*$", mark).group(0)
+        if not re.search(r"reload:\D*\b2\b", line):
+            raise Failure(f"reload line does not give the 2 CRLs still in force: {line!r}")
+        # The previous CRL (number 1, which does not list alice) is still the one in force.
+        r = env.connect(alice, expect="accepted")
+        r.assert_server_log(r"crlsync: OK depth=0 [^\n]*CN=alice[^\n]*not revoked \(CRL issuing\.crl number "
+                            r"(?:0x)?0*1\)")
+        mark = srv.mark()
+        os.chmod(path, 0o644)
+        env.wait_reload(mark)
+        assert_log(srv.log.text(mark), r"crlsync: loaded issuing\.crl: [^\n]*number (?:0x)?0*2\b", "after chmod")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN,
+                                      r"revoked on [^\n]*keyCompromise \(CRL issuing\.crl number (?:0x)?0*2\)"))
+        env.connect(bob, expect="accepted")
+
+
+@scenario
+def chroot(plugin):
+    """OpenVPN chroots (as root) into an empty directory; cache-dir lies outside it. A CRL renamed
+    in afterwards is still loaded (reads are relative to the directory opened before the chroot)
+    and enforced."""
+    with Env(plugin, "chroot") as env:
+        jail = env.dir / "jail"
+        jail.mkdir(mode=0o755)
+        os.chmod(jail, 0o755)
+        env.write_config()
+        env.install_good()
+        srv = env.start_server(extra=[f"chroot {jail}"])
+        srv.wait_for_log(rf"chroot to '{re.escape(str(jail))}' and cd to '/' succeeded", 5)
+        root = os.readlink(f"/proc/{srv.pid}/root")
+        if root != str(jail):
+            raise Failure(f"the server's root is {root}, not {jail}")
+        if (jail / env.cache.relative_to("/")).exists():
+            raise Failure("cache-dir is visible inside the chroot; the test would prove nothing")
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        env.connect(alice, expect="accepted")
+        mark = srv.mark()
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")],
+                                                         number=2))
+        log(f"rename -> reload line (chrooted): {dt * 1000:.1f} ms")
+        line = srv.log.search(r"^.*" + RE_RELOAD + r".*$", mark).group(0)
+        if not re.search(r"reload:\D*\b2\b", line):
+            raise Failure(f"reload line does not give the 2 CRLs in force: {line!r}")
+        after = srv.log.text(mark)
+        if re.search(r"crlsync: [^\n]*(?:cannot|failed|keeping the CRLs)", after):
+            raise Failure(f"the reload in the chroot reported a problem:\n{excerpt(after)}")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN,
+                                      r"revoked on [^\n]*keyCompromise \(CRL issuing\.crl number (?:0x)?0*2\)"))
+        env.connect(bob, expect="accepted")
+
+
+# --- coverage of the chain and of streams --------------------------------------------------------
+
+
+@scenario
+def missing_root_crl(plugin):
+    """Only the issuing CA's CRL, none from the root: with missing=reject the client is rejected at
+    depth 1 (the issuing CA's own check), so the root must publish a CRL too. Twin: the root's
+    CRL renamed in, and the same client is accepted."""
+    with Env(plugin, "missing_root_crl") as env:
+        env.write_config(missing="reject")
+        env.install("issuing.crl", env.crl(env.pki.issuing))
+        env.start_server()
+        alice = env.client("alice", serial=0x05)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(1, ISSUING_CN, env.pki.issuing.cert.serial_number, ROOT_CN, RX_NO_CRL))
+        r.assert_server_log(r"VERIFY PLUGIN ERROR: depth=1")
+        r.assert_not_server_log(r"VERIFY PLUGIN (?:OK|ERROR): depth=0")
+        env.install_and_wait("root.crl", env.crl(env.pki.root))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def two_files_same_stream(plugin):
+    """Two files of one stream: number 5 in a.crl, number 6 (revoking alice) in b.crl. The newest
+    wins; deleting b.crl does not bring back number 5 (rollback refused), alice stays rejected."""
+    with Env(plugin, "two_files_same_stream") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("a.crl", env.crl(env.pki.issuing, [], number=5))
+        env.install("b.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=6))
+        srv = env.start_server()
+        assert_log(cur_server_log(env), rx_refused("a.crl") + r": superseded: [^\n]*number (?:0x)?0*5\b",
+                   "startup")
+        alice, bob = env.client("alice", serial=0x05), env.client("bob", serial=0x06)
+        rx_b6 = r"revoked on [^\n]*keyCompromise \(CRL b\.crl number (?:0x)?0*6\)"
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, rx_b6))
+        env.connect(bob, expect="accepted")
+        mark = srv.mark()
+        t0 = env.remove("b.crl")
+        dt = env.wait_reload(mark) - t0
+        log(f"unlink -> reload line: {dt * 1000:.1f} ms")
+        after = srv.log.text(mark)
+        assert_log(after, rf"crlsync: [^\n]*{re.escape(str(env.cache / 'b.crl'))} removed, but its CRL of [^\n]*"
+                          rf"number (?:0x)?0*6 stays in force[^\n]*rollback refused", "after unlink")
+        line = srv.log.search(r"^.*" + RE_RELOAD + r".*$", mark).group(0)
+        if not re.search(r"reload:\D*\b2\b", line):
+            raise Failure(f"reload line does not give the 2 CRLs in force: {line!r}")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(rx_reject(0, "alice", 0x05, ISSUING_CN, rx_b6))
+        env.connect(bob, expect="accepted")
+
+
+# --- transports and algorithms ---------------------------------------------------------------------
+
+
+def _good_and_revoked(env: Env, crl_of=None, **server_kw) -> None:
+    """root.crl, issuing.crl (number 2, revoking bob) made by `crl_of(entries, number)`; alice
+    accepted, bob rejected with the full line."""
+    when = revoked_at()
+    entries = [Entry(0x06, when, "keyCompromise")]
+    env.write_config()
+    env.install("root.crl", env.crl(env.pki.root))
+    env.install("issuing.crl", crl_of(entries, 2) if crl_of else env.crl(env.pki.issuing, entries, number=2))
+    env.start_server(**server_kw)
+    r = env.connect(env.client("alice", serial=0x05), expect="accepted")
+    r.assert_server_log(r"crlsync: OK depth=0 [^\n]*CN=alice[^\n]*not revoked \(CRL issuing\.crl number (?:0x)?0*2\)")
+    r = env.connect(env.client("bob", serial=0x06), expect="rejected")
+    r.assert_server_log(rx_reject(0, "bob", 0x06, ISSUING_CN, rx_revoked(when, "keyCompromise", "issuing.crl", 2)))
+
+
+@scenario
+def tcp(plugin):
+    """The good/revoked pair over proto tcp-server / tcp-client: the transport does not matter."""
+    with Env(plugin, "tcp") as env:
+        _good_and_revoked(env, proto="tcp-server")
+        assert_log(cur_server_log(env), r"TCPv4_SERVER link local \(bound\): \[AF_INET\]127\.0\.0\.1:", "startup")
+
+
+@scenario
+def ec_pki(plugin):
+    """The whole chain with EC P-256 keys and a SHA-384 (ecdsa-with-SHA384) CRL: alice accepted,
+    bob (listed) rejected."""
+    from cryptography import x509
+    from cryptography.x509.oid import SignatureAlgorithmOID
+    with Env(plugin, "ec_pki", key_kind="ec") as env:
+        def crl_of(entries, number):
+            der = env.crl(env.pki.issuing, entries, number=number, hash_name="sha384")
+            oid = x509.load_der_x509_crl(der).signature_algorithm_oid
+            if oid != SignatureAlgorithmOID.ECDSA_WITH_SHA384:
+                raise Failure(f"the CRL is signed with {oid}, not ecdsa-with-SHA384")
+            return der
+        _good_and_revoked(env, crl_of)
+
+
+@scenario
+def rsa_pss_crl(plugin):
+    """The issuing CRL signed with RSA-PSS (SHA-256, made by `openssl ca -gencrl -sigopt
+    rsa_padding_mode:pss`: cryptography 38 cannot sign a CRL with PSS): alice accepted, bob rejected."""
+    with Env(plugin, "rsa_pss_crl") as env:
+        _good_and_revoked(env, lambda entries, number: _openssl_pss_crl(env, entries, number))
+
+
+def _openssl_pss_crl(env: Env, entries: Sequence[Entry], number: int) -> bytes:
+    """A DER CRL of the issuing CA signed with RSASSA-PSS by the openssl CLI, from an index.txt
+    written here (with crlNumber and AKI, like gen.make_crl)."""
+    import subprocess
+    from cryptography import x509
+    from cryptography.x509.oid import SignatureAlgorithmOID
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise Failure("the openssl CLI is missing")
+    d = env.dir / "openssl-ca"
+    d.mkdir(exist_ok=True)
+    exp = (gen.now() + datetime.timedelta(days=300)).strftime("%y%m%d%H%M%SZ")
+    index = []
+    for e in entries:
+        when = e.revoked_at if isinstance(e.revoked_at, datetime.datetime) else revoked_at()
+        rev = when.strftime("%y%m%d%H%M%SZ") + (f",{e.reason}" if e.reason else "")
+        index.append(f"R\t{exp}\t{rev}\t{gen.serial_hex(e.serial)}\tunknown\t/CN=revoked{e.serial}\n")
+    (d / "index.txt").write_text("".join(index))
+    (d / "crlnumber").write_text(gen.serial_hex(number) + "\n")
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = crlsync\n\n[crlsync]\n"
+        f"database = {d}/index.txt\ncrlnumber = {d}/crlnumber\n"
+        f"certificate = {env.pki.issuing_crt}\nprivate_key = {env.pki.dir}/issuing.key\n"
+        "default_md = sha256\ndefault_crl_days = 1\ncrl_extensions = crl_ext\n\n"
+        "[crl_ext]\nauthorityKeyIdentifier = keyid:always\n")
+    pem = d / "crl.pem"
+    p = subprocess.run([openssl, "ca", "-batch", "-gencrl", "-config", str(d / "ca.cnf"), "-out", str(pem),
+                        "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise Failure(f"openssl ca -gencrl failed ({p.returncode}):\n{p.stdout.decode(errors='replace')}")
+    crl = x509.load_pem_x509_crl(pem.read_bytes())
+    if crl.signature_algorithm_oid != SignatureAlgorithmOID.RSASSA_PSS:
+        raise Failure(f"openssl signed the CRL with {crl.signature_algorithm_oid}, not RSASSA-PSS")
+    got = sorted(r.serial_number for r in crl)
+    if got != sorted(e.serial for e in entries):
+        raise Failure(f"openssl's CRL lists {got}, not {[e.serial for e in entries]}")
+    from cryptography.hazmat.primitives import serialization
+    return crl.public_bytes(serialization.Encoding.DER)
+
+
+# --- many clients ----------------------------------------------------------------------------------
+
+
+@scenario
+def many_clients_reload(plugin):
+    """Three connected clients (reneg-sec 5). A CRL revoking bob is renamed in: at the next
+    renegotiations bob is refused and his session ends, alice and carol pass against the new CRL
+    and stay connected."""
+    with Env(plugin, "many_clients_reload") as env:
+        env.write_config()
+        env.install_good()
+        srv = env.start_server()
+        cfs = {"alice": env.client("alice", serial=0x05), "bob": env.client("bob", serial=0x06),
+               "carol": env.client("carol", serial=0x07)}
+        clients = {n: env.start_client(cf, extra=["--reneg-sec", "5", "--tran-window", "4"], hand_window=6)
+                   for n, cf in cfs.items()}
+        mark = srv.mark()
+        bmark = clients["bob"].log.mark()
+        dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")],
+                                                         number=2))
+        log(f"rename -> reload line: {dt * 1000:.1f} ms")
+        srv.wait_for_log(r"bob/127\.0\.0\.1:\d+ VERIFY PLUGIN ERROR: depth=0", 12, mark)
+        # The plugin's own lines carry no client prefix (OpenVPN's plugin_log does not add it).
+        assert_log(srv.log.text(mark),
+                   rx_reject(0, "bob", 0x06, ISSUING_CN, r"revoked on [^\n]*keyCompromise \(CRL issuing\.crl number "
+                                                         r"(?:0x)?0*2\)"), "server log after the install")
+        for n in ("alice", "carol"):
+            srv.wait_for_log(rf"crlsync: OK depth=0 [^\n]*CN={n}[^\n]*"
+                             rf"{rx_serial(cfs[n].serial)}: not revoked \(CRL issuing\.crl number (?:0x)?0*2\)",
+                             12, mark)
+            srv.wait_for_log(rf"{n}/127\.0\.0\.1:\d+ VERIFY PLUGIN OK: depth=0", 1, mark)
+        clients["bob"].log.wait_for(r"SIGUSR1\[soft,tls-error\]|Exiting", 15, bmark, clients["bob"].proc,
+                                    what="client bob")
+        for n in ("alice", "carol"):
+            c = clients[n]
+            if c.proc.poll() is not None:
+                raise Failure(f"client {n} exited ({c.proc.returncode}):\n{excerpt(c.log.text())}")
+            if re.search(r"SIGUSR1\[soft,tls-error\]|TLS Error", c.log.text()):
+                raise Failure(f"client {n} had a TLS error:\n{excerpt(c.log.text())}")
+        log("bob's session ended; alice and carol renegotiated against CRL number 2 and stay connected")
