@@ -65,16 +65,23 @@ struct key_def {
 	bool repeatable;
 };
 
-static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca;
+static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca, key_interval, key_timeout,
+	key_max_size, key_user_agent, key_src_interval, key_src_max_size;
 
 /* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
 static const struct key_def keys[] = {
 	{ SEC_GLOBAL, "cache-dir", key_cache_dir, false },
+	{ SEC_GLOBAL, "interval", key_interval, false },
+	{ SEC_GLOBAL, "timeout", key_timeout, false },
+	{ SEC_GLOBAL, "max-size", key_max_size, false },
+	{ SEC_GLOBAL, "user-agent", key_user_agent, false },
 	{ SEC_PLUGIN, "missing", key_missing, false },
 	{ SEC_PLUGIN, "expired", key_expired, false },
 	{ SEC_PLUGIN, "grace", key_grace, false },
 	{ SEC_SOURCE, "url", key_url, true },
 	{ SEC_SOURCE, "ca", key_ca, false },
+	{ SEC_SOURCE, "interval", key_src_interval, false },
+	{ SEC_SOURCE, "max-size", key_src_max_size, false },
 };
 
 struct parser {
@@ -399,6 +406,132 @@ static bool key_grace(const struct key_ctx *k, const char *key, const char *valu
 		return false;
 	}
 	k->cfg->grace = v;
+	return true;
+}
+
+bool cfg_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0, mul = 1;
+
+	if (!s || !is_digit(*s))
+		return false;
+	for (; is_digit(*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (ULLONG_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (*s == 'K' || *s == 'k')
+		mul = 1ULL << 10;
+	else if (*s == 'M' || *s == 'm')
+		mul = 1ULL << 20;
+	else if (*s == 'G' || *s == 'g')
+		mul = 1ULL << 30;
+	if (mul != 1)
+		s++;
+	if (*s != '\0' || v > ULLONG_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src)
+{
+	return src && src->interval > 0 ? src->interval : cfg->interval;
+}
+
+unsigned long long cfg_source_max_size(const struct cfg *cfg, const struct cfg_source *src)
+{
+	return src && src->max_size > 0 ? src->max_size : cfg->max_size;
+}
+
+const struct cfg_source *cfg_find_source(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+/* A positive duration: 0 would mean "refresh continuously" or "no time at all". */
+static bool positive_seconds(long long *field, const char *key, const char *value, char *what, size_t whatlen)
+{
+	long long v;
+
+	if (!cfg_parse_seconds(value, &v) || v <= 0) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected a positive duration, e.g. 90, 15m, 2h, 1d)",
+			 value, key);
+		return false;
+	}
+	*field = v;
+	return true;
+}
+
+static bool positive_size(unsigned long long *field, const char *key, const char *value, char *what,
+			  size_t whatlen)
+{
+	unsigned long long v;
+
+	if (!cfg_parse_size(value, &v) || v == 0) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected a positive size, e.g. 512K, 64M)", value,
+			 key);
+		return false;
+	}
+	*field = v;
+	return true;
+}
+
+static bool key_interval(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	return positive_seconds(&k->cfg->interval, key, value, what, whatlen);
+}
+
+static bool key_timeout(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	return positive_seconds(&k->cfg->timeout, key, value, what, whatlen);
+}
+
+static bool key_max_size(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	return positive_size(&k->cfg->max_size, key, value, what, whatlen);
+}
+
+static bool key_src_interval(const struct key_ctx *k, const char *key, const char *value, char *what,
+			     size_t whatlen)
+{
+	return positive_seconds(&k->src->interval, key, value, what, whatlen);
+}
+
+static bool key_src_max_size(const struct key_ctx *k, const char *key, const char *value, char *what,
+			     size_t whatlen)
+{
+	return positive_size(&k->src->max_size, key, value, what, whatlen);
+}
+
+static bool key_user_agent(const struct key_ctx *k, const char *key, const char *value, char *what,
+			   size_t whatlen)
+{
+	char *ua;
+
+	/* It goes into an HTTP header: printable ASCII only. */
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
+			snprintf(what, whatlen, "`%s' may hold printable ASCII only", key);
+			return false;
+		}
+	}
+	if (value[0] == '\0') {
+		snprintf(what, whatlen, "empty `%s'", key);
+		return false;
+	}
+	ua = strdup(value);
+	if (!ua) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(k->cfg->user_agent);
+	k->cfg->user_agent = ua;
 	return true;
 }
 
@@ -799,6 +932,9 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 	cfg->missing = CFG_REJECT;
 	cfg->expired = CFG_REJECT;
 	cfg->grace = 0;
+	cfg->interval = CFG_DEFAULT_INTERVAL;
+	cfg->timeout = CFG_DEFAULT_TIMEOUT;
+	cfg->max_size = CFG_DEFAULT_MAX_SIZE;
 	p.cfg = cfg;
 
 	r = ini_parse_stream(read_line, &p, on_key, &p);
@@ -814,6 +950,10 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 		goto out;
 	if (!cfg->cache_dir) {
 		fail(&p, 0, "missing `cache-dir' in [global]");
+		goto out;
+	}
+	if (!cfg->user_agent && !(cfg->user_agent = strdup(CFG_DEFAULT_USER_AGENT))) {
+		fail(&p, 0, "out of memory");
 		goto out;
 	}
 	*out = cfg;
@@ -895,6 +1035,7 @@ void cfg_free(struct cfg *cfg)
 	}
 	free(cfg->sources);
 	free(cfg->cache_dir);
+	free(cfg->user_agent);
 	free(cfg->path);
 	free(cfg);
 }

@@ -22,7 +22,14 @@ struct cfg_source {
 	char *ca_path;    /* `ca`: PEM certificate of the CRL issuer */
 	X509 *ca;         /* loaded from ca_path by cfg_load() */
 	int line;         /* line of the section header, for messages */
+	long long interval;   /* `interval` override in seconds, 0 = [global] interval */
+	unsigned long long max_size; /* `max-size` override in bytes, 0 = [global] max-size */
 };
+
+#define CFG_DEFAULT_INTERVAL 3600
+#define CFG_DEFAULT_TIMEOUT 30
+#define CFG_DEFAULT_MAX_SIZE (64ULL << 20)
+#define CFG_DEFAULT_USER_AGENT "crlsync/0.1"
 
 struct cfg {
 	char *path;
@@ -30,6 +37,10 @@ struct cfg {
 	enum cfg_action missing;      /* [plugin] missing */
 	enum cfg_action expired;      /* [plugin] expired */
 	long long grace;              /* [plugin] grace, seconds, >= 0 */
+	long long interval;           /* [global] interval: longest time between refreshes (s, > 0) */
+	long long timeout;            /* [global] timeout: per transfer (s, > 0) */
+	unsigned long long max_size;  /* [global] max-size: largest CRL downloaded (bytes, > 0) */
+	char *user_agent;             /* [global] user-agent */
 	struct cfg_source *sources;
 	size_t n_sources;
 };
@@ -53,6 +64,16 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
  * Returns false with `err` set when the key is unknown or the value bad; cfg is then unchanged.
  */
 bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errlen);
+
+/* Parses a size in bytes with an optional K or M suffix (binary: 1K = 1024). */
+bool cfg_parse_size(const char *s, unsigned long long *out);
+
+/* The effective interval and max-size of a source (its override, or the global value). */
+long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src);
+unsigned long long cfg_source_max_size(const struct cfg *cfg, const struct cfg_source *src);
+
+/* The source named `name`, or NULL. */
+const struct cfg_source *cfg_find_source(const struct cfg *cfg, const char *name);
 
 /* Parses "reject"/"accept". */
 bool cfg_parse_action(const char *s, enum cfg_action *out);

@@ -512,6 +512,74 @@ static void cfg_parse_buffer__missing_cache_dir__file_error(void **state)
 
 /* --- keys -------------------------------------------------------------------------------- */
 
+static void cfg_parse_buffer__fetcher_keys__parsed(void **state)
+{
+	static const char text[] = "[global]\ncache-dir = /var/lib/crlsync\ninterval = 2h\ntimeout = 15\n"
+				   "max-size = 512K\nuser-agent = gw-7 (crlsync)\n"
+				   "[source a]\nca = /x\ninterval = 10m\nmax-size = 1M\n[source b]\nca = /y\n";
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_true(cfg_parse_buffer("t.conf", text, strlen(text), false, &cfg, err, sizeof(err)));
+	assert_int_equal(cfg->interval, 7200);
+	assert_int_equal(cfg->timeout, 15);
+	assert_int_equal(cfg->max_size, 512 * 1024);
+	assert_string_equal(cfg->user_agent, "gw-7 (crlsync)");
+	assert_int_equal(cfg_source_interval(cfg, &cfg->sources[0]), 600);
+	assert_int_equal(cfg_source_max_size(cfg, &cfg->sources[0]), 1024 * 1024);
+	assert_int_equal(cfg_source_interval(cfg, &cfg->sources[1]), 7200);
+	assert_int_equal(cfg_source_max_size(cfg, &cfg->sources[1]), 512 * 1024);
+	assert_ptr_equal(cfg_find_source(cfg, "b"), &cfg->sources[1]);
+	assert_null(cfg_find_source(cfg, "c"));
+	cfg_free(cfg);
+}
+
+static void cfg_parse_buffer__fetcher_defaults__documented_values(void **state)
+{
+	static const char text[] = "[global]\ncache-dir = /c\n";
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_true(cfg_parse_buffer("t.conf", text, strlen(text), false, &cfg, err, sizeof(err)));
+	assert_int_equal(cfg->interval, 3600);
+	assert_int_equal(cfg->timeout, 30);
+	assert_int_equal(cfg->max_size, 64ULL << 20);
+	assert_string_equal(cfg->user_agent, CFG_DEFAULT_USER_AGENT);
+	cfg_free(cfg);
+}
+
+static void cfg_parse_buffer__fetcher_keys_bad__rejected(void **state)
+{
+	(void)state;
+	expect_fail(GLOBAL "interval = 0\n", 3, "bad value `0' for `interval'");
+	expect_fail(GLOBAL "timeout = -5\n", 3, "bad value `-5' for `timeout'");
+	expect_fail(GLOBAL "max-size = 64X\n", 3, "bad value `64X' for `max-size'");
+	expect_fail(GLOBAL "max-size = 99999999999999999999M\n", 3, "for `max-size'");
+	expect_fail(GLOBAL "user-agent = caf\xc3\xa9\n", 3, "printable ASCII");
+	expect_fail(GLOBAL "[source a]\nca = /x\ninterval = soon\n", 5, "bad value `soon' for `interval'");
+	expect_fail(GLOBAL "interval = 1h\ninterval = 2h\n", 4, "duplicate key `interval'");
+}
+
+static void cfg_parse_size__suffixes__bytes(void **state)
+{
+	unsigned long long v = 0;
+
+	(void)state;
+	assert_true(cfg_parse_size("64M", &v));
+	assert_int_equal(v, 64ULL << 20);
+	assert_true(cfg_parse_size("1k", &v));
+	assert_int_equal(v, 1024);
+	assert_true(cfg_parse_size("100", &v));
+	assert_int_equal(v, 100);
+	assert_false(cfg_parse_size("", &v));
+	assert_false(cfg_parse_size("M", &v));
+	assert_false(cfg_parse_size("-1", &v));
+	assert_false(cfg_parse_size("1MB", &v));
+	assert_false(cfg_parse_size("18446744073709551615K", &v));
+}
+
 static void cfg_parse_buffer__unknown_key__names_key_and_section(void **state)
 {
 	(void)state;
@@ -524,13 +592,10 @@ static void cfg_parse_buffer__unknown_key__names_key_and_section(void **state)
 	expect_fail(GLOBAL "[source a]\ngrace = 1\n", 4, "unknown key `grace'");
 	expect_fail(GLOBAL "[plugin]\nMissing = accept\n", 4, "Missing");
 	/* planned keys are refused until they are implemented */
-	expect_fail(GLOBAL "interval = 1h\n", 3, "unknown key `interval'");
-	expect_fail(GLOBAL "timeout = 10\n", 3, "unknown key `timeout'");
-	expect_fail(GLOBAL "max-size = 10\n", 3, "unknown key `max-size'");
-	expect_fail(GLOBAL "user-agent = x\n", 3, "unknown key `user-agent'");
-	expect_fail(GLOBAL "[source a]\ninterval = 1h\n", 4, "unknown key `interval'");
-	expect_fail(GLOBAL "[source a]\nmax-size = 1\n", 4, "unknown key `max-size'");
-	expect_fail(GLOBAL "[plugin]\nmanagement = x\n", 4, "unknown key `management'");
+	expect_fail(GLOBAL "[plugin]\nmanagement = 127.0.0.1:7505\n", 4, "unknown key `management'");
+	expect_fail(GLOBAL "[source a]\nca = /x\ntimeout = 10\n", 5, "unknown key `timeout' in [source a]");
+	expect_fail(GLOBAL "[plugin]\ninterval = 10\n", 4, "unknown key `interval' in [plugin]");
+	expect_fail(GLOBAL "[strongswan]\nvici = unix:///run/charon.vici\n", 3, "unknown section `strongswan'");
 }
 
 static void cfg_parse_buffer__bad_value__names_value_and_key(void **state)
@@ -915,6 +980,10 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__source_without_ca__header_line),
 		cmocka_unit_test(cfg_parse_buffer__missing_cache_dir__file_error),
 		cmocka_unit_test(cfg_parse_buffer__unknown_key__names_key_and_section),
+		cmocka_unit_test(cfg_parse_buffer__fetcher_keys__parsed),
+		cmocka_unit_test(cfg_parse_buffer__fetcher_defaults__documented_values),
+		cmocka_unit_test(cfg_parse_buffer__fetcher_keys_bad__rejected),
+		cmocka_unit_test(cfg_parse_size__suffixes__bytes),
 		cmocka_unit_test(cfg_parse_buffer__bad_value__names_value_and_key),
 		cmocka_unit_test(cfg_parse_buffer__duplicate_key__rejected),
 		cmocka_unit_test(cfg_parse_buffer__cache_dir_relative__rejected),
