@@ -321,7 +321,8 @@ static void log_refused(const struct store_loader *l, const struct crl *c, const
 
 	crl_time_str(c->this_update, t_new, sizeof(t_new));
 	crl_time_str(ref->this_update, t_old, sizeof(t_old));
-	log_error(l->log,
+	/* A rollback is an error; an older copy beside the newer one is only worth a note. */
+	log_msg(l->log, what[0] == 'r' ? LOG_LVL_ERROR : LOG_LVL_NOTE, NULL, 0,
 		  "%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s number %s, thisUpdate "
 		  "%s); %s",
 		  l->cfg->cache_dir, c->origin, what, c->issuer_text, c->number_hex, t_new,

@@ -276,15 +276,32 @@ static void describe(const struct check_result *r, char *buf, size_t len)
 	}
 }
 
+/* The value of NAME in OpenVPN's environment block, or NULL. */
+static const char *env_get(const char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
 static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in *args)
 {
 	X509 *cert = args->current_cert;
 	struct check_result res;
 	struct store *s;
 	char why[512], explain[96], serial[2 * CRL_SERIAL_MAX + 4] = "?";
-	char *subject = NULL, *issuer = NULL;
+	char *subject = NULL, *issuer = NULL, peer[80];
+	const char *ip = env_get(args->envp, "untrusted_ip"), *port = env_get(args->envp, "untrusted_port");
 	time_t now = time(NULL);
 	enum verdict v;
+
+	/* Which connection this is: the plugin's lines carry no OpenVPN client prefix. */
+	if (ip == NULL)
+		ip = env_get(args->envp, "untrusted_ip6");
+	snprintf(peer, sizeof(peer), "%s:%s", ip ? ip : "?", port ? port : "?");
 
 	s = snap_acquire(p);
 	check_cert(s, cert, now, &res);
@@ -297,16 +314,16 @@ static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in
 			crl_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
 		}
 		if (v == VERDICT_REJECT)
-			log_error(&p->sink, "REJECT depth=%d subject=%s serial=%s issuer=%s: %s [%s]",
+			log_error(&p->sink, "REJECT depth=%d subject=%s serial=%s issuer=%s: %s [%s] peer=%s",
 				  args->current_cert_depth, subject ? subject : "?", serial, issuer ? issuer : "?", why,
-				  res.status == CHECK_REVOKED ? "revoked" : explain);
+				  res.status == CHECK_REVOKED ? "revoked" : explain, peer);
 		else if (v == VERDICT_ACCEPT_RELAXED)
-			log_warn(&p->sink, "ACCEPT (relaxed) depth=%d subject=%s serial=%s issuer=%s: %s [%s]",
+			log_warn(&p->sink, "ACCEPT (relaxed) depth=%d subject=%s serial=%s issuer=%s: %s [%s] peer=%s",
 				 args->current_cert_depth, subject ? subject : "?", serial, issuer ? issuer : "?", why,
-				 explain);
+				 explain, peer);
 		else
-			log_info(&p->sink, "OK depth=%d subject=%s serial=%s: %s", args->current_cert_depth,
-				 subject ? subject : "?", serial, why);
+			log_info(&p->sink, "OK depth=%d subject=%s serial=%s: %s peer=%s", args->current_cert_depth,
+				 subject ? subject : "?", serial, why, peer);
 		free(subject);
 		free(issuer);
 	}

@@ -684,7 +684,8 @@ def chroot(plugin):
         os.chmod(jail, 0o755)
         env.write_config()
         env.install_good()
-        srv = env.start_server(extra=[f"chroot {jail}"])
+        # OpenVPN wants --tmp-dir to exist inside the chroot: "/" (the jail itself) keeps it empty.
+        srv = env.start_server(extra=[f"chroot {jail}", "tmp-dir /"])
         srv.wait_for_log(rf"chroot to '{re.escape(str(jail))}' and cd to '/' succeeded", 5)
         root = os.readlink(f"/proc/{srv.pid}/root")
         if root != str(jail):
@@ -870,7 +871,7 @@ def many_clients_reload(plugin):
         clients = {n: env.start_client(cf, extra=["--reneg-sec", "5", "--tran-window", "4"], hand_window=6)
                    for n, cf in cfs.items()}
         mark = srv.mark()
-        bmark = clients["bob"].log.mark()
+        cmarks = {n: c.log.mark() for n, c in clients.items()}
         dt = env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(0x06, reason="keyCompromise")],
                                                          number=2))
         log(f"rename -> reload line: {dt * 1000:.1f} ms")
@@ -884,10 +885,12 @@ def many_clients_reload(plugin):
                              rf"{rx_serial(cfs[n].serial)}: not revoked \(CRL issuing\.crl number (?:0x)?0*2\)",
                              12, mark)
             srv.wait_for_log(rf"{n}/127\.0\.0\.1:\d+ VERIFY PLUGIN OK: depth=0", 1, mark)
-        clients["bob"].log.wait_for(r"SIGUSR1\[soft,tls-error\]|Exiting", 15, bmark, clients["bob"].proc,
+        clients["bob"].log.wait_for(r"SIGUSR1\[soft,tls-error\]|Exiting", 15, cmarks["bob"], clients["bob"].proc,
                                     what="client bob")
         for n in ("alice", "carol"):
             c = clients[n]
+            # The client's side of a renegotiation that completed after the install.
+            c.wait_for_log(r"TLS: soft reset[^\n]*\n(?:[^\n]*\n)*?[^\n]*Control Channel: TLS", 1, cmarks[n])
             if c.proc.poll() is not None:
                 raise Failure(f"client {n} exited ({c.proc.returncode}):\n{excerpt(c.log.text())}")
             if re.search(r"SIGUSR1\[soft,tls-error\]|TLS Error", c.log.text()):
