@@ -5,11 +5,13 @@ set -euo pipefail
 
 pkgs=(
   # build
-  gcc clang make cmake pkg-config libssl-dev libinih-dev
+  gcc clang make cmake pkg-config libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev
   # unit tests, sanitizers, fuzzing
   libcmocka-dev libclang-rt-14-dev valgrind
   # integration tests and demo: real OpenVPN, test PKI from python3-cryptography
   openvpn python3 python3-cryptography iproute2 procps
+  # fetcher integration tests: a real nginx serving CRLs on loopback
+  nginx-light
 )
 
 missing=()

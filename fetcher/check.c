@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* crlsync check (certificates against the installed CRLs) and crlsync verify (any CRL file against a CA). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "crlsync/check.h"
+#include "crlsync/crl.h"
+#include "crlsync/store.h"
+#include "fetcher.h"
+
+/* Exit codes of check and verify. */
+enum { CHECK_EXIT_GOOD = 0, CHECK_EXIT_REVOKED = 1, CHECK_EXIT_UNDECIDED = 2, CHECK_EXIT_USAGE = 3 };
+
+/* Loading the cache for a one-shot command: only problems are worth printing. */
+static void quiet_sink(void *ctx, enum log_level level, const char *line)
+{
+	if (level <= LOG_LVL_WARN)
+		logger->fn(ctx, level, line);
+}
+
+static const struct log_sink quiet = { quiet_sink, NULL };
+
+/* Reads every certificate of a PEM or DER file. Returns 0 or -errno / -EINVAL. */
+static int read_certs(const char *path, STACK_OF(X509) **out)
+{
+	unsigned char *buf = NULL;
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if (sk == NULL)
+		return -ENOMEM;
+	r = crl_read_file(path, 1 << 20, &buf, &len);
+	if (r != 0)
+		goto out;
+	if (len > 0 && buf[0] == 0x30) {
+		const unsigned char *p = buf;
+		X509 *x = d2i_X509(NULL, &p, (long)len);
+
+		if (x == NULL || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			r = -EINVAL;
+			goto out;
+		}
+	} else {
+		BIO *b = BIO_new_mem_buf(buf, (int)len);
+		X509 *x;
+
+		while (b != NULL && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+			if (!sk_X509_push(sk, x))
+				X509_free(x);
+		BIO_free(b);
+		ERR_clear_error();
+		if (sk_X509_num(sk) == 0) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	*out = sk;
+	sk = NULL; /* transferred */
+out:
+	sk_X509_pop_free(sk, X509_free);
+	free(buf);
+	return r;
+}
+
+int check_main(int argc, char *argv[])
+{
+	struct store_loader *l = NULL;
+	struct store *snap = NULL;
+	struct cfg *cfg;
+	time_t now = time(NULL);
+	int rc = CHECK_EXIT_GOOD, worst_undecided = 0, revoked = 0, usage = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: crlsync [-c FILE] check CERT...\n");
+		return CHECK_EXIT_USAGE;
+	}
+	cfg = load_config();
+	if (cfg == NULL)
+		return CHECK_EXIT_USAGE;
+	l = store_loader_new(cfg, &quiet);
+	if (l == NULL || store_loader_load(l, now, &snap) != 0) {
+		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", cfg->cache_dir);
+		rc = CHECK_EXIT_UNDECIDED;
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
+		STACK_OF(X509) *certs = NULL;
+		int r = read_certs(argv[i], &certs);
+
+		if (r != 0) {
+			fprintf(stderr, "crlsync: %s: %s\n", argv[i],
+				r == -EINVAL ? "no PEM or DER certificate in it" : strerror(-r));
+			usage++;
+			continue;
+		}
+		for (int k = 0; k < sk_X509_num(certs); k++) {
+			X509 *x = sk_X509_value(certs, k);
+			struct check_result res;
+			char serial[2 * CRL_SERIAL_MAX + 4], t[40];
+			char *subject = crl_name_text(X509_get_subject_name(x));
+
+			crl_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
+			check_cert(snap, x, now, &res);
+			printf("%s: %s serial %s: ", argv[i], subject ? subject : "?", serial);
+			switch (res.status) {
+			case CHECK_GOOD:
+				if (res.crl)
+					printf("good (CRL %s number %s)\n", res.crl->origin, res.crl->number_hex);
+				else
+					printf("good (self-signed trust anchor)\n");
+				break;
+			case CHECK_REVOKED:
+				crl_time_str(res.revoked_at, t, sizeof(t));
+				printf("REVOKED on %s, reason %s (CRL %s number %s)\n", t, crl_reason_str(res.reason),
+				       res.crl->origin, res.crl->number_hex);
+				revoked++;
+				break;
+			case CHECK_STALE:
+				crl_time_str(res.crl->next_update, t, sizeof(t));
+				printf("cannot decide: CRL %s number %s expired at %s\n", res.crl->origin,
+				       res.crl->number_hex, t);
+				worst_undecided++;
+				break;
+			case CHECK_UNKNOWN:
+			case CHECK_ERROR:
+				printf("cannot decide: %s\n", res.why);
+				worst_undecided++;
+				break;
+			}
+			free(subject);
+		}
+		sk_X509_pop_free(certs, X509_free);
+	}
+	rc = usage ? CHECK_EXIT_USAGE : revoked ? CHECK_EXIT_REVOKED : worst_undecided ? CHECK_EXIT_UNDECIDED : CHECK_EXIT_GOOD;
+out:
+	store_unref(snap);
+	store_loader_free(l);
+	cfg_free(cfg);
+	return rc;
+}
+
+static const char *scope_text(const struct crl *c, char *buf, size_t len)
+{
+	if (!(c->flags & CRL_HAS_IDP)) {
+		snprintf(buf, len, "complete (no issuingDistributionPoint)");
+		return buf;
+	}
+	snprintf(buf, len, "issuingDistributionPoint:%s%s%s%s%s%s", c->flags & CRL_IDP_USER_ONLY ? " onlyContainsUserCerts" : "",
+		 c->flags & CRL_IDP_CA_ONLY ? " onlyContainsCACerts" : "",
+		 c->flags & CRL_IDP_ATTR_ONLY ? " onlyContainsAttributeCerts" : "",
+		 c->flags & CRL_IDP_SOME_REASONS ? " onlySomeReasons" : "", c->flags & CRL_IDP_INDIRECT ? " indirectCRL" : "",
+		 c->flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
+	return buf;
+}
+
+int verify_main(int argc, char *argv[])
+{
+	const char *file = NULL, *cafile = NULL;
+	STACK_OF(X509_CRL) *sk = NULL;
+	unsigned char *buf = NULL;
+	X509 *ca = NULL;
+	FILE *f = NULL;
+	size_t len = 0;
+	char err[512];
+	time_t now = time(NULL);
+	int rc = CHECK_EXIT_GOOD, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+			cafile = argv[++i];
+		else if (file == NULL && argv[i][0] != '-')
+			file = argv[i];
+		else
+			file = cafile = NULL, i = argc;
+	}
+	if (file == NULL || cafile == NULL) {
+		fprintf(stderr, "usage: crlsync verify CRLFILE --ca CAFILE\n");
+		return CHECK_EXIT_USAGE;
+	}
+	f = fopen(cafile, "re");
+	if (f == NULL || (ca = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
+		fprintf(stderr, "crlsync: %s: %s\n", cafile, f ? "no PEM certificate in it" : strerror(errno));
+		rc = CHECK_EXIT_USAGE;
+		goto out;
+	}
+	r = crl_read_file(file, CRL_FILE_MAX, &buf, &len);
+	if (r != 0) {
+		fprintf(stderr, "crlsync: %s: %s\n", file, strerror(-r));
+		rc = CHECK_EXIT_USAGE;
+		goto out;
+	}
+	if (crl_decode(buf, len, &sk, err, sizeof(err)) != CRL_OK) {
+		printf("%s: unusable: %s\n", file, err);
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(sk); i++) {
+		struct crl *c = NULL;
+		char origin[300], tu[40], nu[40], scope[160];
+		enum crl_error e;
+
+		snprintf(origin, sizeof(origin), sk_X509_CRL_num(sk) > 1 ? "%s#%d" : "%s", file, i + 1);
+		e = crl_from_x509(sk_X509_CRL_value(sk, i), &ca, 1, now, origin, &c, err, sizeof(err));
+		if (e != CRL_OK) {
+			printf("%s: unusable (%s): %s\n", origin, crl_error_str(e), err);
+			rc = 1;
+			continue;
+		}
+		crl_time_str(c->this_update, tu, sizeof(tu));
+		if (c->flags & CRL_HAS_NEXT_UPDATE)
+			crl_time_str(c->next_update, nu, sizeof(nu));
+		else
+			snprintf(nu, sizeof(nu), "none");
+		printf("%s: usable%s\n", origin,
+		       (c->flags & CRL_HAS_NEXT_UPDATE) && now > c->next_update ? ", but EXPIRED" : "");
+		printf("  issuer:      %s\n", c->issuer_text);
+		printf("  number:      %s\n", c->number_hex);
+		printf("  thisUpdate:  %s\n", tu);
+		printf("  nextUpdate:  %s\n", nu);
+		printf("  entries:     %zu\n", c->entries);
+		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), cafile);
+		printf("  scope:       %s\n", scope_text(c, scope, sizeof(scope)));
+		crl_unref(c);
+	}
+out:
+	if (f != NULL)
+		fclose(f);
+	X509_free(ca);
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared declarations of the crlsync executable: subcommands, the refresh engine, logging. */
+#ifndef CRLSYNC_FETCHER_H
+#define CRLSYNC_FETCHER_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "crlsync/config.h"
+#include "crlsync/log.h"
+
+#define FETCHER_DEFAULT_CONFIG "/etc/crlsync/crlsync.conf"
+#define FETCHER_DEFAULT_PIDFILE "/run/crlsync.pid"
+
+/* Exit codes of `fetch` (and of the config errors of every subcommand). */
+enum {
+	EXIT_FRESH = 0,
+	EXIT_NOT_REFRESHED = 1,
+	EXIT_CONFIG = 2,
+};
+
+/* Options common to every subcommand, set by main(). */
+struct options {
+	const char *config;   /* -c FILE */
+	bool syslog;          /* --syslog (daemon) */
+	int verbose;          /* -v */
+};
+
+extern struct options opts;
+
+/* The process' log sink: stderr ("crlsync: ...") or syslog. */
+extern const struct log_sink *logger;
+void logger_use_syslog(void);
+
+/* Loads the configuration named by -c; logs and returns NULL on error. */
+struct cfg *load_config(void);
+
+/* Opens cache-dir (creating it 0755 if missing). Returns the fd or -errno (logged). */
+int open_cache_dir(const struct cfg *cfg);
+
+/* The outcome of one source in a pass. */
+struct refresh_result {
+	bool ok;             /* fresh: installed, or confirmed unchanged */
+	bool installed;      /* a new CRL was installed */
+	time_t next_attempt; /* when the scheduler wants to see it again */
+};
+
+/*
+ * Refreshes the sources whose `due[i]` is true (all when due is NULL) concurrently, mirrors in
+ * order, under the cache-dir lock. Fills results[i] for those. Returns 0, or -EINTR when abort_fd
+ * became readable (transfers abandoned, nothing half-installed), or another -errno.
+ */
+int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort_fd, struct refresh_result *results);
+
+/* Subcommands: table in main.c. */
+int fetch_main(int argc, char *argv[]);
+int daemon_main(int argc, char *argv[]);
+int refresh_main(int argc, char *argv[]);
+int status_main(int argc, char *argv[]);
+int check_main(int argc, char *argv[]);
+int verify_main(int argc, char *argv[]);
+
+#endif

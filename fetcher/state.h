@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the fetcher remembers per source across restarts: validators, attempts, the installed CRL. */
+#ifndef CRLSYNC_FETCHER_STATE_H
+#define CRLSYNC_FETCHER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+/* Hidden, so that the plugin (which reads every visible file of cache-dir) never sees it. */
+#define STATE_DIR ".state"
+
+struct src_state {
+	/* conditional GET validators, valid for the mirror at url_index only */
+	char *etag;
+	char *last_modified;
+	int url_index;          /* -1: none */
+	char *url;              /* masked URL of the last attempt */
+	time_t last_attempt;
+	time_t last_success;
+	time_t next_attempt;
+	char *last_result;      /* one line: "installed number 0A", "unchanged (304)", "HTTP 404 from ..." */
+	unsigned failures;      /* consecutive */
+	/* the installed CRL */
+	bool have_crl;
+	char number_hex[48];    /* "none" without a crlNumber */
+	unsigned char number[20];
+	size_t number_len;
+	bool has_number;
+	time_t this_update;
+	time_t next_update;
+	bool has_next_update;
+	unsigned long long entries;
+	unsigned char digest[32];
+	char sig_alg[64];
+	char issuer[256];
+};
+
+/* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */
+int state_load(int dirfd, const char *name, struct src_state *st);
+
+/* Writes it atomically (creates `.state` 0700 when needed). Returns 0 or -errno. */
+int state_save(int dirfd, const char *name, const struct src_state *st);
+
+/* Replaces a string field (NULL allowed). Returns false on allocation failure. */
+bool state_set(char **field, const char *value);
+
+void state_clear(struct src_state *st);
+
+#endif

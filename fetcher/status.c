@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* crlsync status: per source, the installed CRL and the fetcher's last and next attempts (table or JSON). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "crlsync/crl.h"
+#include "fetcher.h"
+#include "state.h"
+
+static void when(time_t t, char *buf, size_t len)
+{
+	if (t == 0)
+		snprintf(buf, len, "-");
+	else
+		crl_time_str(t, buf, len);
+}
+
+static json_t *jtime(time_t t)
+{
+	char buf[40];
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *source_json(const struct cfg_source *src, const struct src_state *st, time_t now)
+{
+	json_t *o = json_object(), *c = json_null();
+
+	json_object_set_new(o, "name", json_string(src->name));
+	if (st->have_crl) {
+		c = json_object();
+		json_object_set_new(c, "number", json_string(st->number_hex));
+		json_object_set_new(c, "this_update", jtime(st->this_update));
+		json_object_set_new(c, "next_update", st->has_next_update ? jtime(st->next_update) : json_null());
+		json_object_set_new(c, "expired", json_boolean(st->has_next_update && now > st->next_update));
+		json_object_set_new(c, "entries", json_integer((json_int_t)st->entries));
+		json_object_set_new(c, "issuer", json_string(st->issuer));
+		json_object_set_new(c, "signature_algorithm", json_string(st->sig_alg));
+	}
+	json_object_set_new(o, "crl", c);
+	json_object_set_new(o, "last_attempt", jtime(st->last_attempt));
+	json_object_set_new(o, "last_result", st->last_result ? json_string(st->last_result) : json_null());
+	json_object_set_new(o, "last_success", jtime(st->last_success));
+	json_object_set_new(o, "failures", json_integer(st->failures));
+	json_object_set_new(o, "next_attempt", jtime(st->next_attempt));
+	json_object_set_new(o, "url", st->url ? json_string(st->url) : json_null());
+	return o;
+}
+
+int status_main(int argc, char *argv[])
+{
+	bool json = false;
+	struct cfg *cfg;
+	json_t *arr = NULL;
+	time_t now = time(NULL);
+	int dirfd, rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			fprintf(stderr, "usage: crlsync [-c FILE] status [--json]\n");
+			return 3;
+		}
+	}
+	cfg = load_config();
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	dirfd = open_cache_dir(cfg);
+	if (dirfd < 0) {
+		cfg_free(cfg);
+		return 1;
+	}
+	if (json)
+		arr = json_array();
+	else
+		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s\n", "SOURCE", "NUMBER", "THIS UPDATE",
+		       "NEXT UPDATE", "ENTRIES", "LAST ATTEMPT", "LAST SUCCESS", "NEXT ATTEMPT", "RESULT (URL)");
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct cfg_source *src = &cfg->sources[i];
+		char tu[40] = "-", nu[40] = "-", la[40], ls[40], na[40], num[48] = "-", ent[24] = "-";
+		struct src_state st;
+		int r = state_load(dirfd, src->name, &st);
+
+		if (r != 0)
+			log_warn(logger, "source %s: unreadable state: %s", src->name, strerror(-r));
+		if (json) {
+			json_array_append_new(arr, source_json(src, &st, now));
+		} else {
+			if (st.have_crl) {
+				snprintf(num, sizeof(num), "%s", st.number_hex);
+				crl_time_str(st.this_update, tu, sizeof(tu));
+				if (st.has_next_update)
+					crl_time_str(st.next_update, nu, sizeof(nu));
+				snprintf(ent, sizeof(ent), "%llu", st.entries);
+			}
+			when(st.last_attempt, la, sizeof(la));
+			when(st.last_success, ls, sizeof(ls));
+			when(st.next_attempt, na, sizeof(na));
+			printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s (%s)\n", src->name, num, tu, nu,
+			       st.have_crl && st.has_next_update && now > st.next_update ? "!" : " ", ent, la, ls, na,
+			       st.last_result ? st.last_result : "never attempted", st.url ? st.url : "-");
+		}
+		state_clear(&st);
+	}
+	if (json) {
+		if (json_dumpf(arr, stdout, JSON_INDENT(2)) != 0)
+			rc = 1;
+		putchar('\n');
+		json_decref(arr);
+	}
+	close(dirfd);
+	cfg_free(cfg);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Atomic installation of files into cache-dir (after unbound-anchor): temp file, fsync, rename, fsync dir. */
+#ifndef CRLSYNC_INSTALL_H
+#define CRLSYNC_INSTALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * The system calls install_file() makes, replaceable for fault injection in tests.
+ * NULL members (or a NULL ops pointer) mean the real call.
+ */
+struct install_ops {
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	int (*fsync)(int fd);
+	int (*renameat)(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+};
+
+/*
+ * Installs `data` as `name` in the directory open as `dirfd` (opened O_RDONLY, not O_PATH: it is fsynced): creates ".NAME.XXXXXX" there with
+ * O_CREAT|O_EXCL (random suffix, retried on collision), sets `mode` (fchmod, so the umask does not
+ * matter), writes everything, fsyncs, renames over `name`, then fsyncs the directory. On any
+ * failure the temporary file is removed and `name` is untouched. Returns 0 or -errno; a failure of
+ * the final directory fsync is reported (-errno) although the rename has happened.
+ */
+int install_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		 const struct install_ops *ops);
+
+/*
+ * Takes the cache-dir lock (flock on ".crlsync.lock" in dirfd, created 0644 if needed) so that two
+ * crlsync processes never install at once. With wait false returns -EWOULDBLOCK when held; with
+ * wait true a signal that interrupts the wait gives -EINTR.
+ * Returns the lock descriptor (>= 0) or -errno. Release with install_unlock().
+ */
+int install_lock(int dirfd, bool wait);
+void install_unlock(int lockfd);
+
+/*
+ * Removes temporary files ".NAME.XXXXXX" left behind by a process killed mid-install (only call
+ * while holding the lock). `name` NULL removes those of every name. Returns how many were removed,
+ * or -errno.
+ */
+int install_cleanup(int dirfd, const char *name);
+
+#endif
