@@ -234,7 +234,8 @@ static void drop_body(struct dl_xfer *x)
 	x->cap = 0;
 }
 
-/* Called once per header line of every response, including redirects and 1xx ones. */
+/* Called once per header line of every response, including redirects and 1xx ones. libcurl's
+ * buffer holds exactly n bytes, not NUL-terminated: every look at it stays within n. */
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct dl_xfer *x = userdata;
@@ -248,7 +249,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		drop_body(x);
 		return n;
 	}
-	if (n <= 2 && strspn(buf, "\r\n") == n) {
+	if ((n == 2 && buf[0] == '\r' && buf[1] == '\n') || (n == 1 && buf[0] == '\n')) {
 		long code = 0;
 		curl_off_t cl = -1;
 
@@ -262,7 +263,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		return n;
 	}
 	if (!dl_parse_header(buf, n, &req->etag_out, &req->last_modified_out) &&
-	    (strncasecmp(buf, "etag:", 5) == 0 || strncasecmp(buf, "last-modified:", 14) == 0))
+	    ((n >= 5 && strncasecmp(buf, "etag:", 5) == 0) || (n >= 14 && strncasecmp(buf, "last-modified:", 14) == 0)))
 		debug_f(&x->m->log, "%s: malformed or over-long validator header ignored", x->shown_url);
 	return n;
 }
@@ -550,9 +551,8 @@ static void xfer_finish(struct dl_xfer *x, CURLcode res)
 		set_error(req, "out of memory storing the body");
 	} else if (res == CURLE_UNSUPPORTED_PROTOCOL) {
 		req->result = DL_TRANSFER_ERROR;
-		set_error(req,
-			 "protocol not allowed (only " DL_PROTOCOLS ", redirects only to " DL_REDIR_PROTOCOLS "): %s",
-			 reason);
+		set_error(req, "protocol not allowed (only " DL_PROTOCOLS ", redirects only to " DL_REDIR_PROTOCOLS "): %s",
+			  reason);
 	} else if (res == CURLE_TOO_MANY_REDIRECTS) {
 		req->result = DL_TRANSFER_ERROR;
 		set_error(req, "more than %d redirects: %s", DL_MAX_REDIRECTS, reason);

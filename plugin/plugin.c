@@ -167,9 +167,14 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	int argc = 0, r;
 
 	/* struct version 5 is OpenVPN 2.4.7; the X509 we are handed is only ours to read with OpenSSL. */
-	if (version < 5 || args == NULL || args->callbacks == NULL || args->callbacks->plugin_log == NULL) {
-		fprintf(stderr, PLUGIN_NAME ": OpenVPN's plugin interface is too old (v3 struct version %d, need 5: "
-				"OpenVPN 2.4.7 or later)\n", version);
+	if (args == NULL || args->callbacks == NULL || args->callbacks->plugin_log == NULL) {
+		fprintf(stderr, PLUGIN_NAME ": called without OpenVPN's plugin callbacks\n");
+		return OPENVPN_PLUGIN_FUNC_ERROR;
+	}
+	if (version < 5) {
+		args->callbacks->plugin_log(PLOG_ERR, PLUGIN_NAME,
+					    "OpenVPN's plugin interface is too old (v3 struct version %d, need 5: "
+					    "OpenVPN 2.4.7 or later)", version);
 		return OPENVPN_PLUGIN_FUNC_ERROR;
 	}
 	if (args->ssl_api != SSLAPI_OPENSSL) {
@@ -186,7 +191,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	pthread_mutex_init(&p->load_lock, NULL);
 	p->sink.fn = plugin_sink;
 	p->sink.ctx = p;
-	while (args->argv[argc] != NULL)
+	while (args->argv != NULL && args->argv[argc] != NULL)
 		argc++;
 	if (argc < 2) {
 		log_error(&p->sink, "usage: plugin %s CONFIG-FILE [key=value ...]", argc ? args->argv[0] : "openvpn-plugin-crlsync.so");

@@ -87,16 +87,22 @@ static void *watch_main(void *arg)
 		}
 		if (r > 0 && (pf[1].revents & POLLIN)) {
 			long long start = now_ms();
-			bool relevant = drain(w);
+			bool relevant = drain(w), stop = false;
 
 			/* Let a burst settle (several files renamed in), but never delay a reload much. */
 			while (now_ms() - start < WATCH_MAX_DELAY_MS) {
 				struct pollfd q[2] = { pf[0], pf[1] };
 
-				if (poll(q, 2, WATCH_SETTLE_MS) <= 0 || q[0].revents)
+				if (poll(q, 2, WATCH_SETTLE_MS) <= 0)
 					break;
+				if (q[0].revents) {
+					stop = true; /* closing: a load now would only delay OpenVPN's shutdown */
+					break;
+				}
 				relevant = drain(w) || relevant;
 			}
+			if (stop)
+				break;
 			if (!relevant)
 				continue;
 		}

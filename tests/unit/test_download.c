@@ -179,11 +179,11 @@ static void srv_route(int fd, const char *request, const char *path)
 		srv_send(fd, "0\r\n\r\n", 5);
 	} else if (strcmp(path, "/to-file") == 0) {
 		srv_redirect(fd, "", "file:///etc/passwd");
-	} else if (strncmp(path, "/to-ftp/", 8) == 0) {
+	} else if (sscanf(path, "/to-ftp/%ld", &n) == 1) {
 		/* ftp is in libcurl's default redirect list (it is refused by the main allow-list too) */
 		char next[128];
 
-		snprintf(next, sizeof(next), "ftp://127.0.0.1:%s/x", path + 8);
+		snprintf(next, sizeof(next), "ftp://127.0.0.1:%ld/x", n);
 		srv_redirect(fd, "", next);
 	} else if (sscanf(path, "/hop/%ld", &n) == 1 && n > 0) {
 		char next[64];

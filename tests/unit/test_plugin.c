@@ -436,15 +436,16 @@ static void open_world(struct world *w)
 	}
 }
 
-static int call(openvpn_plugin_handle_t handle, int type, X509 *cert, int depth)
+/* What OpenVPN 2.6 sets before TLS_VERIFY (a subset). */
+static const char *tls_envp[] = { "verb=4", "untrusted_ip=192.0.2.7", "untrusted_port=51194", NULL };
+
+static int call_env(openvpn_plugin_handle_t handle, int type, X509 *cert, int depth, const char **env)
 {
 	static const char *argv[] = { "openvpn-plugin-crlsync.so", NULL };
-	/* What OpenVPN 2.6 sets before TLS_VERIFY (a subset). */
-	static const char *tls_envp[] = { "verb=4", "untrusted_ip=192.0.2.7", "untrusted_port=51194", NULL };
 	const struct openvpn_plugin_args_func_in in = {
 		.type = type,
 		.argv = argv,
-		.envp = tls_envp,
+		.envp = env,
 		.handle = handle,
 		.current_cert_depth = depth,
 		.current_cert = cert,
@@ -455,6 +456,11 @@ static int call(openvpn_plugin_handle_t handle, int type, X509 *cert, int depth)
 
 	assert_null(list);
 	return r;
+}
+
+static int call(openvpn_plugin_handle_t handle, int type, X509 *cert, int depth)
+{
+	return call_env(handle, type, cert, depth, tls_envp);
 }
 
 static int verify(struct world *w, X509 *cert, int depth)
@@ -645,9 +651,8 @@ static void tls_verify__revoked_leaf__error_logged(void **state)
 	assert_logged_flags(w->mark, PLOG_ERR, "crlsync: REJECT ", "depth=0 subject=CN=mallory",
 			    "serial=02 issuer=CN=crlsync plugin issuing",
 			    "reason keyCompromise (CRL issuing.crl number 02) [revoked]");
-	/* A line that names the connection takes it from OpenVPN's environment (untrusted_ip/_port). */
-	if (log_find(w->mark, "REJECT ", "peer="))
-		assert_logged(w->mark, "REJECT ", "depth=0 subject=CN=mallory", "peer=192.0.2.7:51194");
+	/* The connection, from OpenVPN's environment (untrusted_ip, untrusted_port). */
+	assert_logged(w->mark, "REJECT ", "depth=0 subject=CN=mallory", "[revoked] peer=192.0.2.7:51194");
 }
 
 static void tls_verify__self_signed_root_at_depth_2__success(void **state)
@@ -740,6 +745,28 @@ static void tls_verify__expired_crl_within_grace_override__success_relaxed(void 
 	assert_logged_flags(w->mark, PLOG_WARN, "crlsync: ACCEPT (relaxed) ", "depth=0 subject=CN=alice", "[within grace, ");
 	/* Listed in an expired CRL is still revoked. */
 	assert_int_equal(verify(w, fx.revoked, 0), ERROR);
+}
+
+static void tls_verify__ipv6_peer__named_in_line(void **state)
+{
+	struct world *w = *state;
+	const char *env6[] = { "untrusted_ip6=2001:db8::7", "untrusted_port=443", NULL };
+
+	open_world(w);
+	assert_int_equal(call_env(w->handle, OPENVPN_PLUGIN_TLS_VERIFY, fx.revoked, 0, env6), ERROR);
+	assert_logged(w->mark, "REJECT ", "depth=0 subject=CN=mallory", "peer=2001:db8::7:443");
+}
+
+static void tls_verify__no_peer_in_env__question_marks(void **state)
+{
+	struct world *w = *state;
+	const char *none[] = { NULL };
+
+	open_world(w);
+	assert_int_equal(call_env(w->handle, OPENVPN_PLUGIN_TLS_VERIFY, fx.revoked, 0, none), ERROR);
+	assert_logged(w->mark, "REJECT ", "depth=0 subject=CN=mallory", "peer=?:?");
+	/* A NULL environment block too. */
+	assert_int_equal(call_env(w->handle, OPENVPN_PLUGIN_TLS_VERIFY, fx.good, 0, NULL), SUCCESS);
 }
 
 static void tls_verify__no_certificate__error(void **state)
@@ -1231,6 +1258,8 @@ int main(void)
 		T(tls_verify__unconfigured_issuer__error),
 		T(tls_verify__expired_crl__error),
 		T(tls_verify__expired_crl_within_grace_override__success_relaxed),
+		T(tls_verify__ipv6_peer__named_in_line),
+		T(tls_verify__no_peer_in_env__question_marks),
 		T(tls_verify__no_certificate__error),
 		T(func__other_plugin_type__success_no_decision),
 		T(func__null_handle__error),
