@@ -74,6 +74,25 @@ static void remember_crl(struct src_state *st, const struct crl *c)
 	snprintf(st->issuer, sizeof(st->issuer), "%s", c->issuer_text);
 }
 
+/* Records which file the CRL part of the state describes. */
+static void remember_file(struct job *j, const char *fname)
+{
+	struct stat sb;
+
+	if (fstatat(j->dirfd, fname, &sb, 0) != 0)
+		return;
+	j->st.file_ino = (unsigned long long)sb.st_ino;
+	j->st.file_size = (unsigned long long)sb.st_size;
+	j->st.file_mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+}
+
+static bool state_describes(const struct src_state *st, const struct stat *sb)
+{
+	return st->have_crl && st->file_ino == (unsigned long long)sb->st_ino &&
+	       st->file_size == (unsigned long long)sb->st_size &&
+	       st->file_mtime_ns == (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+}
+
 /*
  * Parses and verifies the installed NAME.crl when the state does not describe it (first run,
  * state lost): the rollback check must compare against what is really installed.
@@ -100,6 +119,7 @@ static void learn_installed(struct job *j, const char *fname)
 		goto out;
 	}
 	remember_crl(&j->st, c);
+	remember_file(j, fname);
 out:
 	crl_unref(c);
 	sk_X509_CRL_pop_free(sk, X509_CRL_free);
@@ -154,6 +174,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 		return false;
 	}
 	remember_crl(&j->st, c);
+	remember_file(j, fname);
 	j->have_file = true;
 	j->installed = true;
 	if (c->flags & CRL_HAS_NEXT_UPDATE)
@@ -386,6 +407,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		goto out;
 	}
 	install_cleanup(dirfd, NULL);
+	state_cleanup(dirfd);
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		struct job *j = &jobs[i];
 		char fname[CFG_NAME_MAX + 8];
@@ -406,10 +428,15 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 				 j->src->name, cfg->cache_dir, strerror(-r));
 		snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
 		j->have_file = fstatat(dirfd, fname, &sb, 0) == 0 && S_ISREG(sb.st_mode);
-		if (!j->have_file)
+		if (!j->have_file) {
 			j->st.have_crl = false; /* validators and numbers describe a file that is gone */
-		else if (!j->st.have_crl)
+		} else if (!state_describes(&j->st, &sb)) {
+			/* No state, or a state behind the file (killed between rename and save): the
+			 * rollback check must compare against what is really installed. */
+			j->st.have_crl = false;
+			j->st.url_index = -1; /* its validators describe another copy */
 			learn_installed(j, fname);
+		}
 		if (j->src->n_urls == 0) {
 			log_error(logger, "source %s: no `url' configured", j->src->name);
 			set_result(j, "no url configured");

@@ -129,6 +129,9 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 			st->have_crl = false; /* without its digest the record is useless: re-read the file */
 		copy_str(st->sig_alg, sizeof(st->sig_alg), jstr(crl, "signature_algorithm"));
 		copy_str(st->issuer, sizeof(st->issuer), jstr(crl, "issuer"));
+		st->file_ino = (unsigned long long)json_integer_value(json_object_get(crl, "file_ino"));
+		st->file_size = (unsigned long long)json_integer_value(json_object_get(crl, "file_size"));
+		st->file_mtime_ns = (long long)json_integer_value(json_object_get(crl, "file_mtime_ns"));
 	}
 out:
 	json_decref(o);
@@ -171,6 +174,9 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		json_object_set_new(crl, "sha256", json_string(dig));
 		json_object_set_new(crl, "signature_algorithm", json_string(st->sig_alg));
 		json_object_set_new(crl, "issuer", json_string(st->issuer));
+		json_object_set_new(crl, "file_ino", json_integer((json_int_t)st->file_ino));
+		json_object_set_new(crl, "file_size", json_integer((json_int_t)st->file_size));
+		json_object_set_new(crl, "file_mtime_ns", json_integer((json_int_t)st->file_mtime_ns));
 		json_object_set_new(o, "crl", crl);
 	}
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -195,4 +201,14 @@ out:
 	free(text);
 	json_decref(o);
 	return r;
+}
+
+void state_cleanup(int dirfd)
+{
+	int sfd = openat(dirfd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (sfd < 0)
+		return;
+	install_cleanup(sfd, NULL);
+	close(sfd);
 }

@@ -34,6 +34,11 @@ struct src_state {
 	unsigned char digest[32];
 	char sig_alg[64];
 	char issuer[256];
+	/* identity of the NAME.crl this record describes: a mismatch (a crash between the rename and
+	 * the state's own save, or a hand-placed file) means the file must be read again */
+	unsigned long long file_ino;
+	unsigned long long file_size;
+	long long file_mtime_ns;
 };
 
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */
@@ -46,5 +51,8 @@ int state_save(int dirfd, const char *name, const struct src_state *st);
 bool state_set(char **field, const char *value);
 
 void state_clear(struct src_state *st);
+
+/* Removes temporary files a killed process left in `.state`. */
+void state_cleanup(int dirfd);
 
 #endif
