@@ -245,9 +245,12 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		goto out;
 	age = compare_installed(j, best, &conflict);
 	if (age < 0 || conflict) {
-		snprintf(why, whylen, "refused: rollback: it serves number %s (thisUpdate %lld), %s the installed number %s",
-			 best->number_hex, (long long)best->this_update,
-			 conflict ? "same number but other content than" : "older than", j->st.number_hex);
+		char tu[40];
+
+		crl_time_str(best->this_update, tu, sizeof(tu));
+		snprintf(why, whylen, "refused: rollback: it serves number %s (thisUpdate %s), %s the installed number %s",
+			 best->number_hex, tu, conflict ? "same number but other content than" : "older than",
+			 j->st.number_hex);
 		goto out;
 	}
 	if (age == 0) {

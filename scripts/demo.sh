@@ -10,4 +10,5 @@ fi
 scripts/deps.sh
 echo "Building crlsync..."
 BUILD_DIR=${BUILD_DIR:-build} scripts/build.sh >/dev/null
-exec /usr/bin/python3 scripts/demo.py --plugin "${BUILD_DIR:-build}/plugin/openvpn-plugin-crlsync.so"
+exec /usr/bin/python3 scripts/demo.py --plugin "${BUILD_DIR:-build}/plugin/openvpn-plugin-crlsync.so" \
+  --crlsync "${BUILD_DIR:-build}/fetcher/crlsync"
