@@ -17,6 +17,35 @@ const char *check_status_str(enum check_status s)
 	return "?";
 }
 
+void check_describe(const struct check_result *r, char *buf, size_t len)
+{
+	char t[40];
+
+	switch (r->status) {
+	case CHECK_REVOKED:
+		crl_time_str(r->revoked_at, t, sizeof(t));
+		snprintf(buf, len, "revoked on %s, reason %s (CRL %s number %s)", t, crl_reason_str(r->reason),
+			 r->crl->origin, r->crl->number_hex);
+		break;
+	case CHECK_STALE:
+		crl_time_str(r->crl->next_update, t, sizeof(t));
+		snprintf(buf, len, "CRL %s number %s expired at %s", r->crl->origin, r->crl->number_hex, t);
+		break;
+	case CHECK_UNKNOWN:
+		snprintf(buf, len, "no usable CRL for the issuer (%s)", r->why);
+		break;
+	case CHECK_ERROR:
+		snprintf(buf, len, "cannot check: %s", r->why);
+		break;
+	case CHECK_GOOD:
+		if (r->crl != NULL)
+			snprintf(buf, len, "not revoked (CRL %s number %s)", r->crl->origin, r->crl->number_hex);
+		else
+			snprintf(buf, len, "trust anchor");
+		break;
+	}
+}
+
 static enum check_status set(struct check_result *res, enum check_status st)
 {
 	res->status = st;

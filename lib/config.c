@@ -14,6 +14,7 @@
 
 #include <ini.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
@@ -66,7 +67,8 @@ struct key_def {
 };
 
 static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca, key_interval, key_timeout,
-	key_max_size, key_user_agent, key_src_interval, key_src_max_size;
+	key_max_size, key_user_agent, key_src_interval, key_src_max_size, key_management, key_management_password,
+	key_evict;
 
 /* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
 static const struct key_def keys[] = {
@@ -78,6 +80,9 @@ static const struct key_def keys[] = {
 	{ SEC_PLUGIN, "missing", key_missing, false },
 	{ SEC_PLUGIN, "expired", key_expired, false },
 	{ SEC_PLUGIN, "grace", key_grace, false },
+	{ SEC_PLUGIN, "management", key_management, false },
+	{ SEC_PLUGIN, "management-password", key_management_password, false },
+	{ SEC_PLUGIN, "evict", key_evict, false },
 	{ SEC_SOURCE, "url", key_url, true },
 	{ SEC_SOURCE, "ca", key_ca, false },
 	{ SEC_SOURCE, "interval", key_src_interval, false },
@@ -535,6 +540,111 @@ static bool key_user_agent(const struct key_ctx *k, const char *key, const char 
 	return true;
 }
 
+bool cfg_evict(const struct cfg *cfg)
+{
+	return cfg->evict >= 0 ? cfg->evict == 1 : cfg->management != NULL;
+}
+
+/* "unix:/abs/path" or "host:port" (host a name or an address; [v6]:port). */
+static bool key_management(const struct key_ctx *k, const char *key, const char *value, char *what,
+			   size_t whatlen)
+{
+	const char *colon;
+	char *v;
+	long port;
+
+	if (strncmp(value, "unix:", 5) == 0) {
+		if (value[5] != '/') {
+			snprintf(what, whatlen, "`%s' = unix:PATH needs an absolute path, not `%s'", key, value + 5);
+			return false;
+		}
+	} else {
+		colon = strrchr(value, ':');
+		if (colon == NULL || colon == value || colon[1] == '\0') {
+			snprintf(what, whatlen, "bad value `%s' for `%s' (expected unix:/path or host:port)", value, key);
+			return false;
+		}
+		port = 0;
+		for (const char *c = colon + 1; *c; c++) {
+			if (!is_digit(*c) || (port = port * 10 + (*c - '0')) > 65535) {
+				snprintf(what, whatlen, "bad port in `%s' for `%s'", value, key);
+				return false;
+			}
+		}
+		if (port == 0) {
+			snprintf(what, whatlen, "bad port in `%s' for `%s'", value, key);
+			return false;
+		}
+	}
+	v = strdup(value);
+	if (!v) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(k->cfg->management);
+	k->cfg->management = v;
+	return true;
+}
+
+/*
+ * The password file is read now, while OpenVPN is still root: after its privilege drop the
+ * plugin could not read a 0600 file any more. Like OpenVPN, the first line is the password.
+ */
+static bool key_management_password(const struct key_ctx *k, const char *key, const char *value, char *what,
+				    size_t whatlen)
+{
+	char *path = NULL, *pw = NULL, *buf = NULL;
+	size_t len = 0;
+	bool opened;
+	int rc;
+
+	if (value[0] != '/') {
+		snprintf(what, whatlen, "`%s' must be an absolute path, not `%s'", key, value);
+		return false;
+	}
+	if (k->load_cas) {
+		rc = read_file_capped(value, 4096, &buf, &len, &opened);
+		if (rc != 0) {
+			snprintf(what, whatlen, "cannot read `%s' %s: %s", key, value,
+				 rc == -EFBIG ? "larger than 4096 bytes" : strerror(-rc));
+			return false;
+		}
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] == '\0') {
+			snprintf(what, whatlen, "`%s' %s holds no password on its first line", key, value);
+			free(buf);
+			return false;
+		}
+		pw = buf;
+	}
+	path = strdup(value);
+	if (!path) {
+		free(pw);
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	if (k->cfg->management_password)
+		OPENSSL_cleanse(k->cfg->management_password, strlen(k->cfg->management_password));
+	free(k->cfg->management_password);
+	free(k->cfg->management_password_path);
+	k->cfg->management_password = pw;
+	k->cfg->management_password_path = path;
+	return true;
+}
+
+static bool key_evict(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	if (strcmp(value, "yes") == 0)
+		k->cfg->evict = 1;
+	else if (strcmp(value, "no") == 0)
+		k->cfg->evict = 0;
+	else {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected yes or no)", value, key);
+		return false;
+	}
+	return true;
+}
+
 static bool key_cache_dir(const struct key_ctx *k, const char *key, const char *value, char *what,
 			  size_t whatlen)
 {
@@ -935,6 +1045,7 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 	cfg->interval = CFG_DEFAULT_INTERVAL;
 	cfg->timeout = CFG_DEFAULT_TIMEOUT;
 	cfg->max_size = CFG_DEFAULT_MAX_SIZE;
+	cfg->evict = -1;
 	p.cfg = cfg;
 
 	r = ini_parse_stream(read_line, &p, on_key, &p);
@@ -1012,7 +1123,7 @@ bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errle
 	}
 	k.cfg = cfg;
 	k.src = NULL;
-	k.load_cas = false;
+	k.load_cas = true; /* an argument naming a file (management-password) is read like in the file */
 	if (!kd->fn(&k, kd->key, eq + 1, what, sizeof(what))) {
 		set_err(err, errlen, "plugin argument `%s': %s", kv, what);
 		return false;
@@ -1036,6 +1147,11 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->sources);
 	free(cfg->cache_dir);
 	free(cfg->user_agent);
+	free(cfg->management);
+	if (cfg->management_password)
+		OPENSSL_cleanse(cfg->management_password, strlen(cfg->management_password));
+	free(cfg->management_password);
+	free(cfg->management_password_path);
 	free(cfg->path);
 	free(cfg);
 }

@@ -14,6 +14,7 @@
 #include "crlsync/config.h"
 #include "crlsync/log.h"
 #include "crlsync/store.h"
+#include "evict.h"
 #include "watch.h"
 
 #define PLUGIN_NAME "crlsync"
@@ -35,6 +36,7 @@ struct plugin {
 	pthread_mutex_t snap_lock;
 	struct store *snap;
 	struct watch *watch;
+	struct evictor *evictor;     /* NULL unless eviction is enabled */
 };
 
 static void plugin_sink(void *ctx, enum log_level level, const char *line)
@@ -62,6 +64,11 @@ static struct store *snap_acquire(struct plugin *p)
 	s = store_ref(p->snap);
 	pthread_mutex_unlock(&p->snap_lock);
 	return s;
+}
+
+static struct store *snap_acquire_cb(void *ctx)
+{
+	return snap_acquire(ctx);
 }
 
 /*
@@ -130,6 +137,7 @@ static int reload(struct plugin *p, const char *why, bool quiet_if_same)
 		 s->n_crls, with, s->n_issuers, s->n_entries, s->generation, why,
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	snap_publish(p, s);
+	evictor_kick(p->evictor);
 out:
 	pthread_mutex_unlock(&p->load_lock);
 	return r;
@@ -145,6 +153,7 @@ static void plugin_free(struct plugin *p)
 	if (p == NULL)
 		return;
 	watch_stop(p->watch);
+	evictor_stop(p->evictor); /* after the watch: no kick arrives any more */
 	store_unref(p->snap);
 	store_loader_free(p->loader);
 	cfg_free(p->cfg);
@@ -212,6 +221,10 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 		}
 	}
 	policy_from_cfg(p->cfg, &p->policy);
+	if (p->cfg->evict == 1 && p->cfg->management == NULL) {
+		log_error(&p->sink, "%s: `evict = yes' needs `management' in [plugin]; refusing to start", p->cfg->path);
+		goto fail;
+	}
 	p->loader = store_loader_new(p->cfg, &p->sink);
 	if (p->loader == NULL)
 		goto fail;
@@ -243,53 +256,27 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 				 p->policy.grace);
 		store_unref(s);
 	}
+	if (cfg_evict(p->cfg)) {
+		r = evictor_start(p->cfg, &p->policy, &p->sink, snap_acquire_cb, p, &p->evictor);
+		if (r != 0) {
+			log_error(&p->sink, "cannot start the eviction thread: %s; refusing to start", strerror(-r));
+			goto fail;
+		}
+		log_note(&p->sink, "eviction enabled: connected clients that a new CRL revokes are killed through "
+				   "management %s", p->cfg->management);
+	} else if (p->cfg->management != NULL) {
+		log_warn(&p->sink, "evict = no: connected clients stay connected until they renegotiate, even when "
+				   "a new CRL revokes them");
+	}
 	ret->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY);
+	if (p->evictor != NULL)
+		ret->type_mask |= OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_CONNECT_V2) |
+				  OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_CLIENT_DISCONNECT);
 	ret->handle = p;
 	return OPENVPN_PLUGIN_FUNC_SUCCESS;
 fail:
 	plugin_free(p);
 	return OPENVPN_PLUGIN_FUNC_ERROR;
-}
-
-/* "revoked on ..., reason ... (CRL x number y)" and friends: the why of a decision, for the log. */
-static void describe(const struct check_result *r, char *buf, size_t len)
-{
-	char t[40];
-
-	switch (r->status) {
-	case CHECK_REVOKED:
-		crl_time_str(r->revoked_at, t, sizeof(t));
-		snprintf(buf, len, "revoked on %s, reason %s (CRL %s number %s)", t, crl_reason_str(r->reason),
-			 r->crl->origin, r->crl->number_hex);
-		break;
-	case CHECK_STALE:
-		crl_time_str(r->crl->next_update, t, sizeof(t));
-		snprintf(buf, len, "CRL %s number %s expired at %s", r->crl->origin, r->crl->number_hex, t);
-		break;
-	case CHECK_UNKNOWN:
-		snprintf(buf, len, "no usable CRL for the issuer (%s)", r->why);
-		break;
-	case CHECK_ERROR:
-		snprintf(buf, len, "cannot check: %s", r->why);
-		break;
-	case CHECK_GOOD:
-		if (r->crl != NULL)
-			snprintf(buf, len, "not revoked (CRL %s number %s)", r->crl->origin, r->crl->number_hex);
-		else
-			snprintf(buf, len, "trust anchor");
-		break;
-	}
-}
-
-/* The value of NAME in OpenVPN's environment block, or NULL. */
-static const char *env_get(const char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp != NULL && *envp != NULL; envp++)
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
 }
 
 static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in *args)
@@ -299,20 +286,20 @@ static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in
 	struct store *s;
 	char why[512], explain[96], serial[2 * CRL_SERIAL_MAX + 4] = "?";
 	char *subject = NULL, *issuer = NULL, peer[80];
-	const char *ip = env_get(args->envp, "untrusted_ip"), *port = env_get(args->envp, "untrusted_port");
+	const char *ip = evict_env_get(args->envp, "untrusted_ip"), *port = evict_env_get(args->envp, "untrusted_port");
 	time_t now = time(NULL);
 	enum verdict v;
 
 	/* Which connection this is: the plugin's lines carry no OpenVPN client prefix. */
 	if (ip == NULL)
-		ip = env_get(args->envp, "untrusted_ip6");
+		ip = evict_env_get(args->envp, "untrusted_ip6");
 	snprintf(peer, sizeof(peer), "%s:%s", ip ? ip : "?", port ? port : "?");
 
 	s = snap_acquire(p);
 	check_cert(s, cert, now, &res);
 	v = policy_decide(&p->policy, &res, now, explain, sizeof(explain));
 	if (v != VERDICT_ACCEPT || res.crl != NULL) {
-		describe(&res, why, sizeof(why));
+		check_describe(&res, why, sizeof(why));
 		if (cert != NULL) {
 			subject = crl_name_text(X509_get_subject_name(cert));
 			issuer = crl_name_text(X509_get_issuer_name(cert));
@@ -333,6 +320,8 @@ static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in
 		free(issuer);
 	}
 	store_unref(s); /* never the last reference: see snap_publish() */
+	if (v != VERDICT_REJECT)
+		evictor_learn(p->evictor, args->per_client_context, args->current_cert_depth, cert, args->envp);
 	return v == VERDICT_REJECT ? OPENVPN_PLUGIN_FUNC_ERROR : OPENVPN_PLUGIN_FUNC_SUCCESS;
 }
 
@@ -345,9 +334,34 @@ CRLSYNC_EXPORT int openvpn_plugin_func_v3(const int version, struct openvpn_plug
 	(void)ret;
 	if (p == NULL)
 		return OPENVPN_PLUGIN_FUNC_ERROR;
-	if (args->type == OPENVPN_PLUGIN_TLS_VERIFY)
+	switch (args->type) {
+	case OPENVPN_PLUGIN_TLS_VERIFY:
 		return tls_verify(p, args);
+	case OPENVPN_PLUGIN_CLIENT_CONNECT_V2:
+		evictor_connected(p->evictor, args->per_client_context, args->envp);
+		break;
+	case OPENVPN_PLUGIN_CLIENT_DISCONNECT:
+		evictor_disconnected(p->evictor, args->per_client_context);
+		break;
+	default:
+		break;
+	}
 	return OPENVPN_PLUGIN_FUNC_SUCCESS;
+}
+
+CRLSYNC_EXPORT void *openvpn_plugin_client_constructor_v1(openvpn_plugin_handle_t handle)
+{
+	struct plugin *p = handle;
+
+	return p ? evictor_client_new(p->evictor) : NULL;
+}
+
+CRLSYNC_EXPORT void openvpn_plugin_client_destructor_v1(openvpn_plugin_handle_t handle, void *per_client_context)
+{
+	struct plugin *p = handle;
+
+	if (p != NULL)
+		evictor_client_free(p->evictor, per_client_context);
 }
 
 CRLSYNC_EXPORT void openvpn_plugin_close_v1(openvpn_plugin_handle_t handle)

@@ -35,6 +35,12 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 
 const char *check_status_str(enum check_status s);
 
+/*
+ * The why of a result, for logs: "revoked on <date>, reason <r> (CRL <origin> number <n>)",
+ * "CRL <origin> number <n> expired at <date>", "no usable CRL for the issuer (<why>)", ...
+ */
+void check_describe(const struct check_result *r, char *buf, size_t len);
+
 enum verdict {
 	VERDICT_ACCEPT = 0,
 	VERDICT_ACCEPT_RELAXED,    /* accepted only because a policy relaxes fail-closed: log a warning */

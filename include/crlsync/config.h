@@ -41,6 +41,10 @@ struct cfg {
 	long long timeout;            /* [global] timeout: per transfer (s, > 0) */
 	unsigned long long max_size;  /* [global] max-size: largest CRL downloaded (bytes, > 0) */
 	char *user_agent;             /* [global] user-agent */
+	char *management;             /* [plugin] management: "unix:/path" or "host:port", or NULL */
+	char *management_password;    /* [plugin] management-password: the password read from that file */
+	char *management_password_path;
+	int evict;                    /* [plugin] evict: 1/0, or -1 when unset (then: yes iff management) */
 	struct cfg_source *sources;
 	size_t n_sources;
 };
@@ -71,6 +75,9 @@ bool cfg_parse_size(const char *s, unsigned long long *out);
 /* The effective interval and max-size of a source (its override, or the global value). */
 long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src);
 unsigned long long cfg_source_max_size(const struct cfg *cfg, const struct cfg_source *src);
+
+/* Whether connected clients are evicted (the `evict` key, defaulting to whether management is set). */
+bool cfg_evict(const struct cfg *cfg);
 
 /* The source named `name`, or NULL. */
 const struct cfg_source *cfg_find_source(const struct cfg *cfg, const char *name);

@@ -499,3 +499,171 @@ def sighup_and_wait(srv: Server, timeout: float = 15.0) -> int:
     srv.wait_for_log(r"SIGHUP\[hard,\] received, process restarting", timeout, mark)
     srv.wait_for_log(r"Initialization Sequence Completed", timeout, mark)
     return mark
+
+
+# --- OpenVPN's management interface, for a test's own assertions -----------------------------------
+
+
+class MgmtBusy(Exception):
+    """The management interface did not take our connection in time (it serves one at a time)."""
+
+
+class MgmtConn:
+    """One open connection to OpenVPN's management interface (`management ... unix` or
+    `management 127.0.0.1 PORT [pwfile]`). Asynchronous `>...` lines are skipped. OpenVPN serves
+    one connection at a time: close it soon (or use Mgmt.query, which connects, asks, disconnects)."""
+
+    def __init__(self, sock: socket.socket, password: Optional[str], timeout: float):
+        self.sock = sock
+        self.buf = b""
+        self.sock.settimeout(timeout)
+        if password is not None:
+            self._read_until(lambda b: b"ENTER PASSWORD:" in b, timeout)
+            self.buf = self.buf.split(b"ENTER PASSWORD:", 1)[1]
+            self.sock.sendall(password.encode() + b"\n")
+            line = self._line(timeout)
+            if not line.startswith("SUCCESS:"):
+                raise Failure(f"management password refused: {line!r}")
+        # The greeting: ">INFO:OpenVPN Management Interface Version ...".
+        while True:
+            line = self._line(timeout)
+            if line.startswith(">INFO:"):
+                break
+
+    def _read_until(self, done, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done(self.buf):
+            if time.monotonic() > deadline:
+                raise Failure(f"management interface: no answer within {timeout:.0f} s (have {self.buf[-200:]!r})")
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise Failure(f"management interface closed the connection (have {self.buf[-200:]!r})")
+            self.buf += chunk
+
+    def _line(self, timeout: float) -> str:
+        self._read_until(lambda b: b"\n" in b, timeout)
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace").rstrip("\r")
+
+    def command(self, cmd: str, timeout: float = 5.0) -> List[str]:
+        """Sends one command. `status`/`help`-like commands answer with lines up to END (returned
+        without it); the others with one SUCCESS:/ERROR: line (returned alone)."""
+        self.sock.sendall(cmd.encode() + b"\n")
+        multi = cmd.split()[0] in ("status", "help", "version", "log", "echo", "state")
+        out: List[str] = []
+        while True:
+            line = self._line(timeout)
+            if line.startswith(">"):
+                continue
+            if multi:
+                if line == "END":
+                    return out
+                if not out and line.startswith("ERROR:"):
+                    return [line]
+                out.append(line)
+            elif line.startswith(("SUCCESS:", "ERROR:")):
+                return [line]
+
+    def close(self) -> None:
+        try:
+            self.sock.sendall(b"quit\n")
+        except OSError:
+            pass
+        self.sock.close()
+
+    def __enter__(self) -> "MgmtConn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Mgmt:
+    """Where OpenVPN's management interface listens: a unix socket path, or (host, port) on
+    127.0.0.1 with an optional password. Server lines for start_server(extra=...) come from
+    server_lines()."""
+
+    def __init__(self, where: Union[Path, str, tuple], password: Optional[str] = None,
+                 password_file: Optional[Path] = None):
+        self.where = where
+        self.password = password
+        self.password_file = password_file
+
+    @classmethod
+    def unix(cls, path: Union[str, Path]) -> "Mgmt":
+        return cls(Path(path))
+
+    @classmethod
+    def tcp(cls, dirpath: Path, password: Optional[str] = None) -> "Mgmt":
+        """127.0.0.1:<ephemeral>; with a password, writes it (0600) to DIR/mgmt.pass."""
+        pwf = None
+        if password is not None:
+            pwf = Path(dirpath) / "mgmt.pass"
+            pwf.write_text(password + "\n")
+            os.chmod(pwf, 0o600)
+        return cls(("127.0.0.1", free_port(socket.SOCK_STREAM)), password, pwf)
+
+    def server_lines(self) -> List[str]:
+        """The OpenVPN config line for this interface."""
+        if isinstance(self.where, tuple):
+            return [f"management {self.where[0]} {self.where[1]}" + (f" {_q(self.password_file)}"
+                                                                       if self.password_file else "")]
+        return [f"management {_q(self.where)} unix"]
+
+    def plugin_value(self) -> str:
+        """The plugin's `management =` value for this interface."""
+        if isinstance(self.where, tuple):
+            return f"{self.where[0]}:{self.where[1]}"
+        return f"unix:{self.where}"
+
+    def open(self, timeout: float = 5.0) -> MgmtConn:
+        """Connects, retrying while the interface is busy with another client (refused) or not
+        there yet, up to `timeout`. Raises MgmtBusy when it never answered."""
+        deadline = time.monotonic() + timeout
+        last: Optional[BaseException] = None
+        while time.monotonic() < deadline:
+            if isinstance(self.where, tuple):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                addr: object = self.where
+            else:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                addr = str(self.where)
+            try:
+                s.settimeout(max(0.2, deadline - time.monotonic()))
+                s.connect(addr)
+                return MgmtConn(s, self.password, max(1.0, deadline - time.monotonic()))
+            except (ConnectionRefusedError, FileNotFoundError, ConnectionResetError, BrokenPipeError,
+                    socket.timeout) as e:
+                last = e
+                s.close()
+            except Failure as e:  # accepted, then closed before the greeting: busy, try again
+                last = e
+                s.close()
+            time.sleep(0.02)
+        raise MgmtBusy(f"management interface {self.where} did not serve us within {timeout:.0f} s: {last}")
+
+    def query(self, cmd: str, timeout: float = 5.0) -> List[str]:
+        """Connects, runs one command, disconnects."""
+        with self.open(timeout) as c:
+            return c.command(cmd, timeout)
+
+    def clients(self, timeout: float = 5.0) -> dict:
+        """`status 3` as {common name: row}, row a dict of the CLIENT_LIST columns named by the
+        HEADER line (Real Address, Client ID, Bytes Received, Bytes Sent, ...)."""
+        lines = self.query("status 3", timeout)
+        header: Optional[List[str]] = None
+        rows = {}
+        for ln in lines:
+            f = ln.split("\t")
+            if f[0] == "HEADER" and len(f) > 1 and f[1] == "CLIENT_LIST":
+                header = f[2:]
+            elif f[0] == "CLIENT_LIST":
+                if header is None:
+                    raise Failure("status 3 has CLIENT_LIST before its HEADER:\n" + "\n".join(lines))
+                rows[f[1]] = dict(zip(header, f[1:]))
+        if header is None:
+            raise Failure("status 3 has no CLIENT_LIST header:\n" + "\n".join(lines))
+        return rows

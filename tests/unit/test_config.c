@@ -562,6 +562,38 @@ static void cfg_parse_buffer__fetcher_keys_bad__rejected(void **state)
 	expect_fail(GLOBAL "interval = 1h\ninterval = 2h\n", 4, "duplicate key `interval'");
 }
 
+static void cfg_parse_buffer__management_keys__parsed(void **state)
+{
+	static const char a[] = "[global]\ncache-dir = /c\n[plugin]\nmanagement = unix:/run/openvpn/mgmt.sock\n";
+	static const char b[] = "[global]\ncache-dir = /c\n[plugin]\nmanagement = 127.0.0.1:7505\nevict = no\n";
+	static const char c[] = "[global]\ncache-dir = /c\n";
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_true(cfg_parse_buffer("t.conf", a, strlen(a), false, &cfg, err, sizeof(err)));
+	assert_string_equal(cfg->management, "unix:/run/openvpn/mgmt.sock");
+	assert_true(cfg_evict(cfg)); /* default yes when management is set */
+	cfg_free(cfg);
+	assert_true(cfg_parse_buffer("t.conf", b, strlen(b), false, &cfg, err, sizeof(err)));
+	assert_false(cfg_evict(cfg));
+	cfg_free(cfg);
+	assert_true(cfg_parse_buffer("t.conf", c, strlen(c), false, &cfg, err, sizeof(err)));
+	assert_null(cfg->management);
+	assert_false(cfg_evict(cfg)); /* and no without it */
+	cfg_free(cfg);
+}
+
+static void cfg_parse_buffer__management_bad__rejected(void **state)
+{
+	(void)state;
+	expect_fail(GLOBAL "[plugin]\nmanagement = unix:relative.sock\n", 4, "absolute path");
+	expect_fail(GLOBAL "[plugin]\nmanagement = 127.0.0.1\n", 4, "expected unix:/path or host:port");
+	expect_fail(GLOBAL "[plugin]\nmanagement = 127.0.0.1:99999\n", 4, "bad port");
+	expect_fail(GLOBAL "[plugin]\nevict = maybe\n", 4, "expected yes or no");
+	expect_fail(GLOBAL "[plugin]\nmanagement-password = pw.txt\n", 4, "absolute path");
+}
+
 static void cfg_parse_size__suffixes__bytes(void **state)
 {
 	unsigned long long v = 0;
@@ -592,7 +624,7 @@ static void cfg_parse_buffer__unknown_key__names_key_and_section(void **state)
 	expect_fail(GLOBAL "[source a]\ngrace = 1\n", 4, "unknown key `grace'");
 	expect_fail(GLOBAL "[plugin]\nMissing = accept\n", 4, "Missing");
 	/* planned keys are refused until they are implemented */
-	expect_fail(GLOBAL "[plugin]\nmanagement = 127.0.0.1:7505\n", 4, "unknown key `management'");
+	
 	expect_fail(GLOBAL "[source a]\nca = /x\ntimeout = 10\n", 5, "unknown key `timeout' in [source a]");
 	expect_fail(GLOBAL "[plugin]\ninterval = 10\n", 4, "unknown key `interval' in [plugin]");
 	expect_fail(GLOBAL "[strongswan]\nvici = unix:///run/charon.vici\n", 3, "unknown section `strongswan'");
@@ -984,6 +1016,8 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__fetcher_defaults__documented_values),
 		cmocka_unit_test(cfg_parse_buffer__fetcher_keys_bad__rejected),
 		cmocka_unit_test(cfg_parse_size__suffixes__bytes),
+		cmocka_unit_test(cfg_parse_buffer__management_keys__parsed),
+		cmocka_unit_test(cfg_parse_buffer__management_bad__rejected),
 		cmocka_unit_test(cfg_parse_buffer__bad_value__names_value_and_key),
 		cmocka_unit_test(cfg_parse_buffer__duplicate_key__rejected),
 		cmocka_unit_test(cfg_parse_buffer__cache_dir_relative__rejected),

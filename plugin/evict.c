@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The eviction thread: re-checks connected clients after each reload and kills revoked ones via management. */
+#include "evict.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mgmt.h"
+
+struct evict_client {
+	struct evict_client *prev, *next;
+	uint64_t id;
+	X509 *chain[EVICT_MAX_DEPTH];
+	char addr[80];        /* real address "ip:port", as `status 3` shows it */
+	bool connected;
+	bool evicted;         /* client-kill sent: do not do it again */
+};
+
+struct evictor {
+	const struct cfg *cfg;
+	const struct policy *policy;
+	const struct log_sink *log;
+	evict_acquire_fn *acquire;
+	void *ctx;
+	pthread_mutex_t clients_lock; /* the client list; held for copies only, never across I/O */
+	struct evict_client *clients;
+	uint64_t next_id;
+	pthread_mutex_t lock;         /* wake-up state of the thread */
+	pthread_cond_t cond;
+	bool stop, kicked;
+	pthread_t thread;
+};
+
+struct victim {
+	uint64_t id;
+	char addr[80];
+	char subject[256];
+	char serial[2 * CRL_SERIAL_MAX + 4];
+	char why[400];
+};
+
+const char *evict_env_get(const char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+static void set_addr(struct evict_client *c, const char **envp)
+{
+	const char *ip = evict_env_get(envp, "trusted_ip"), *port = evict_env_get(envp, "trusted_port");
+
+	if (ip == NULL) {
+		ip = evict_env_get(envp, "untrusted_ip");
+		port = evict_env_get(envp, "untrusted_port");
+	}
+	if (ip == NULL) {
+		ip = evict_env_get(envp, "trusted_ip6");
+		port = evict_env_get(envp, "trusted_port");
+	}
+	if (ip == NULL) {
+		ip = evict_env_get(envp, "untrusted_ip6");
+		port = evict_env_get(envp, "untrusted_port");
+	}
+	if (ip != NULL && port != NULL)
+		snprintf(c->addr, sizeof(c->addr), "%s:%s", ip, port);
+}
+
+struct evict_client *evictor_client_new(struct evictor *e)
+{
+	struct evict_client *c;
+
+	if (e == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	pthread_mutex_lock(&e->clients_lock);
+	c->id = ++e->next_id;
+	c->next = e->clients;
+	if (e->clients)
+		e->clients->prev = c;
+	e->clients = c;
+	pthread_mutex_unlock(&e->clients_lock);
+	return c;
+}
+
+static void drop_chain(struct evict_client *c)
+{
+	for (int i = 0; i < EVICT_MAX_DEPTH; i++) {
+		X509_free(c->chain[i]);
+		c->chain[i] = NULL;
+	}
+}
+
+static void unlink_free(struct evictor *e, struct evict_client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		e->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	drop_chain(c);
+	free(c);
+}
+
+void evictor_client_free(struct evictor *e, struct evict_client *c)
+{
+	if (e == NULL || c == NULL)
+		return;
+	pthread_mutex_lock(&e->clients_lock);
+	unlink_free(e, c);
+	pthread_mutex_unlock(&e->clients_lock);
+}
+
+void evictor_learn(struct evictor *e, struct evict_client *c, int depth, X509 *cert, const char **envp)
+{
+	if (e == NULL || c == NULL || cert == NULL || depth < 0 || depth >= EVICT_MAX_DEPTH || !X509_up_ref(cert))
+		return;
+	pthread_mutex_lock(&e->clients_lock);
+	X509_free(c->chain[depth]);
+	c->chain[depth] = cert;
+	if (depth == 0)
+		set_addr(c, envp);
+	pthread_mutex_unlock(&e->clients_lock);
+}
+
+void evictor_connected(struct evictor *e, struct evict_client *c, const char **envp)
+{
+	if (e == NULL || c == NULL)
+		return;
+	pthread_mutex_lock(&e->clients_lock);
+	set_addr(c, envp);
+	c->connected = true;
+	c->evicted = false;
+	pthread_mutex_unlock(&e->clients_lock);
+	/* It may have connected on a snapshot older than the one in force: check it once. */
+	evictor_kick(e);
+}
+
+void evictor_disconnected(struct evictor *e, struct evict_client *c)
+{
+	if (e == NULL || c == NULL)
+		return;
+	pthread_mutex_lock(&e->clients_lock);
+	c->connected = false;
+	drop_chain(c);
+	pthread_mutex_unlock(&e->clients_lock);
+}
+
+void evictor_kick(struct evictor *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->kicked = true;
+	pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Which connected clients the snapshot now rejects: revoked, or expired past grace with expired=reject. */
+static size_t find_victims(struct evictor *e, const struct store *snap, time_t now, struct victim **out)
+{
+	struct victim *v = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&e->clients_lock);
+	for (struct evict_client *c = e->clients; c != NULL; c = c->next) {
+		if (!c->connected || c->evicted)
+			continue;
+		for (int d = 0; d < EVICT_MAX_DEPTH; d++) {
+			struct check_result res;
+			char explain[96];
+			struct victim *nv;
+			char *subj;
+
+			if (c->chain[d] == NULL)
+				continue;
+			check_cert(snap, c->chain[d], now, &res);
+			/* A missing CRL does not evict: a deleted file must not disconnect everyone. */
+			if (!(res.status == CHECK_REVOKED ||
+			      (res.status == CHECK_STALE &&
+			       policy_decide(e->policy, &res, now, explain, sizeof(explain)) == VERDICT_REJECT)))
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (nv == NULL)
+				break;
+			v = nv;
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].id = c->id;
+			snprintf(v[n].addr, sizeof(v[n].addr), "%s", c->addr);
+			subj = crl_name_text(X509_get_subject_name(c->chain[d]));
+			snprintf(v[n].subject, sizeof(v[n].subject), "%s", subj ? subj : "?");
+			free(subj);
+			crl_serial_hex(X509_get0_serialNumber(c->chain[d]), v[n].serial, sizeof(v[n].serial));
+			check_describe(&res, v[n].why, sizeof(v[n].why));
+			if (d > 0) {
+				size_t l = strlen(v[n].why);
+
+				snprintf(v[n].why + l, sizeof(v[n].why) - l, " (its CA at depth %d)", d);
+			}
+			n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->clients_lock);
+	*out = v;
+	return n;
+}
+
+static void mark_evicted(struct evictor *e, uint64_t id)
+{
+	pthread_mutex_lock(&e->clients_lock);
+	for (struct evict_client *c = e->clients; c != NULL; c = c->next)
+		if (c->id == id)
+			c->evicted = true;
+	pthread_mutex_unlock(&e->clients_lock);
+}
+
+/* One pass. Returns 0 when nothing is left to do, or -errno when the management interface failed. */
+static int evict_pass(struct evictor *e, unsigned retry_in)
+{
+	struct store *snap = e->acquire(e->ctx);
+	struct victim *v = NULL;
+	char err[256], *reply = NULL, cmd[64];
+	size_t n;
+	int fd = -1, r = 0;
+
+	n = find_victims(e, snap, time(NULL), &v);
+	store_unref(snap);
+	if (n == 0)
+		goto out;
+	fd = mgmt_open(e->cfg->management, e->cfg->management_password, EVICT_MGMT_TIMEOUT_MS, err, sizeof(err));
+	if (fd < 0) {
+		r = fd;
+		log_warn(e->log, "management %s unavailable (%s): %zu client(s) to evict; retrying in %u s",
+			 e->cfg->management, err, n, retry_in);
+		goto out;
+	}
+	r = mgmt_command(fd, "status 3", EVICT_MGMT_TIMEOUT_MS, &reply);
+	if (r != 0) {
+		log_warn(e->log, "management %s unavailable (`status 3' failed: %s); retrying in %u s",
+			 e->cfg->management, strerror(-r), retry_in);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned long cid;
+		char *ok = NULL;
+		int k;
+
+		if (v[i].addr[0] == '\0' || !mgmt_status_find(reply, v[i].addr, &cid, NULL, 0)) {
+			log_warn(e->log, "client subject=%s serial=%s peer=%s is not in the management status any more: "
+					 "already disconnected", v[i].subject, v[i].serial, v[i].addr);
+			mark_evicted(e, v[i].id);
+			continue;
+		}
+		/* HALT: the client is told to exit, not to reconnect (OpenVPN 2.5+). */
+		snprintf(cmd, sizeof(cmd), "client-kill %lu HALT", cid);
+		k = mgmt_command(fd, cmd, EVICT_MGMT_TIMEOUT_MS, &ok);
+		if (k != 0 || ok == NULL || strstr(ok, "SUCCESS:") == NULL) {
+			log_warn(e->log, "management %s: `%s' failed: %s", e->cfg->management, cmd,
+				 k != 0 ? strerror(-k) : "refused");
+			free(ok);
+			r = k != 0 ? k : -EPROTO;
+			continue;
+		}
+		free(ok);
+		mark_evicted(e, v[i].id);
+		log_error(e->log, "EVICT subject=%s serial=%s cid=%lu peer=%s: %s", v[i].subject, v[i].serial, cid,
+			  v[i].addr, v[i].why);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(reply);
+	free(v);
+	return r;
+}
+
+static void *evict_main(void *arg)
+{
+	struct evictor *e = arg;
+	unsigned retry = 0;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&e->lock);
+	while (!e->stop) {
+		if (!e->kicked) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += retry ? (time_t)retry : EVICT_RECHECK_S;
+			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+			if (e->stop)
+				break;
+		}
+		e->kicked = false;
+		pthread_mutex_unlock(&e->lock);
+		{
+			unsigned next = retry ? (retry * 2 > EVICT_RETRY_MAX_S ? EVICT_RETRY_MAX_S : retry * 2) : 1;
+
+			/* Backoff while the interface is absent or busy; OpenVPN itself is never waited for. */
+			retry = evict_pass(e, next) != 0 ? next : 0;
+		}
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int evictor_start(const struct cfg *cfg, const struct policy *policy, const struct log_sink *log,
+		  evict_acquire_fn *acquire, void *ctx, struct evictor **out)
+{
+	struct evictor *e = calloc(1, sizeof(*e));
+	pthread_condattr_t ca;
+	int r;
+
+	*out = NULL;
+	if (e == NULL)
+		return -ENOMEM;
+	e->cfg = cfg;
+	e->policy = policy;
+	e->log = log;
+	e->acquire = acquire;
+	e->ctx = ctx;
+	pthread_mutex_init(&e->clients_lock, NULL);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	r = -pthread_create(&e->thread, NULL, evict_main, e);
+	if (r != 0) {
+		pthread_cond_destroy(&e->cond);
+		pthread_mutex_destroy(&e->lock);
+		pthread_mutex_destroy(&e->clients_lock);
+		free(e);
+		return r;
+	}
+	*out = e;
+	return 0;
+}
+
+void evictor_stop(struct evictor *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stop = true;
+	pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	while (e->clients != NULL)
+		unlink_free(e, e->clients);
+	pthread_cond_destroy(&e->cond);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->clients_lock);
+	free(e);
+}

@@ -1,0 +1,476 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Eviction scenarios ("Revocation reaches connected clients"): a real OpenVPN 2.6 server with a
+management interface, clients that stay connected (`--ping 1`, so traffic flows both ways), and
+a CRL renamed into the cache that revokes one of them. The plugin's background thread must find
+the client through the management interface (`status 3`), send `client-kill CID HALT` and log
+one EVICT line per client. One ctest each: integration.evict_<name> (see CMakeLists.txt).
+
+The test queries `status 3` itself through the same interface. OpenVPN serves one management
+connection at a time, so every query connects, asks and disconnects (harness.Mgmt.query), and
+none is made while the plugin is expected to be talking to it.
+
+What OpenVPN 2.6 itself does after `client-kill CID HALT` (measured on 2.6.14): the client logs
+"Halt command was pushed by server" and exits within milliseconds (it does not reconnect); the
+server keeps the instance for about 5 s more ("SIGTERM[soft,delayed-exit] received,
+client-instance exiting"), so `status 3` lists the client until then.
+"""
+
+import datetime
+import re
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+from harness import Client, Env, Failure, Mgmt, MgmtConn, excerpt, log  # first: puts tests/fixtures on the path
+import gen  # noqa: E402
+from gen import Entry  # noqa: E402
+from scenarios import ISSUING_CN, ROOT_CN, revoked_at, rx_reject, rx_revoked, rx_serial, utc  # noqa: E402
+
+SCENARIOS: Dict[str, Callable] = {}
+
+
+def scenario(fn: Callable) -> Callable:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+SERIALS = {"alice": 0x05, "bob": 0x06, "carol": 0x07, "dave": 0x08}
+
+EVICT_TIMEOUT = 5.0        # rename -> the client told to halt and the EVICT line
+# OpenVPN keeps a killed instance ~5 s ("delayed-exit") before status 3 drops it.
+GONE_TIMEOUT = EVICT_TIMEOUT + 7.0
+QUIET = 3.0                # how long "nothing happens" is watched for
+
+RX_CLIENT_HALTED = r"Halt command was pushed by server"
+RX_CLIENT_EXITING = r"SIGTERM\[soft,server-pushed-halt\] received, process exiting"
+RX_RETRY = r"crlsync: [^\n]*management [^\n]*unavailable[^\n]*retrying in (\d+) s"
+RX_ANY_EVICT = r"crlsync: [^\n]*EVICT"
+RX_KILL_CMD = r"MANAGEMENT: CMD 'client-kill (\d+)(?: ([^']*))?'"
+
+
+def rx_evict(cn: Optional[str], serial: int, cid: str, peer: str, tail: str) -> str:
+    """The contract: EVICT subject=<...> serial=<HEX> cid=<n> peer=<ip:port>: <why>."""
+    subj = rf"[^\n]*CN={re.escape(cn)}\b[^\n]*" if cn else r"[^\n]*"
+    return (rf"crlsync: EVICT subject={subj} {rx_serial(serial)} cid={re.escape(cid)} "
+            rf"peer={re.escape(peer)}: {tail}")
+
+
+# --- setting up ----------------------------------------------------------------------------------
+
+
+def _setup(env: Env, mgmt: Optional[Mgmt], plugin_lines: Sequence[str] = (), **config_kw) -> List[str]:
+    """Writes the crlsync config with `plugin_lines`; returns the server's extra lines: the
+    management interface (unless None) and `ping 1`, so that the server's byte counters move too."""
+    env.write_config(extra_plugin_lines=list(plugin_lines), **config_kw)
+    return ["ping 1"] + (mgmt.server_lines() if mgmt is not None else [])
+
+
+def _clients(env: Env, names: Sequence[str]) -> Dict[str, gen.ClientFiles]:
+    return {n: env.client(n, serial=SERIALS[n]) for n in names}
+
+
+def _connect(env: Env, cfs: Dict[str, gen.ClientFiles]) -> Dict[str, Client]:
+    """Persistent clients pinging every second."""
+    return {n: env.start_client(cf, extra=["--ping", "1"]) for n, cf in cfs.items()}
+
+
+def _listed(mgmt: Mgmt, names: Sequence[str]) -> Dict[str, dict]:
+    """status 3 rows of `names`, each required to be listed."""
+    rows = mgmt.clients()
+    missing = [n for n in names if n not in rows]
+    if missing:
+        raise Failure(f"status 3 does not list {missing}; it lists {sorted(rows)}")
+    return rows
+
+
+def _wait_halted(c: Client, since: int, timeout: float, t0: float) -> float:
+    """Waits for the client to be told to halt and to exit; returns seconds since t0."""
+    c.log.wait_for(RX_CLIENT_HALTED, timeout, since, None, what=f"client {c.name} log")
+    t = time.monotonic() - t0
+    try:
+        c.proc.wait(timeout=3)
+    except Exception:
+        raise Failure(f"client {c.name} was told to halt but did not exit:\n{excerpt(c.log.text(since))}")
+    c.log.wait_for(RX_CLIENT_EXITING, 1, since, None, what=f"client {c.name} log")
+    return t
+
+
+def _wait_gone(mgmt: Mgmt, name: str, t0: float, timeout: float) -> float:
+    """Polls status 3 (every 100 ms, one connection each) until `name` is no longer listed."""
+    deadline = t0 + timeout
+    while True:
+        rows = mgmt.clients()
+        if name not in rows:
+            return time.monotonic() - t0
+        if time.monotonic() > deadline:
+            raise Failure(f"status 3 still lists {name} {timeout:.0f} s after the rename: {rows[name]}")
+        time.sleep(0.1)
+
+
+def _assert_not_halted(c: Client, since: int = 0) -> None:
+    if c.proc.poll() is not None:
+        raise Failure(f"client {c.name} exited ({c.proc.returncode}):\n{excerpt(c.log.text(since), 'Halt')}")
+    t = c.log.text(since)
+    m = re.search(r"Halt command|RESTART|SIGUSR1\[|SIGTERM\[", t)
+    if m:
+        raise Failure(f"client {c.name} was disturbed ({m.group(0)!r}):\n{excerpt(t, 'Halt|RESTART')}")
+
+
+def _assert_stay(mgmt: Mgmt, clients: Dict[str, Client], names: Sequence[str], before: Dict[str, dict],
+                 since: Dict[str, int], secs: float = QUIET) -> None:
+    """`names` stay listed under the same client ID and real address, their processes run, and
+    both byte counters grow over `secs`."""
+    first = _listed(mgmt, names)
+    time.sleep(secs)
+    second = _listed(mgmt, names)
+    for n in names:
+        for rows in (first, second):
+            for col in ("Client ID", "Real Address"):
+                if rows[n][col] != before[n][col]:
+                    raise Failure(f"{n}: {col} changed from {before[n][col]} to {rows[n][col]} (reconnected?)")
+        for col in ("Bytes Received", "Bytes Sent"):
+            a, b = int(first[n][col]), int(second[n][col])
+            if b <= a:
+                raise Failure(f"{n}: {col} did not grow over {secs:.0f} s ({a} -> {b})")
+        _assert_not_halted(clients[n], since[n])
+    log("still connected, counters growing: " + ", ".join(
+        f"{n} rx {first[n]['Bytes Received']}->{second[n]['Bytes Received']} "
+        f"tx {first[n]['Bytes Sent']}->{second[n]['Bytes Sent']}" for n in names))
+
+
+def _kill_cmds(text: str) -> List[tuple]:
+    return re.findall(RX_KILL_CMD, text)
+
+
+def _assert_killed_exactly(text: str, cids: Dict[str, str]) -> None:
+    """The server log (after the install) has `client-kill CID HALT` once for each wanted
+    client and for no other."""
+    cmds = _kill_cmds(text)
+    want = sorted(cids.values())
+    got = sorted(c for c, _ in cmds)
+    if got != want:
+        raise Failure(f"client-kill commands for client IDs {got}, want {want} ({cids}):\n"
+                      f"{excerpt(text, 'MANAGEMENT: CMD')}")
+    for cid, msg in cmds:
+        if msg.strip() != "HALT":
+            raise Failure(f"client-kill {cid} was sent with {msg!r}, not HALT")
+
+
+def _marks(clients: Dict[str, Client]) -> Dict[str, int]:
+    return {n: c.log.mark() for n, c in clients.items()}
+
+
+def _revoke_issuing(env: Env, serials: Sequence[int], when: datetime.datetime, reason: str = "keyCompromise",
+                    number: int = 2) -> float:
+    """Renames in issuing.crl `number` listing `serials`; returns the monotonic time before the rename."""
+    return env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(s, when, reason) for s in serials],
+                                              number=number))
+
+
+def _revoke_leaf_and_check(env: Env, mgmt: Mgmt, victims: Sequence[str], keep: Sequence[str]):
+    """The core of several scenarios: `victims` + `keep` connected; issuing.crl number 2 revokes
+    the victims; each victim is told to halt, its EVICT line names its cid and real address,
+    status 3 drops it; `keep` stay connected with growing counters. Returns (clients, times)."""
+    srv = env.server
+    cfs = _clients(env, list(victims) + list(keep))
+    clients = _connect(env, cfs)
+    before = _listed(mgmt, list(cfs))
+    log("status 3 before: " + ", ".join(f"{n} cid {r['Client ID']} {r['Real Address']}" for n, r in before.items()))
+    mark, cmarks = srv.mark(), _marks(clients)
+    when = revoked_at()
+    t0 = _revoke_issuing(env, [SERIALS[v] for v in victims], when)
+    times = {}
+    for v in victims:
+        times[f"{v} halted"] = _wait_halted(clients[v], cmarks[v], EVICT_TIMEOUT, t0)
+        r = before[v]
+        srv.wait_for_log(rx_evict(v, SERIALS[v], r["Client ID"], r["Real Address"],
+                                  rx_revoked(when, "keyCompromise", "issuing.crl", 2)),
+                         max(0.5, t0 + EVICT_TIMEOUT - time.monotonic()), mark)
+        times[f"{v} EVICT line"] = time.monotonic() - t0
+    for v in victims:
+        times[f"{v} gone from status 3"] = _wait_gone(mgmt, v, t0, GONE_TIMEOUT)
+    after = srv.log.text(mark)
+    _assert_killed_exactly(after, {v: before[v]["Client ID"] for v in victims})
+    evicts = re.findall(r"^.*" + RX_ANY_EVICT + r".*$", after, re.MULTILINE)
+    if len(evicts) != len(victims):
+        raise Failure(f"{len(evicts)} EVICT lines for {len(victims)} revoked client(s):\n" + "\n".join(evicts))
+    # No evicted client came back by itself (the processes exited; nothing else connects as them).
+    later = after[after.find("client-kill"):]
+    for v in victims:
+        m = re.search(rf"^.*VERIFY (?:PLUGIN )?(?:OK|ERROR): depth=0, [^\n]*CN={v}\b.*$", later, re.MULTILINE)
+        if m:
+            raise Failure(f"{v} connected again after the HALT: {m.group(0)!r}")
+    _assert_stay(mgmt, clients, keep, before, cmarks)
+    srv.assert_running()
+    log("rename -> " + ", ".join(f"{k}: {t * 1000:.0f} ms" for k, t in times.items()))
+    return clients, times, before, when
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+
+@scenario
+def revoked_leaf(plugin):
+    """Three connected clients; a CRL revoking bob is renamed in: bob is told to HALT and exits,
+    the EVICT line names him (cid, real address, date, reason, CRL), status 3 drops him; alice and
+    carol stay listed with growing byte counters. (evict defaults to yes with management set.)"""
+    with Env(plugin, "evict_revoked_leaf") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        env.install_good()
+        env.start_server(extra=extra)
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice", "carol"])
+
+
+@scenario
+def cannot_reconnect(plugin):
+    """After bob's eviction, bob connecting again is rejected by the plugin as usual."""
+    with Env(plugin, "evict_cannot_reconnect") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        env.install_good()
+        env.start_server(extra=extra)
+        _, _, _, when = _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        bob = env.client("bob")
+        r = env.connect(bob, expect="rejected")
+        r.assert_server_log(rx_reject(0, "bob", SERIALS["bob"], ISSUING_CN,
+                                      rx_revoked(when, "keyCompromise", "issuing.crl", 2)))
+        if "bob" in _listed(mgmt, ["alice"]):
+            raise Failure("status 3 lists bob again after his rejected reconnection")
+        # The twin: a good client still gets in.
+        env.connect(env.client("carol", serial=SERIALS["carol"]), expect="accepted")
+
+
+@scenario
+def revoked_intermediate(plugin):
+    """alice and bob connected under the issuing CA; the root's CRL revokes the issuing CA: both
+    are evicted, their EVICT lines carry the CA's serial and cACompromise from root.crl, and the
+    server keeps running (a new client under the revoked CA is rejected at depth 1)."""
+    with Env(plugin, "evict_revoked_intermediate") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}", "evict = yes"])
+        env.install_good()
+        srv = env.start_server(extra=extra)
+        cfs = _clients(env, ["alice", "bob"])
+        clients = _connect(env, cfs)
+        before = _listed(mgmt, ["alice", "bob"])
+        mark, cmarks = srv.mark(), _marks(clients)
+        when = revoked_at()
+        iss = env.pki.issuing.cert.serial_number
+        t0 = env.install("root.crl", env.crl(env.pki.root, [Entry(iss, when, "cACompromise")], number=4))
+        times = {}
+        for n in ("alice", "bob"):
+            times[f"{n} halted"] = _wait_halted(clients[n], cmarks[n], EVICT_TIMEOUT, t0)
+        tail = rx_revoked(when, "cACompromise", "root.crl", 4)
+        for n in ("alice", "bob"):
+            r = before[n]
+            m = srv.wait_for_log(rf"crlsync: EVICT [^\n]*cid={r['Client ID']} peer={re.escape(r['Real Address'])}: "
+                                 rf"{tail}", max(0.5, t0 + EVICT_TIMEOUT - time.monotonic()), mark)
+            line = m.group(0)
+            if not re.search(rx_serial(iss), line):
+                raise Failure(f"{n}'s EVICT line does not carry the issuing CA's serial "
+                              f"{gen.serial_hex(iss)}: {line!r}")
+            if not re.search(rf"subject=[^\n]*CN=(?:{re.escape(ISSUING_CN)}|{n})\b", line):
+                raise Failure(f"{n}'s EVICT line names neither the CA nor {n}: {line!r}")
+            times[f"{n} EVICT line"] = time.monotonic() - t0
+        for n in ("alice", "bob"):
+            times[f"{n} gone from status 3"] = _wait_gone(mgmt, n, t0, GONE_TIMEOUT)
+        _assert_killed_exactly(srv.log.text(mark), {n: before[n]["Client ID"] for n in ("alice", "bob")})
+        srv.assert_running()
+        log("rename -> " + ", ".join(f"{k}: {t * 1000:.0f} ms" for k, t in times.items()))
+        r = env.connect(env.client("carol", serial=SERIALS["carol"]), expect="rejected")
+        r.assert_server_log(rx_reject(1, ISSUING_CN, iss, ROOT_CN, tail))
+
+
+@scenario
+def tcp_management_password(plugin):
+    """Management on 127.0.0.1:<ephemeral> with a password file; the plugin gets
+    management=127.0.0.1:PORT and management-password=FILE as plugin arguments: bob is evicted,
+    alice stays, and the password never shows in the log."""
+    with Env(plugin, "evict_tcp_management_password") as env:
+        password = "crlsync-" + gen.serial_hex(int(time.time() * 1000))
+        mgmt = Mgmt.tcp(env.dir, password=password)
+        extra = _setup(env, mgmt)
+        env.install_good()
+        srv = env.start_server(extra=extra, plugin_args=[f"management={mgmt.plugin_value()}",
+                                                         f"management-password={mgmt.password_file}"])
+        srv.wait_for_log(rf"MANAGEMENT: TCP Socket listening on \[AF_INET\]127\.0\.0\.1:{mgmt.where[1]}", 1)
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        text = srv.log.text()
+        if password in text:
+            raise Failure("the management password appears in the server log")
+        m = re.search(r"^.*(?:wrong password|bad password|password is incorrect).*$", text, re.MULTILINE | re.I)
+        if m:
+            raise Failure(f"a management login failed: {m.group(0)!r}")
+
+
+@scenario
+def mgmt_absent(plugin):
+    """The plugin's management socket path has no listener (OpenVPN has no management interface):
+    the revoked, connected bob is not evicted, the plugin says it retries, and the server keeps
+    serving: a good client connects (PUSH_REPLY) and a new connection of bob is rejected."""
+    with Env(plugin, "evict_mgmt_absent") as env:
+        sock = env.dir / "nobody-listens.sock"
+        extra = _setup(env, None, [f"management = unix:{sock}"])
+        env.install_good()
+        srv = env.start_server(extra=extra)
+        cfs = _clients(env, ["alice", "bob", "carol"])
+        clients = _connect(env, {n: cfs[n] for n in ("alice", "bob")})
+        mark, cmarks = srv.mark(), _marks(clients)
+        t0 = _revoke_issuing(env, [SERIALS["bob"]], revoked_at())
+        m = srv.wait_for_log(RX_RETRY, 10, mark)
+        log(f"rename -> first retry line: {(time.monotonic() - t0) * 1000:.0f} ms ({m.group(0).strip()})")
+        # While the plugin retries, OpenVPN serves new clients as usual.
+        r = env.connect(cfs["carol"], expect="accepted")
+        if r.seconds > 5:
+            raise Failure(f"carol needed {r.seconds:.1f} s to connect while the plugin retried")
+        env.connect(env.client("bob"), expect="rejected")
+        time.sleep(max(0.0, t0 + QUIET + 2 - time.monotonic()))
+        after = srv.log.text(mark)
+        if re.search(RX_ANY_EVICT, after):
+            raise Failure(f"an EVICT line without a management interface:\n{excerpt(after)}")
+        for n in ("alice", "bob"):
+            _assert_not_halted(clients[n], cmarks[n])
+        retries = re.findall(RX_RETRY, after)
+        log(f"retry lines so far: {len(retries)}, delays {retries} s")
+        srv.assert_running()
+
+
+@scenario
+def mgmt_busy(plugin):
+    """The test holds the only management connection while a CRL revoking bob is renamed in: the
+    plugin logs that it retries and bob stays; once the test lets go, bob is evicted within 10 s."""
+    with Env(plugin, "evict_mgmt_busy") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        env.install_good()
+        srv = env.start_server(extra=extra)
+        cfs = _clients(env, ["alice", "bob"])
+        clients = _connect(env, cfs)
+        before = _listed(mgmt, ["alice", "bob"])
+        mark, cmarks = srv.mark(), _marks(clients)
+        hold: Optional[MgmtConn] = mgmt.open()
+        try:
+            when = revoked_at()
+            t0 = _revoke_issuing(env, [SERIALS["bob"]], when)
+            m = srv.wait_for_log(RX_RETRY, 20, mark)
+            t_retry = time.monotonic() - t0
+            log(f"rename -> retry line while held: {t_retry * 1000:.0f} ms ({m.group(0).strip()})")
+            _assert_not_halted(clients["bob"], cmarks["bob"])
+            if re.search(RX_ANY_EVICT, srv.log.text(mark)):
+                raise Failure(f"an EVICT line while the test held the management interface:\n"
+                              f"{excerpt(srv.log.text(mark))}")
+            # Our connection is still the one served, and bob is still there.
+            rows = [ln.split("\t") for ln in hold.command("status 3")]
+            if not any(f[0] == "CLIENT_LIST" and f[1] == "bob" for f in rows):
+                raise Failure("status 3 on the held connection does not list bob")
+        finally:
+            hold.close()
+            hold = None
+        t_rel = time.monotonic()
+        dt = _wait_halted(clients["bob"], cmarks["bob"], 10, t_rel)
+        r = before["bob"]
+        srv.wait_for_log(rx_evict("bob", SERIALS["bob"], r["Client ID"], r["Real Address"],
+                                  rx_revoked(when, "keyCompromise", "issuing.crl", 2)), 2, mark)
+        log(f"release -> bob halted: {dt * 1000:.0f} ms")
+        _assert_killed_exactly(srv.log.text(mark), {"bob": r["Client ID"]})
+        _assert_stay(mgmt, clients, ["alice"], before, cmarks)
+
+
+def _expiry_setup(env: Env, ahead: int, grace: int):
+    """alice (and bob) connected while issuing.crl (number 1) is current; it expires `ahead`
+    seconds after it was made. Returns (nextUpdate, its epoch, clients, before rows)."""
+    mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+    extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"], expired="reject", grace=grace)
+    cfs = _clients(env, ["alice", "bob", "carol"])   # keys first: the clock runs from the CRL on
+    nu = gen.now() + datetime.timedelta(seconds=ahead)
+    env.install("root.crl", env.crl(env.pki.root))
+    env.install("issuing.crl", env.crl(env.pki.issuing, number=1, next_update=nu))
+    env.start_server(extra=extra)
+    clients = _connect(env, {n: cfs[n] for n in ("alice", "bob")})
+    nu_epoch = nu.replace(tzinfo=datetime.timezone.utc).timestamp()
+    if time.time() >= nu_epoch:
+        raise Failure("the clients connected only after the CRL had expired; the test proves nothing")
+    before = _listed(mgmt, ["alice", "bob"])
+    return mgmt, nu, nu_epoch, clients, before, cfs
+
+
+@scenario
+def expired_transition(plugin):
+    """expired=reject, grace=0: issuing.crl expires ~8 s after alice and bob connected; both are
+    evicted within 65 s of the expiry (the plugin rechecks at least every 60 s), with the
+    "CRL ... expired at" reason; a new connection is then rejected for the same reason."""
+    with Env(plugin, "evict_expired_transition") as env:
+        mgmt, nu, nu_epoch, clients, before, cfs = _expiry_setup(env, 8, 0)
+        srv = env.server
+        mark, cmarks = srv.mark(), _marks(clients)
+        tail = rf"CRL issuing\.crl number (?:0x)?0*1 expired at {re.escape(utc(nu))}"
+        log(f"issuing.crl expires at {utc(nu)}, in {nu_epoch - time.time():.1f} s")
+        for n in ("alice", "bob"):
+            r = before[n]
+            srv.wait_for_log(rx_evict(n, SERIALS[n], r["Client ID"], r["Real Address"], tail),
+                             max(1.0, nu_epoch + 65 - time.time()), mark)
+            t = time.time() - nu_epoch
+            if t < 0:
+                raise Failure(f"{n} evicted {-t:.1f} s before the CRL expired")
+            log(f"expiry -> {n}'s EVICT line: {t:.1f} s")
+            _wait_halted(clients[n], cmarks[n], 5, time.monotonic())
+        _assert_killed_exactly(srv.log.text(mark), {n: before[n]["Client ID"] for n in ("alice", "bob")})
+        r = env.connect(cfs["carol"], expect="rejected")
+        r.assert_server_log(rx_reject(0, "carol", SERIALS["carol"], ISSUING_CN, tail))
+        srv.assert_running()
+
+
+@scenario
+def expired_grace_twin(plugin):
+    """The twin with grace=3600: issuing.crl expires ~5 s after alice and bob connected. Then a
+    reload (issuing.crl number 2, also past its nextUpdate, listing bob) makes the plugin recheck
+    the connected clients: bob is evicted (an expired CRL within grace still revokes), alice,
+    whose only problem is the expiry, is not."""
+    with Env(plugin, "evict_expired_grace_twin") as env:
+        mgmt, nu, nu_epoch, clients, before, cfs = _expiry_setup(env, 5, 3600)
+        srv = env.server
+        mark, cmarks = srv.mark(), _marks(clients)
+        time.sleep(max(0.0, nu_epoch + 1 - time.time()))
+        when = revoked_at()
+        t0 = env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(SERIALS["bob"], when, "keyCompromise")],
+                                                number=2, this_update=-600, next_update=-1))
+        dt = _wait_halted(clients["bob"], cmarks["bob"], EVICT_TIMEOUT, t0)
+        r = before["bob"]
+        srv.wait_for_log(rx_evict("bob", SERIALS["bob"], r["Client ID"], r["Real Address"],
+                                  rx_revoked(when, "keyCompromise", "issuing.crl", 2)), 2, mark)
+        log(f"rename -> bob halted: {dt * 1000:.0f} ms (recheck after the expiry ran)")
+        _wait_gone(mgmt, "bob", t0, GONE_TIMEOUT)
+        _assert_stay(mgmt, clients, ["alice"], before, cmarks)
+        after = srv.log.text(mark)
+        evicts = re.findall(r"^.*" + RX_ANY_EVICT + r".*$", after, re.MULTILINE)
+        if len(evicts) != 1:
+            raise Failure("want only bob's EVICT line, have:\n" + "\n".join(evicts))
+        _assert_killed_exactly(after, {"bob": r["Client ID"]})
+        # A new connection is let in, loudly, within grace.
+        res = env.connect(cfs["carol"], expect="accepted")
+        res.assert_server_log(r"crlsync: ACCEPT \(relaxed\) depth=0 [^\n]*CN=carol[^\n]*within grace")
+
+
+@scenario
+def disabled(plugin):
+    """evict = no with management set: the revoked, connected bob stays connected (no EVICT line,
+    no client-kill, still listed with growing counters), but a new connection of bob is rejected."""
+    with Env(plugin, "evict_disabled") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}", "evict = no"])
+        env.install_good()
+        srv = env.start_server(extra=extra)
+        cfs = _clients(env, ["alice", "bob"])
+        clients = _connect(env, cfs)
+        before = _listed(mgmt, ["alice", "bob"])
+        mark, cmarks = srv.mark(), _marks(clients)
+        env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [Entry(SERIALS["bob"], reason="keyCompromise")],
+                                                    number=2))
+        time.sleep(2)
+        _assert_stay(mgmt, clients, ["alice", "bob"], before, cmarks)
+        after = srv.log.text(mark)
+        if re.search(RX_ANY_EVICT, after) or _kill_cmds(after):
+            raise Failure(f"evict = no, yet the plugin evicted:\n{excerpt(after, 'client-kill')}")
+        r = env.connect(env.client("bob"), expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise")
+        _assert_not_halted(clients["bob"], cmarks["bob"])
