@@ -66,6 +66,7 @@ interval = 1h
 [plugin]
 missing = reject
 expired = reject
+management = unix:{env.dir}/mgmt.sock
 
 [source root]
 url = {base}/root.crl
@@ -95,7 +96,7 @@ ca = {env.pki.issuing_crt}
             say("   " + line)
 
         say("4. A real OpenVPN server starts on 127.0.0.1 with the plugin reading that cache:")
-        srv = env.start_server()
+        srv = env.start_server(extra=[f"management {env.dir}/mgmt.sock unix"])
         say(f"   openvpn pid {srv.pid}, port {srv.port}/udp")
         say("   " + plugin_line(srv.log.text(), r"started"))
 
@@ -106,6 +107,10 @@ ca = {env.pki.issuing_crt}
         say("6. bob connects:")
         r = env.connect(bob, expect="rejected")
         say("   REJECTED: " + plugin_line(r.server_log, r"REJECT"))
+
+        say("   alice connects again and stays connected:")
+        alice_session = env.start_client(alice, extra=["--ping", "1"])
+        say(f"   alice's tunnel is up (openvpn client pid {alice_session.proc.pid})")
 
         say("7. Live revocation: the CA revokes alice and publishes CRL number 2; the admin runs `crlsync refresh`.")
         publish("issuing.pem", to_pem(env.crl(env.pki.issuing, [
@@ -119,7 +124,16 @@ ca = {env.pki.issuing_crt}
         say(f"   the gateway enforces CRL number 2 {(time.monotonic() - t0) * 1000:.0f} ms later:")
         say("   " + plugin_line(srv.log.text(mark), r"reload:"))
 
-        say("8. alice connects again:")
+        srv.wait_for_log(r"crlsync: EVICT [^\n]*CN=alice", timeout=15, since=mark)
+        say(f"   alice, still connected, is evicted {(time.monotonic() - t0) * 1000:.0f} ms after the refresh:")
+        say("   " + plugin_line(srv.log.text(mark), r"EVICT"))
+        try:
+            alice_session.proc.wait(timeout=10)
+            say(f"   her client was told to halt and exited (status {alice_session.proc.returncode}).")
+        except subprocess.TimeoutExpired:
+            raise harness.Failure("alice's client is still running after her eviction")
+
+        say("8. alice tries to connect again:")
         r = env.connect(alice, expect="rejected")
         say("   REJECTED: " + plugin_line(r.server_log, r"REJECT"))
 
