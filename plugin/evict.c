@@ -287,9 +287,29 @@ out:
 	return r;
 }
 
+static struct timespec mono_after(unsigned s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)s;
+	return ts;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Runs a pass when kicked (a reload, a new client), every EVICT_RECHECK_S anyway (expiry), and,
+ * after a management failure, not before the backoff has elapsed: kicks meanwhile are remembered
+ * for that moment, they neither hurry the retry nor double the delay.
+ */
 static void *evict_main(void *arg)
 {
 	struct evictor *e = arg;
+	struct timespec due = mono_after(EVICT_RECHECK_S), now;
 	unsigned retry = 0;
 	sigset_t all;
 
@@ -297,14 +317,10 @@ static void *evict_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
-		if (!e->kicked) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += retry ? (time_t)retry : EVICT_RECHECK_S;
-			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
-			if (e->stop)
-				break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (before(&now, &due) && (retry > 0 || !e->kicked)) {
+			pthread_cond_timedwait(&e->cond, &e->lock, &due);
+			continue; /* re-evaluate: stop, kick, or the time has come */
 		}
 		e->kicked = false;
 		pthread_mutex_unlock(&e->lock);
@@ -314,6 +330,7 @@ static void *evict_main(void *arg)
 			/* Backoff while the interface is absent or busy; OpenVPN itself is never waited for. */
 			retry = evict_pass(e, next) != 0 ? next : 0;
 		}
+		due = mono_after(retry ? retry : EVICT_RECHECK_S);
 		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
