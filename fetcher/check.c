@@ -24,8 +24,12 @@ static void quiet_sink(void *ctx, enum log_level level, const char *line)
 
 static const struct log_sink quiet = { quiet_sink, NULL };
 
-/* Reads every certificate of a PEM or DER file. Returns 0 or -errno / -EINVAL. */
-static int read_certs(const char *path, STACK_OF(X509) **out)
+/*
+ * Reads every certificate of a PEM or DER file. Returns 0, -errno, -EINVAL (no certificate), or
+ * -EBADMSG when a PEM block does not decode (*bad = its position, 1-based): a file is checked
+ * whole or not at all, never silently up to its first bad block.
+ */
+static int read_certs(const char *path, STACK_OF(X509) **out, int *bad)
 {
 	unsigned char *buf = NULL;
 	STACK_OF(X509) *sk = sk_X509_new_null();
@@ -51,11 +55,30 @@ static int read_certs(const char *path, STACK_OF(X509) **out)
 		BIO *b = BIO_new_mem_buf(buf, (int)len);
 		X509 *x;
 
-		while (b != NULL && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
-			if (!sk_X509_push(sk, x))
-				X509_free(x);
-		BIO_free(b);
+		unsigned long e;
+
+		if (b == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
 		ERR_clear_error();
+		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+			if (!sk_X509_push(sk, x)) {
+				X509_free(x);
+				BIO_free(b);
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		BIO_free(b);
+		/* The loop ends with "no start line" once no block is left; anything else is a bad block. */
+		e = ERR_peek_last_error();
+		ERR_clear_error();
+		if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+			*bad = sk_X509_num(sk) + 1;
+			r = -EBADMSG;
+			goto out;
+		}
 		if (sk_X509_num(sk) == 0) {
 			r = -EINVAL;
 			goto out;
@@ -92,8 +115,14 @@ int check_main(int argc, char *argv[])
 	}
 	for (int i = 1; i < argc; i++) {
 		STACK_OF(X509) *certs = NULL;
-		int r = read_certs(argv[i], &certs);
+		int bad = 0, r = read_certs(argv[i], &certs, &bad);
 
+		if (r == -EBADMSG) {
+			fprintf(stderr, "crlsync: file %s: certificate #%d does not decode; none of it checked\n", argv[i],
+				bad);
+			usage++;
+			continue;
+		}
 		if (r != 0) {
 			fprintf(stderr, "crlsync: %s: %s\n", argv[i],
 				r == -EINVAL ? "no PEM or DER certificate in it" : strerror(-r));
@@ -144,20 +173,6 @@ out:
 	store_loader_free(l);
 	cfg_free(cfg);
 	return rc;
-}
-
-static const char *scope_text(const struct crl *c, char *buf, size_t len)
-{
-	if (!(c->flags & CRL_HAS_IDP)) {
-		snprintf(buf, len, "complete (no issuingDistributionPoint)");
-		return buf;
-	}
-	snprintf(buf, len, "issuingDistributionPoint:%s%s%s%s%s%s", c->flags & CRL_IDP_USER_ONLY ? " onlyContainsUserCerts" : "",
-		 c->flags & CRL_IDP_CA_ONLY ? " onlyContainsCACerts" : "",
-		 c->flags & CRL_IDP_ATTR_ONLY ? " onlyContainsAttributeCerts" : "",
-		 c->flags & CRL_IDP_SOME_REASONS ? " onlySomeReasons" : "", c->flags & CRL_IDP_INDIRECT ? " indirectCRL" : "",
-		 c->flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
-	return buf;
 }
 
 int verify_main(int argc, char *argv[])
@@ -226,7 +241,8 @@ int verify_main(int argc, char *argv[])
 		printf("  nextUpdate:  %s\n", nu);
 		printf("  entries:     %zu\n", c->entries);
 		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), cafile);
-		printf("  scope:       %s\n", scope_text(c, scope, sizeof(scope)));
+		fetch_scope_text(c, scope, sizeof(scope));
+		printf("  scope:       %s\n", scope);
 		crl_unref(c);
 	}
 out:

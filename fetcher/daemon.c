@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,39 +17,40 @@
 #include "fetcher.h"
 #include "state.h"
 
-/* Writes our pid, refusing when another live daemon holds the file. Returns 0 or -errno. */
-static int pidfile_write(const char *path)
+/*
+ * Opens the pidfile, takes an exclusive flock on it for the daemon's lifetime (kept by the
+ * returned descriptor) and only then writes our pid: `refresh' signals a pid only while the file
+ * is locked, so a stale pidfile naming a recycled pid is never trusted, and two daemons never
+ * truncate each other's file. Returns the descriptor or -errno (-EWOULDBLOCK: another daemon).
+ */
+static int pidfile_take(const char *path)
 {
 	char buf[32];
-	FILE *f;
-	long pid;
-	int fd, n;
+	int fd, n, e;
 
-	f = fopen(path, "re");
-	if (f != NULL) {
-		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0) {
-			fclose(f);
-			log_error(logger, "pidfile %s names a running process (%ld): another daemon?", path, pid);
-			return -EEXIST;
-		}
-		fclose(f);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		int e = errno;
-
-		log_error(logger, "cannot write pidfile %s: %s", path, strerror(e));
+		e = errno;
+		log_error(logger, "cannot open pidfile %s: %s", path, strerror(e));
 		return -e;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		int e = errno;
-
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		e = errno;
+		if (e == EWOULDBLOCK)
+			log_error(logger, "another daemon holds %s: not starting a second one", path);
+		else
+			log_error(logger, "cannot lock pidfile %s: %s", path, strerror(e));
 		close(fd);
 		return -e;
 	}
-	close(fd);
-	return 0;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		e = errno ? errno : EIO;
+		log_error(logger, "cannot write pidfile %s: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
 }
 
 /* Logs loudly how the installed CRLs stand; once per pass, so at most once per attempt. */
@@ -102,7 +104,7 @@ int daemon_main(int argc, char *argv[])
 	time_t *next = NULL;
 	bool *due = NULL;
 	sigset_t mask;
-	int sfd = -1, dirfd = -1, rc = 0;
+	int sfd = -1, dirfd = -1, pidfd = -1, rc = 0;
 	bool first = true;
 
 	for (int i = 1; i < argc; i++) {
@@ -135,9 +137,9 @@ int daemon_main(int argc, char *argv[])
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	if (pidfile != NULL && pidfile_write(pidfile) != 0) {
+	if (pidfile != NULL && (pidfd = pidfile_take(pidfile)) < 0) {
 		rc = 1;
-		pidfile = NULL;
+		pidfile = NULL; /* not ours: never unlinked */
 		goto out;
 	}
 	dirfd = open_cache_dir(cfg);
@@ -243,7 +245,9 @@ reconfigure:
 	}
 out:
 	if (pidfile != NULL)
-		unlink(pidfile);
+		unlink(pidfile); /* while still holding its lock: no other daemon has taken it over */
+	if (pidfd >= 0)
+		close(pidfd);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (sfd >= 0)
@@ -258,8 +262,10 @@ out:
 int refresh_main(int argc, char *argv[])
 {
 	const char *pidfile = FETCHER_DEFAULT_PIDFILE;
+	char buf[32];
 	long pid = 0;
-	FILE *f;
+	ssize_t n;
+	int fd, rc = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
@@ -269,22 +275,38 @@ int refresh_main(int argc, char *argv[])
 			return 3;
 		}
 	}
-	f = fopen(pidfile, "re");
-	if (f == NULL) {
+	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
 		fprintf(stderr, "crlsync: cannot read pidfile %s: %s (is the daemon running with --pidfile?)\n", pidfile,
 			strerror(errno));
 		return 1;
 	}
-	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
-		fclose(f);
-		fprintf(stderr, "crlsync: pidfile %s holds no pid\n", pidfile);
-		return 1;
+	/*
+	 * The daemon holds an exclusive flock on its pidfile for as long as it runs. If a shared one is
+	 * granted, nobody holds it: the pid in it is stale and may belong to any process by now.
+	 */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		fprintf(stderr, "crlsync: no daemon is running (stale pidfile %s); nothing signalled\n", pidfile);
+		goto out;
 	}
-	fclose(f);
+	if (errno != EWOULDBLOCK) {
+		fprintf(stderr, "crlsync: cannot check the lock of pidfile %s: %s\n", pidfile, strerror(errno));
+		goto out;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0)
+		buf[n] = '\0';
+	if (n <= 0 || sscanf(buf, "%ld", &pid) != 1 || pid <= 1) {
+		fprintf(stderr, "crlsync: pidfile %s holds no pid (is the daemon still starting?)\n", pidfile);
+		goto out;
+	}
 	if (kill((pid_t)pid, SIGUSR1) != 0) {
 		fprintf(stderr, "crlsync: cannot signal the daemon (pid %ld): %s\n", pid, strerror(errno));
-		return 1;
+		goto out;
 	}
 	printf("crlsync: asked the daemon (pid %ld) to refresh every source\n", pid);
-	return 0;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
 }

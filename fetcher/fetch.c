@@ -2,6 +2,7 @@
 /* The refresh engine: download each source (mirrors in order), verify, refuse rollbacks, install atomically. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "crlsync/crl.h"
@@ -57,7 +59,65 @@ static void set_result(struct job *j, const char *fmt, ...)
 	state_set(&j->st.last_result, buf);
 }
 
-/* Fills the CRL part of the state from a verified CRL. */
+void fetch_scope_text(const struct crl *c, char *buf, size_t len)
+{
+	if (!(c->flags & CRL_HAS_IDP)) {
+		snprintf(buf, len, "complete (no issuingDistributionPoint)");
+		return;
+	}
+	snprintf(buf, len, "issuingDistributionPoint:%s%s%s%s%s%s",
+		 c->flags & CRL_IDP_USER_ONLY ? " onlyContainsUserCerts" : "",
+		 c->flags & CRL_IDP_CA_ONLY ? " onlyContainsCACerts" : "",
+		 c->flags & CRL_IDP_ATTR_ONLY ? " onlyContainsAttributeCerts" : "",
+		 c->flags & CRL_IDP_SOME_REASONS ? " onlySomeReasons" : "", c->flags & CRL_IDP_INDIRECT ? " indirectCRL" : "",
+		 c->flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
+}
+
+/* The scope as the state keeps it: "complete", or the SHA-256 (hex) of the IDP extension's DER. */
+static void scope_id(const struct crl *c, char out[STATE_SCOPE_LEN])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	if (c->scope == NULL) {
+		snprintf(out, STATE_SCOPE_LEN, "complete");
+		return;
+	}
+	SHA256(c->scope, c->scope_len, md);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(out + 2 * i, STATE_SCOPE_LEN - 2 * i, "%02x", md[i]);
+}
+
+/* <0, 0, >0 as c is older than, as old as, newer than (number, else thisUpdate) the given record. */
+static int age_against(const struct crl *c, bool has_number, const unsigned char *number, size_t number_len,
+		       time_t this_update)
+{
+	if ((c->flags & CRL_HAS_NUMBER) && has_number) {
+		if (c->number_len != number_len)
+			return c->number_len < number_len ? -1 : 1;
+		return c->number_len ? memcmp(c->number, number, c->number_len) : 0;
+	}
+	return (c->this_update > this_update) - (c->this_update < this_update);
+}
+
+/* Raises the high-water mark to c when it is newer (same scope, or a mark of unknown scope); never lowers it. */
+static void raise_high_water(struct src_state *st, const struct crl *c, const char *scope)
+{
+	if (st->have_hw && st->hw_scope[0] != '\0' && strcmp(st->hw_scope, scope) != 0)
+		return; /* another stream: its numbers say nothing about this one */
+	if (!st->have_hw ||
+	    age_against(c, st->hw_has_number, st->hw_number, st->hw_number_len, st->hw_this_update) > 0) {
+		st->have_hw = true;
+		snprintf(st->hw_number_hex, sizeof(st->hw_number_hex), "%s", c->number_hex);
+		st->hw_has_number = (c->flags & CRL_HAS_NUMBER) != 0;
+		memcpy(st->hw_number, c->number, c->number_len);
+		st->hw_number_len = c->number_len;
+		st->hw_this_update = c->this_update;
+		memcpy(st->hw_digest, c->digest, sizeof(st->hw_digest));
+	}
+	snprintf(st->hw_scope, sizeof(st->hw_scope), "%s", scope);
+}
+
+/* Fills the CRL part of the state from a verified CRL, and raises the high-water mark. */
 static void remember_crl(struct src_state *st, const struct crl *c)
 {
 	st->have_crl = true;
@@ -72,6 +132,8 @@ static void remember_crl(struct src_state *st, const struct crl *c)
 	memcpy(st->digest, c->digest, sizeof(st->digest));
 	snprintf(st->sig_alg, sizeof(st->sig_alg), "%s", OBJ_nid2ln(c->sig_nid));
 	snprintf(st->issuer, sizeof(st->issuer), "%s", c->issuer_text);
+	scope_id(c, st->scope);
+	raise_high_water(st, c, st->scope);
 }
 
 /* Records which file the CRL part of the state describes. */
@@ -93,11 +155,16 @@ static bool state_describes(const struct src_state *st, const struct stat *sb)
 	       st->file_mtime_ns == (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
 }
 
+#define LEARN_AHEAD ((time_t)10 * 366 * 86400) /* "far in the future" for learn_installed(): ten years */
+
 /*
  * Parses and verifies the installed NAME.crl when the state does not describe it (first run,
  * state lost): the rollback check must compare against what is really installed.
+ * Returns 0 when learned, 1 when the file is not a usable CRL (it may be replaced; the high-water
+ * mark still holds), or -errno when it could not be read: then nothing may be installed, since
+ * what is there is unknown (EIO, EACCES, ...).
  */
-static void learn_installed(struct job *j, const char *fname)
+static int learn_installed(struct job *j, const char *fname)
 {
 	STACK_OF(X509_CRL) *sk = NULL;
 	unsigned char *buf = NULL;
@@ -107,15 +174,27 @@ static void learn_installed(struct job *j, const char *fname)
 	int r;
 
 	r = crl_read_file_at(j->dirfd, fname, CRL_FILE_MAX, &buf, &len);
-	if (r != 0) {
-		log_warn(logger, "source %s: cannot read the installed %s/%s: %s", j->src->name, j->cfg->cache_dir,
-			 fname, strerror(-r));
+	if (r == -EFBIG) {
+		log_warn(logger, "source %s: the installed %s/%s is larger than %zu bytes, not a usable CRL; it will be "
+				 "replaced", j->src->name, j->cfg->cache_dir, fname, CRL_FILE_MAX);
+		r = 1;
 		goto out;
 	}
+	if (r != 0)
+		goto out;
+	/*
+	 * A far-future `now': this file was verified when it was installed, and a thisUpdate ahead of
+	 * our clock (skew, a clock set back) must not make it "unusable", or an older CRL would
+	 * replace it. For learning what is installed only: candidates are verified with the real now.
+	 */
 	if (crl_decode(buf, len, &sk, err, sizeof(err)) != CRL_OK || sk_X509_CRL_num(sk) != 1 ||
-	    crl_from_x509(sk_X509_CRL_value(sk, 0), &j->src->ca, 1, j->now, fname, &c, err, sizeof(err)) != CRL_OK) {
+	    crl_from_x509(sk_X509_CRL_value(sk, 0), &j->src->ca, 1, j->now + LEARN_AHEAD, fname, &c, err,
+			  sizeof(err)) != CRL_OK) {
+		if (sk != NULL && sk_X509_CRL_num(sk) != 1)
+			snprintf(err, sizeof(err), "%d CRLs in it", sk_X509_CRL_num(sk));
 		log_warn(logger, "source %s: the installed %s/%s is not usable (%s); it will be replaced", j->src->name,
 			 j->cfg->cache_dir, fname, err);
+		r = 1;
 		goto out;
 	}
 	remember_crl(&j->st, c);
@@ -124,6 +203,7 @@ out:
 	crl_unref(c);
 	sk_X509_CRL_pop_free(sk, X509_CRL_free);
 	free(buf);
+	return r;
 }
 
 static void job_start_mirror(struct dl_multi *m, struct job *j);
@@ -167,11 +247,18 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 
 	snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
 	r = install_file(j->dirfd, fname, der, len, 0644, NULL);
-	if (r != 0) {
+	if (r < 0) {
 		log_error(logger, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
 			  j->cfg->cache_dir, fname, strerror(-r));
 		set_result(j, "install failed: %s", strerror(-r));
 		return false;
+	}
+	if (r > 0) {
+		/* Renamed into place (the plugin may already use it), only not yet known durable: it is the
+		 * installed CRL now, and the state and the high-water mark must say so. */
+		log_warn(logger, "source %s: installed %s/%s, but fsyncing %s failed: %s; a crash now could bring "
+				 "back the previous file", j->src->name, j->cfg->cache_dir, fname, j->cfg->cache_dir,
+			 strerror(errno));
 	}
 	remember_crl(&j->st, c);
 	remember_file(j, fname);
@@ -187,26 +274,45 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	return true;
 }
 
-/* Compares a verified candidate with the installed CRL: <0 rollback, 0 same, >0 newer; *conflict for same number, other content. */
-static int compare_installed(const struct job *j, const struct crl *c, bool *conflict)
+/*
+ * Compares a verified candidate with the high-water mark and the installed CRL: <0 rollback
+ * (older than the mark, or its number with other content: *conflict), 0 the installed CRL
+ * itself, >0 to be installed. *scope_diff (and <0) when its scope is not the installed CRL's
+ * (or, with no file, the mark's): numbers are only compared within one scope.
+ */
+static int compare_installed(const struct job *j, const struct crl *c, bool *conflict, bool *scope_diff,
+			     const char **against)
 {
 	const struct src_state *st = &j->st;
+	char scope[STATE_SCOPE_LEN];
+	bool installed = st->have_crl && j->have_file;
 	int age;
 
-	*conflict = false;
-	if (!st->have_crl || !j->have_file)
-		return 1;
-	if ((c->flags & CRL_HAS_NUMBER) && st->has_number) {
-		if (c->number_len != st->number_len)
-			age = c->number_len < st->number_len ? -1 : 1;
-		else
-			age = c->number_len ? memcmp(c->number, st->number, c->number_len) : 0;
-	} else {
-		age = (c->this_update > st->this_update) - (c->this_update < st->this_update);
+	*conflict = *scope_diff = false;
+	*against = st->number_hex;
+	scope_id(c, scope);
+	if (installed ? strcmp(scope, st->scope) != 0
+		      : st->have_hw && st->hw_scope[0] != '\0' && strcmp(scope, st->hw_scope) != 0) {
+		*scope_diff = true;
+		return -1;
 	}
+	if (st->have_hw && (st->hw_scope[0] == '\0' || strcmp(scope, st->hw_scope) == 0)) {
+		*against = st->hw_number_hex;
+		age = age_against(c, st->hw_has_number, st->hw_number, st->hw_number_len, st->hw_this_update);
+		if (age < 0)
+			return -1;
+		if (age == 0 && memcmp(c->digest, st->hw_digest, sizeof(st->hw_digest)) != 0) {
+			*conflict = true;
+			return -1;
+		}
+	}
+	if (!installed)
+		return 1; /* nothing (usable) installed: anything not below the mark */
+	*against = st->number_hex;
+	age = age_against(c, st->has_number, st->number, st->number_len, st->this_update);
 	if (age == 0 && memcmp(c->digest, st->digest, sizeof(st->digest)) != 0)
 		*conflict = true;
-	return age;
+	return *conflict ? -1 : age;
 }
 
 /* Returns true when the source is done (fresh, or failed for good with nothing more to try). */
@@ -217,7 +323,8 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	X509_CRL *bestx = NULL;
 	unsigned char *der = NULL;
 	char err[512] = "";
-	bool done = false, conflict;
+	const char *against = NULL;
+	bool done = false, conflict, scope_diff;
 	int len, age;
 
 	if (crl_decode(j->req.body, j->req.body_len, &sk, err, sizeof(err)) != CRL_OK) {
@@ -243,14 +350,23 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	}
 	if (best == NULL)
 		goto out;
-	age = compare_installed(j, best, &conflict);
-	if (age < 0 || conflict) {
+	age = compare_installed(j, best, &conflict, &scope_diff, &against);
+	if (scope_diff) {
+		char sc[160];
+
+		fetch_scope_text(best, sc, sizeof(sc));
+		snprintf(why, whylen, "refused: its scope (%s) differs from the %s", sc,
+			 j->st.have_crl && j->have_file ? "installed CRL's"
+							 : "scope of the CRLs this source installed before");
+		goto out;
+	}
+	if (age < 0) {
 		char tu[40];
 
 		crl_time_str(best->this_update, tu, sizeof(tu));
-		snprintf(why, whylen, "refused: rollback: it serves number %s (thisUpdate %s), %s the installed number %s",
-			 best->number_hex, tu, conflict ? "same number but other content than" : "older than",
-			 j->st.number_hex);
+		snprintf(why, whylen,
+			 "refused: rollback: it serves number %s (thisUpdate %s), %s the number %s this source installed",
+			 best->number_hex, tu, conflict ? "same number but other content than" : "older than", against);
 		goto out;
 	}
 	if (age == 0) {
@@ -390,6 +506,36 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
 	}
 }
 
+/*
+ * Takes the cache-dir lock. With an abort_fd (the daemon's signalfd: every signal is blocked, so
+ * a blocking flock() could never be interrupted) it polls: a try every LOCK_POLL_MS, and -EINTR
+ * as soon as abort_fd is readable (the signal stays queued for the caller to read).
+ */
+#define LOCK_POLL_MS 200
+
+static int lock_cache(const struct cfg *cfg, int dirfd, int abort_fd)
+{
+	int lock = install_lock(dirfd, false);
+
+	if (lock != -EWOULDBLOCK)
+		return lock;
+	log_note(logger, "waiting for another crlsync holding %s/.crlsync.lock", cfg->cache_dir);
+	if (abort_fd < 0)
+		return install_lock(dirfd, true);
+	for (;;) {
+		struct pollfd pf = { .fd = abort_fd, .events = POLLIN };
+		int n = poll(&pf, 1, LOCK_POLL_MS);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			return -EINTR;
+		lock = install_lock(dirfd, false);
+		if (lock != -EWOULDBLOCK)
+			return lock;
+	}
+}
+
 int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort_fd, struct refresh_result *results)
 {
 	struct job *jobs = NULL;
@@ -403,10 +549,17 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		goto out;
 	}
 	/* One writer at a time: the rollback check and the install must see the same installed CRL. */
-	lock = install_lock(dirfd, true);
+	lock = lock_cache(cfg, dirfd, abort_fd);
 	if (lock < 0) {
 		r = lock;
-		log_error(logger, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-r));
+		if (r != -EINTR)
+			log_error(logger, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-r));
+		for (size_t i = 0; results != NULL && i < cfg->n_sources; i++) {
+			results[i].ok = results[i].installed = false;
+			/* Retried soon; not at once, or the daemon would start a pass before reading the
+			 * signal that interrupted this one (SIGUSR1 makes everything due anyway). */
+			results[i].next_attempt = time(NULL) + SCHEDULE_MIN_DELAY;
+		}
 		goto out;
 	}
 	install_cleanup(dirfd, NULL);
@@ -426,19 +579,43 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			continue;
 		}
 		r = state_load(dirfd, j->src->name, &j->st);
-		if (r != 0)
-			log_warn(logger, "source %s: its state in %s/" STATE_DIR " is unreadable (%s); starting afresh",
-				 j->src->name, cfg->cache_dir, strerror(-r));
+		if (r == -EINVAL) {
+			log_warn(logger, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
+				 cfg->cache_dir);
+			state_clear(&j->st);
+		} else if (r != 0) {
+			/* It holds the high-water mark: saving over it, or installing without it, could let
+			 * an older CRL in. Nothing this pass; the state file is left alone. */
+			log_error(logger, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
+					  "for it this pass", j->src->name, cfg->cache_dir, strerror(-r));
+			state_clear(&j->st);
+			j->finished = true;
+			j->st.next_attempt = j->now + SCHEDULE_MIN_DELAY;
+			continue;
+		}
+		r = 0;
 		snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
 		j->have_file = fstatat(dirfd, fname, &sb, 0) == 0 && S_ISREG(sb.st_mode);
 		if (!j->have_file) {
-			j->st.have_crl = false; /* validators and numbers describe a file that is gone */
-		} else if (!state_describes(&j->st, &sb)) {
-			/* No state, or a state behind the file (killed between rename and save): the
-			 * rollback check must compare against what is really installed. */
+			/* Validators and the record describe a file that is gone; the high-water mark stays. */
+			j->st.have_crl = false;
+		} else if (!state_describes(&j->st, &sb) || j->st.scope[0] == '\0') {
+			/* No state, or a state behind the file (killed between rename and save), or one
+			 * written before scopes were kept: the rollback and scope checks must compare
+			 * against what is really installed. */
 			j->st.have_crl = false;
 			j->st.url_index = -1; /* its validators describe another copy */
-			learn_installed(j, fname);
+			r = learn_installed(j, fname);
+			if (r < 0) {
+				log_error(logger, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
+						  "the installed CRL, nothing installed for it this pass", j->src->name,
+					  cfg->cache_dir, fname, strerror(-r));
+				set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
+				job_finish(j, false);
+				r = 0;
+				continue;
+			}
+			r = 0;
 		}
 		if (j->src->n_urls == 0) {
 			log_error(logger, "source %s: no `url' configured", j->src->name);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "crlsync/config.h"
+#include "crlsync/crl.h"
 #include "crlsync/log.h"
 
 #define FETCHER_DEFAULT_CONFIG "/etc/crlsync/crlsync.conf"
@@ -51,6 +52,9 @@ struct refresh_result {
  * became readable (transfers abandoned, nothing half-installed), or another -errno.
  */
 int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort_fd, struct refresh_result *results);
+
+/* "complete (no issuingDistributionPoint)" or "issuingDistributionPoint: onlyContainsCACerts ..." into buf. */
+void fetch_scope_text(const struct crl *c, char *buf, size_t len);
 
 /* Subcommands: table in main.c. */
 int fetch_main(int argc, char *argv[]);

@@ -79,7 +79,7 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 {
 	char path[256];
 	json_error_t jerr;
-	json_t *o = NULL, *crl;
+	json_t *o = NULL, *crl, *hw;
 	size_t n = 0;
 	int fd, r = 0;
 	FILE *f;
@@ -129,9 +129,35 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 			st->have_crl = false; /* without its digest the record is useless: re-read the file */
 		copy_str(st->sig_alg, sizeof(st->sig_alg), jstr(crl, "signature_algorithm"));
 		copy_str(st->issuer, sizeof(st->issuer), jstr(crl, "issuer"));
+		copy_str(st->scope, sizeof(st->scope), jstr(crl, "scope"));
 		st->file_ino = (unsigned long long)json_integer_value(json_object_get(crl, "file_ino"));
 		st->file_size = (unsigned long long)json_integer_value(json_object_get(crl, "file_size"));
 		st->file_mtime_ns = (long long)json_integer_value(json_object_get(crl, "file_mtime_ns"));
+	}
+	hw = json_object_get(o, "high_water");
+	if (json_is_object(hw)) {
+		st->have_hw = true;
+		copy_str(st->hw_number_hex, sizeof(st->hw_number_hex), jstr(hw, "number"));
+		/* A damaged field must not make the mark vanish: fall back to thisUpdate, and an all-zero
+		 * digest (then the same number is always "other content", which is refused). */
+		st->hw_has_number = unhex(jstr(hw, "number_raw"), st->hw_number, sizeof(st->hw_number),
+					  &st->hw_number_len) &&
+				    json_is_true(json_object_get(hw, "has_number"));
+		st->hw_this_update = jtime(hw, "this_update");
+		if (!unhex(jstr(hw, "sha256"), st->hw_digest, sizeof(st->hw_digest), &n) || n != sizeof(st->hw_digest))
+			memset(st->hw_digest, 0, sizeof(st->hw_digest));
+		copy_str(st->hw_scope, sizeof(st->hw_scope), jstr(hw, "scope"));
+	} else if (json_is_object(crl)) {
+		/* A state written before the mark was kept: its CRL record is the best mark there is. */
+		st->have_hw = true;
+		copy_str(st->hw_number_hex, sizeof(st->hw_number_hex), jstr(crl, "number"));
+		st->hw_has_number = unhex(jstr(crl, "number_raw"), st->hw_number, sizeof(st->hw_number),
+					  &st->hw_number_len) &&
+				    json_is_true(json_object_get(crl, "has_number"));
+		st->hw_this_update = jtime(crl, "this_update");
+		if (!unhex(jstr(crl, "sha256"), st->hw_digest, sizeof(st->hw_digest), &n) || n != sizeof(st->hw_digest))
+			memset(st->hw_digest, 0, sizeof(st->hw_digest));
+		copy_str(st->hw_scope, sizeof(st->hw_scope), jstr(crl, "scope"));
 	}
 out:
 	json_decref(o);
@@ -174,10 +200,28 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		json_object_set_new(crl, "sha256", json_string(dig));
 		json_object_set_new(crl, "signature_algorithm", json_string(st->sig_alg));
 		json_object_set_new(crl, "issuer", json_string(st->issuer));
+		json_object_set_new(crl, "scope", json_string(st->scope));
 		json_object_set_new(crl, "file_ino", json_integer((json_int_t)st->file_ino));
 		json_object_set_new(crl, "file_size", json_integer((json_int_t)st->file_size));
 		json_object_set_new(crl, "file_mtime_ns", json_integer((json_int_t)st->file_mtime_ns));
 		json_object_set_new(o, "crl", crl);
+	}
+	if (st->have_hw) {
+		json_t *hw = json_object();
+
+		if (hw == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		hex(st->hw_number, st->hw_number_len, num);
+		hex(st->hw_digest, sizeof(st->hw_digest), dig);
+		json_object_set_new(hw, "number", json_string(st->hw_number_hex));
+		json_object_set_new(hw, "number_raw", json_string(num));
+		json_object_set_new(hw, "has_number", json_boolean(st->hw_has_number));
+		json_object_set_new(hw, "this_update", json_integer(st->hw_this_update));
+		json_object_set_new(hw, "sha256", json_string(dig));
+		json_object_set_new(hw, "scope", json_string(st->hw_scope));
+		json_object_set_new(o, "high_water", hw);
 	}
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (text == NULL || strlen(text) > STATE_FILE_MAX) {
@@ -195,6 +239,8 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 	}
 	snprintf(fname, sizeof(fname), "%s.json", name);
 	r = install_file(sfd, fname, text, strlen(text), 0600, NULL);
+	if (r > 0)
+		r = 0; /* saved; only the directory fsync failed: the next save tries again */
 out:
 	if (sfd >= 0)
 		close(sfd);

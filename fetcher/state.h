@@ -10,6 +10,9 @@
 /* Hidden, so that the plugin (which reads every visible file of cache-dir) never sees it. */
 #define STATE_DIR ".state"
 
+/* "complete", or the lower-case hex SHA-256 of the issuingDistributionPoint extension's DER. */
+#define STATE_SCOPE_LEN 65
+
 struct src_state {
 	/* conditional GET validators, valid for the mirror at url_index only */
 	char *etag;
@@ -34,11 +37,25 @@ struct src_state {
 	unsigned char digest[32];
 	char sig_alg[64];
 	char issuer[256];
+	char scope[STATE_SCOPE_LEN]; /* STATE_SCOPE_LEN's form; "" when unknown (a state written before it was kept) */
 	/* identity of the NAME.crl this record describes: a mismatch (a crash between the rename and
 	 * the state's own save, or a hand-placed file) means the file must be read again */
 	unsigned long long file_ino;
 	unsigned long long file_size;
 	long long file_mtime_ns;
+	/*
+	 * The high-water mark: the newest CRL this source ever installed (or found installed). Never
+	 * lowered and never cleared by a missing or unreadable NAME.crl, so that deleting the file
+	 * (or losing it) does not open the door to a rollback.
+	 */
+	bool have_hw;
+	char hw_number_hex[48];
+	unsigned char hw_number[20];
+	size_t hw_number_len;
+	bool hw_has_number;
+	time_t hw_this_update;
+	unsigned char hw_digest[32];
+	char hw_scope[STATE_SCOPE_LEN]; /* "" when unknown: taken from the next CRL remembered */
 };
 
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */

@@ -191,8 +191,11 @@ int install_file(int dirfd, const char *name, const void *data, size_t len, mode
 		goto out;
 	}
 	created = false; /* the temp name is gone: it is `name` now */
-	/* Makes the rename itself durable; when this fails the new file is in place but maybe not on disk. */
-	r = sync(dirfd) < 0 ? -errno : 0;
+	/*
+	 * Makes the rename itself durable. When this fails the new file is in place (readers see it)
+	 * but maybe not on disk: that is not "not installed", so it is 1, with errno saying why.
+	 */
+	r = sync(dirfd) < 0 ? 1 : 0; /* nothing below touches errno: fd is closed, the temp name gone */
 out:
 	if (fd >= 0)
 		close(fd);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +24,9 @@
 #define CRLSYNC_EXPORT __attribute__((visibility("default")))
 
 struct plugin {
-	plugin_log_t plog;
-	pthread_mutex_t log_lock; /* our two threads never interleave inside OpenVPN's logger */
+	plugin_log_t plog;          /* OpenVPN's logger: main thread only (see thread_log()) */
+	pthread_t main_thread;      /* the thread OpenVPN opened us on, which makes every callback */
+	bool stderr_useful;
 	struct log_sink sink;
 	struct cfg *cfg;
 	struct policy policy;
@@ -39,10 +42,59 @@ struct plugin {
 	struct evictor *evictor;     /* NULL unless eviction is enabled */
 };
 
+/*
+ * Lines from the plugin's own threads. OpenVPN's logger is not thread-safe (with a management
+ * interface it keeps an unlocked log history, and concurrent calls corrupt OpenVPN's heap), so
+ * only OpenVPN's main thread may call plugin_log. The others write one line with one write(2)
+ * to stderr, which OpenVPN points at its --log file (and systemd at the journal); when stderr is
+ * /dev/null (--daemon without --log, OpenVPN logs to syslog) they go to syslog instead.
+ */
+static void thread_log(struct plugin *p, enum log_level level, const char *line)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+	char buf[1200], ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	if (level == LOG_LVL_DEBUG)
+		return;
+	if (!p->stderr_useful) {
+		syslog(LOG_DAEMON | prio[level], PLUGIN_NAME ": %s", line);
+		return;
+	}
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	n = snprintf(buf, sizeof(buf), "%s " PLUGIN_NAME ": %s\n", ts, line);
+	if (n > (int)sizeof(buf) - 1) {
+		n = (int)sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+		syslog(LOG_DAEMON | prio[level], PLUGIN_NAME ": %s", line);
+}
+
+/* Whether fd 2 leads anywhere (not closed, not /dev/null). */
+static bool stderr_is_useful(void)
+{
+	struct stat a, b;
+
+	if (fstat(STDERR_FILENO, &a) != 0)
+		return false;
+	if (S_ISCHR(a.st_mode) && stat("/dev/null", &b) == 0 && a.st_rdev == b.st_rdev)
+		return false;
+	return true;
+}
+
 static void plugin_sink(void *ctx, enum log_level level, const char *line)
 {
 	struct plugin *p = ctx;
 	openvpn_plugin_log_flags_t f;
+
+	if (!pthread_equal(pthread_self(), p->main_thread)) {
+		thread_log(p, level, line);
+		return;
+	}
 
 	switch (level) {
 	case LOG_LVL_ERROR: f = PLOG_ERR | PLOG_NOMUTE; break;
@@ -51,9 +103,7 @@ static void plugin_sink(void *ctx, enum log_level level, const char *line)
 	case LOG_LVL_INFO: f = PLOG_NOTE; break;
 	default: f = PLOG_DEBUG; break;
 	}
-	pthread_mutex_lock(&p->log_lock);
 	p->plog(f, PLUGIN_NAME, "%s", line);
-	pthread_mutex_unlock(&p->log_lock);
 }
 
 static struct store *snap_acquire(struct plugin *p)
@@ -159,7 +209,6 @@ static void plugin_free(struct plugin *p)
 	cfg_free(p->cfg);
 	pthread_mutex_destroy(&p->snap_lock);
 	pthread_mutex_destroy(&p->load_lock);
-	pthread_mutex_destroy(&p->log_lock);
 	free(p);
 }
 
@@ -195,7 +244,8 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	if (p == NULL)
 		return OPENVPN_PLUGIN_FUNC_ERROR;
 	p->plog = args->callbacks->plugin_log;
-	pthread_mutex_init(&p->log_lock, NULL);
+	p->main_thread = pthread_self();
+	p->stderr_useful = stderr_is_useful();
 	pthread_mutex_init(&p->snap_lock, NULL);
 	pthread_mutex_init(&p->load_lock, NULL);
 	p->sink.fn = plugin_sink;
@@ -228,6 +278,19 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	p->loader = store_loader_new(p->cfg, &p->sink);
 	if (p->loader == NULL)
 		goto fail;
+	/* The evictor exists before the watch thread can reload and kick it. */
+	if (cfg_evict(p->cfg)) {
+		r = evictor_start(p->cfg, &p->policy, &p->sink, snap_acquire_cb, p, &p->evictor);
+		if (r != 0) {
+			log_error(&p->sink, "cannot start the eviction thread: %s; refusing to start", strerror(-r));
+			goto fail;
+		}
+		log_note(&p->sink, "eviction enabled: connected clients that a new CRL revokes are killed through "
+				   "management %s", p->cfg->management);
+	} else if (p->cfg->management != NULL) {
+		log_warn(&p->sink, "evict = no: connected clients stay connected until they renegotiate, even when "
+				   "a new CRL revokes them");
+	}
 	/* Watch before the first load, so that nothing renamed in between is missed. */
 	r = watch_start(p->cfg->cache_dir, on_change, p, &p->sink, &p->watch);
 	if (r != 0) {
@@ -255,18 +318,6 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 			log_warn(&p->sink, "policy relaxed: expired CRLs are honoured for %lld s past nextUpdate",
 				 p->policy.grace);
 		store_unref(s);
-	}
-	if (cfg_evict(p->cfg)) {
-		r = evictor_start(p->cfg, &p->policy, &p->sink, snap_acquire_cb, p, &p->evictor);
-		if (r != 0) {
-			log_error(&p->sink, "cannot start the eviction thread: %s; refusing to start", strerror(-r));
-			goto fail;
-		}
-		log_note(&p->sink, "eviction enabled: connected clients that a new CRL revokes are killed through "
-				   "management %s", p->cfg->management);
-	} else if (p->cfg->management != NULL) {
-		log_warn(&p->sink, "evict = no: connected clients stay connected until they renegotiate, even when "
-				   "a new CRL revokes them");
 	}
 	ret->type_mask = OPENVPN_PLUGIN_MASK(OPENVPN_PLUGIN_TLS_VERIFY);
 	if (p->evictor != NULL)

@@ -21,8 +21,10 @@ struct install_ops {
  * Installs `data` as `name` in the directory open as `dirfd` (opened O_RDONLY, not O_PATH: it is fsynced): creates ".NAME.XXXXXX" there with
  * O_CREAT|O_EXCL (random suffix, retried on collision), sets `mode` (fchmod, so the umask does not
  * matter), writes everything, fsyncs, renames over `name`, then fsyncs the directory. On any
- * failure the temporary file is removed and `name` is untouched. Returns 0 or -errno; a failure of
- * the final directory fsync is reported (-errno) although the rename has happened.
+ * failure the temporary file is removed and `name` is untouched. Returns 0 when installed, -errno
+ * when not (`name` untouched), or 1 when installed but the final directory fsync failed (errno
+ * says why): the new file is in place and readers see it, yet a crash could still bring back the
+ * old one. Callers treat 1 as installed, with a warning.
  */
 int install_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		 const struct install_ops *ops);

@@ -470,9 +470,10 @@ class FetchEnv:
         return [self.crlsync, *(["-c", str(self.config)] if config else []), *args]
 
     def run(self, *args: str, expect_rc: Optional[int] = None, timeout: float = RUN_TIMEOUT,
-            config: bool = True) -> Result:
-        """Runs `crlsync -c CONFIG ARGS...` to the end; logs the exit status and timing."""
-        argv = self.argv(*args, config=config)
+            config: bool = True, prefix: Sequence[str] = ()) -> Result:
+        """Runs `crlsync -c CONFIG ARGS...` to the end; logs the exit status and timing. `prefix`
+        runs it through a wrapper (e.g. setpriv dropping capabilities)."""
+        argv = [*prefix, *self.argv(*args, config=config)]
         self._n_runs += 1
         t0 = time.monotonic()
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -495,8 +496,9 @@ class FetchEnv:
             r.assert_rc(expect_rc)
         return r
 
-    def fetch(self, expect_rc: Optional[int] = None, timeout: float = RUN_TIMEOUT) -> Result:
-        return self.run("fetch", expect_rc=expect_rc, timeout=timeout)
+    def fetch(self, expect_rc: Optional[int] = None, timeout: float = RUN_TIMEOUT,
+              prefix: Sequence[str] = ()) -> Result:
+        return self.run("fetch", expect_rc=expect_rc, timeout=timeout, prefix=prefix)
 
     def spawn(self, *args: str, out: Optional[Path] = None) -> subprocess.Popen:
         """Starts `crlsync -c CONFIG ARGS...` without waiting (stdout+stderr to `out` or /dev/null)."""

@@ -4,12 +4,15 @@ nginx on 127.0.0.1 and runs the real `crlsync` executable. They assert exit stat
 installed bytes, the fetcher's messages (source, URL, reason) and nginx's access log. One ctest
 per scenario (integration.fetcher_<name>, see CMakeLists.txt)."""
 
+import base64
 import datetime
 import os
 import random
 import re
+import shutil
 import signal
 import socket
+import subprocess
 import time
 from typing import Callable, Dict, Optional
 
@@ -18,7 +21,7 @@ from cryptography import x509
 import gen
 from gen import Entry
 from fetcher_harness import FetchEnv, Result, big_crl, big_entries, file_mode, tail
-from harness import Failure, free_port, log
+from harness import Failure, Skip, _die_with_parent, free_port, log
 
 SCENARIOS: Dict[str, Callable] = {}
 
@@ -285,6 +288,142 @@ def state_behind_file(crlsync):
 
 
 @scenario
+def rollback_future_installed(crlsync):
+    """No state, and the installed number 5 has a thisUpdate 10 minutes ahead of our clock (it
+    was verified when installed; the clock went back): it still counts, so number 3 is refused
+    as a rollback (exit 1, number 5 kept). The twin: number 6 replaces it."""
+    with basic_env(crlsync, "rollback_future_installed") as env:
+        env.cache.mkdir(mode=0o755)
+        der5 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=5, this_update=600)
+        gen.install(env.crl_path(SRC), der5)
+        env.publish(PATH, env.crl(number=3))
+        r = env.fetch()
+        r.assert_err(rx_error(SRC, env.url(PATH), r"rollback|older"))
+        assert_kept(env, r, der5)
+        der6 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=6)
+        env.publish(PATH, der6)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der6, "number 6 after the refused number 3")
+
+
+@scenario
+def rollback_file_deleted(crlsync):
+    """The state knows number 5 and NAME.crl is deleted: the high-water mark in the state still
+    refuses number 3 (exit 1, nothing installed) and number 5 with other content; number 5
+    itself is installed again (the twin), then number 6."""
+    with basic_env(crlsync, "rollback_file_deleted") as env:
+        der5 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=5)
+        env.publish(PATH, der5)
+        env.fetch(expect_rc=0)
+        env.crl_path(SRC).unlink()
+        for bad, why in ((env.crl(number=3), r"rollback|older"), (env.crl(number=5), r"same number|other content")):
+            env.publish(PATH, bad)
+            for _ in range(2):   # and the pass after the refusal too
+                r = env.fetch()
+                r.assert_err(rx_error(SRC, env.url(PATH), why))
+                assert_kept(env, r, None)
+        env.publish(PATH, der5)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der5, "number 5 itself, back")
+        der6 = env.crl(number=6)
+        env.publish(PATH, der6)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der6)
+
+
+def _no_dac_prefix() -> list:
+    """A wrapper under which a root crlsync cannot read a mode-000 file (no CAP_DAC_OVERRIDE or
+    CAP_DAC_READ_SEARCH); nothing for another user, for whom mode 000 is enough."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        raise Failure("setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE as root")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+@scenario
+def installed_unreadable(crlsync):
+    """The installed NAME.crl exists but cannot be read (mode 000, EACCES) and the state does not
+    describe it: nothing is installed this pass (exit 1, "cannot compare with the installed CRL"),
+    the file untouched. The twin: a file that reads but is no CRL is replaced, yet the high-water
+    mark still refuses an older number. An unreadable state (it holds the mark) blocks the pass too."""
+    with basic_env(crlsync, "installed_unreadable") as env:
+        der2 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=2)
+        env.publish(PATH, der2)
+        env.fetch(expect_rc=0)
+        state = env.cache / ".state" / f"{SRC}.json"
+        state.unlink()
+        os.chmod(env.crl_path(SRC), 0)
+        env.publish(PATH, env.crl(number=3))
+        prefix = _no_dac_prefix()
+        r = env.fetch(prefix=prefix)
+        r.assert_rc(1)
+        r.assert_err(rf"source {SRC}\b[^\n]*cannot compare with the installed CRL")
+        if env.crl_path(SRC).stat().st_mode & 0o777 != 0:
+            raise Failure("the unreadable NAME.crl was replaced")
+        os.chmod(env.crl_path(SRC), 0o644)
+        env.assert_installed(SRC, der2, "the unreadable file must stay")
+        # Readable again: number 3 goes in.
+        env.fetch(expect_rc=0, prefix=prefix)
+        env.assert_installed(SRC, (env.www / PATH).read_bytes(), "number 3 once readable")
+        # A file that reads but is garbage may be replaced, but not by anything under the mark (3).
+        gen.install(env.crl_path(SRC), gen.garbage(700))
+        env.publish(PATH, env.crl(number=1))
+        r = env.fetch()
+        r.assert_err(r"not usable")
+        r.assert_err(rx_error(SRC, env.url(PATH), r"rollback|older"))
+        r.assert_rc(1)
+        der4 = env.crl(number=4)
+        env.publish(PATH, der4)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der4, "number 4 over the garbage")
+        # The state (it holds the mark) unreadable: nothing installed, the state file left alone.
+        os.chmod(state, 0)
+        env.publish(PATH, env.crl(number=5))
+        r = env.fetch(prefix=prefix)
+        r.assert_rc(1)
+        r.assert_err(rf"source {SRC}: cannot read its state")
+        os.chmod(state, 0o600)
+        env.assert_installed(SRC, der4, "with the state unreadable")
+        if '"high_water"' not in state.read_text():
+            raise Failure(f"the unreadable state was overwritten: {state.read_text()}")
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, (env.www / PATH).read_bytes(), "number 5 once the state reads")
+
+
+@scenario
+def scope_change_refused(crlsync):
+    """Complete number 5 installed; a mirror serves a validly signed number 6 that only covers CA
+    certificates (IssuingDistributionPoint onlyContainsCACerts): refused for its scope, the next
+    mirror's complete number 5 confirmed (exit 0, number 5 kept); alone it fails (exit 1); with
+    NAME.crl deleted it is still refused. The twin: a complete number 6 is installed."""
+    with basic_env(crlsync, "scope_change_refused") as env:
+        der5 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=5)
+        env.publish(PATH, der5)
+        env.fetch(expect_rc=0)
+        env.publish("narrow.crl", env.crl(number=6, idp=gen.IDP(only_ca=True)))
+        env.write_config({SRC: [env.url("narrow.crl"), env.url(PATH)]})
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rx_error(SRC, env.url("narrow.crl"), r"scope[^\n]*onlyContainsCACerts[^\n]*differs"))
+        env.assert_installed(SRC, der5, "the narrower CRL must not replace the complete one")
+        env.write_config({SRC: [env.url("narrow.crl")]})
+        r = env.fetch()
+        r.assert_err(rx_error(SRC, env.url("narrow.crl"), r"scope[^\n]*differs"))
+        assert_kept(env, r, der5)
+        env.crl_path(SRC).unlink()
+        r = env.fetch()
+        r.assert_err(rx_error(SRC, env.url("narrow.crl"), r"scope[^\n]*differs"))
+        assert_kept(env, r, None)
+        env.write_config({SRC: [env.url(PATH)]})
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der5, "the complete number 5 back")
+        der6 = env.crl(number=6)
+        env.publish(PATH, der6)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der6, "a complete number 6")
+
+
+@scenario
 def http_404(crlsync):
     """The CRL disappears from the server: exit 1, the message has the URL and 404, the
     installed CRL stays."""
@@ -518,12 +657,144 @@ def daemon_sigterm(crlsync):
         env.assert_no_temp_files()
 
 
+@scenario
+def daemon_sigterm_waiting_lock(crlsync):
+    """Another process holds cache-dir/.crlsync.lock: the daemon says once that it waits, and
+    SIGTERM still ends it with status 0 within 2 s, nothing installed. The twin: when the lock is
+    released the waiting daemon installs the CRL."""
+    import fcntl
+    with basic_env(crlsync, "daemon_sigterm_waiting_lock") as env:
+        der = env.crl(number=1)
+        env.publish(PATH, der)
+        env.cache.mkdir(mode=0o755)
+        with open(env.cache / ".crlsync.lock", "a+") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            d = env.start_daemon(name="daemon-locked")
+            d.wait_for_log(r"waiting for another crlsync holding", 5)
+            time.sleep(0.5)
+            d.assert_running()
+            t0 = time.monotonic()
+            d.signal(signal.SIGTERM)
+            rc = d.wait_exit(2)
+            dt = time.monotonic() - t0
+            log(f"daemon waiting for the lock, SIGTERM: exit {rc} after {1000 * dt:.0f} ms")
+            if rc != 0 or dt > 2:
+                raise Failure(f"SIGTERM while waiting for the lock: exit {rc} after {dt:.1f} s\n{tail(d.log.text())}")
+            if env.installed(SRC) is not None:
+                raise Failure("installed while another process held the lock")
+            if len(re.findall(r"waiting for another crlsync", d.log.text())) != 1:
+                raise Failure(f"the wait is not logged exactly once:\n{tail(d.log.text())}")
+            env.pidfile.unlink(missing_ok=True)
+            d = env.start_daemon(name="daemon-released")
+            d.wait_for_log(r"waiting for another crlsync holding", 5)
+            fcntl.flock(lk, fcntl.LOCK_UN)
+        d.wait_until(_installed_is(env, SRC, der), 2, "the install once the lock is released")
+        d.signal(signal.SIGTERM)
+        if d.wait_exit(3) != 0:
+            raise Failure(f"SIGTERM: exit status {d.proc.returncode}\n{tail(d.log.text())}")
+
+
+@scenario
+def refresh_stale_pidfile(crlsync):
+    """A pidfile naming a live process that is no daemon (a stale pidfile, its pid recycled):
+    `refresh` exits 1 ("no daemon is running") and signals nothing (the process lives). A second
+    daemon on the pidfile of a running one refuses to start and leaves the file alone; `refresh`
+    then reaches the running daemon (the twin)."""
+    with basic_env(crlsync, "refresh_stale_pidfile") as env:
+        bystander = subprocess.Popen(["sleep", "60"], preexec_fn=_die_with_parent)
+        env.procs.append(bystander)
+        env.pidfile.write_text(f"{bystander.pid}\n")
+        r = env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=1)
+        r.assert_err(r"no daemon is running \(stale pidfile")
+        time.sleep(0.3)
+        if bystander.poll() is not None:
+            raise Failure(f"refresh signalled the pid of a stale pidfile (it exited {bystander.returncode})")
+        env.pidfile.unlink()
+
+        der1 = env.crl(number=1)
+        env.publish(PATH, der1)
+        d = env.start_daemon()
+        d.wait_until(_installed_is(env, SRC, der1), 5, "the first pass")
+        env.pidfile.read_text()
+        second = env.run("daemon", "--pidfile", str(env.pidfile), timeout=10)
+        second.assert_rc(1)
+        second.assert_err(rf"another daemon holds {re.escape(str(env.pidfile))}")
+        if env.pidfile.read_text().strip() != str(d.pid):
+            raise Failure(f"the refused daemon changed the pidfile: {env.pidfile.read_text()!r}, daemon pid {d.pid}")
+        der2 = env.crl(number=2)
+        env.publish(PATH, der2)
+        env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=0)
+        d.wait_until(_installed_is(env, SRC, der2), 2, "number 2 after refresh")
+        d.signal(signal.SIGTERM)
+        if d.wait_exit(3) != 0:
+            raise Failure(f"SIGTERM: exit status {d.proc.returncode}\n{tail(d.log.text())}")
+        if env.pidfile.exists():
+            raise Failure("the daemon left its pidfile behind")
+        if bystander.poll() is not None:
+            raise Failure("the bystander process died")
+
+
 # --- atomicity ---------------------------------------------------------------------------------
 
 KILL_ROUNDS = 20
 # 100,000 entries keep the scenario near 15-20 s on a busy 2-CPU host: a complete fetch of such a
 # CRL takes ~0.4-0.6 s (download, parse, verify), twice that at 200,000.
 BIG_ENTRIES = int(os.environ.get("CRLSYNC_KILL9_ENTRIES", "100000"))
+
+
+# Fails fsync() on directories only, with EIO: the rename has happened, its durability is unknown.
+DIR_FSYNC_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/stat.h>
+int fsync(int fd)
+{
+	static int (*real)(int);
+	struct stat st;
+
+	if (real == 0)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
+"""
+
+
+@scenario
+def dir_fsync_fails_installed(crlsync):
+    """fsync of cache-dir fails (EIO, through an LD_PRELOAD shim) after the rename of number 2:
+    it is installed, with a warning, and the state says so (exit 0, status shows number 2, then
+    number 1 is refused as older). The twin: with a working fsync no such warning."""
+    cc = shutil.which("cc") or shutil.which("clang") or shutil.which("gcc")
+    if cc is None:
+        raise Skip("no C compiler for the fsync shim")
+    with basic_env(crlsync, "dir_fsync_fails_installed") as env:
+        src = env.dir / "dirfsync.c"
+        src.write_text(DIR_FSYNC_SHIM)
+        so = env.dir / "dirfsync.so"
+        subprocess.run([cc, "-shared", "-fPIC", "-o", str(so), str(src), "-ldl"], check=True)
+        der1 = env.crl(number=1)
+        env.publish(PATH, der1)
+        r = env.fetch(expect_rc=0)
+        r.assert_not("fsyncing")
+        der2 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=2)
+        env.publish(PATH, der2)
+        prefix = ["env", f"LD_PRELOAD={so}", "ASAN_OPTIONS=verify_asan_link_order=0"]
+        r = env.fetch(expect_rc=0, prefix=prefix)
+        r.assert_err(rf"source {SRC}: installed [^\n]*{re.escape(SRC)}\.crl, but fsyncing [^\n]*failed")
+        r.assert_not("cannot install")
+        env.assert_installed(SRC, der2)
+        s = env.source_status(SRC)
+        if not re.fullmatch(rx_number(2), str((s.get("crl") or {}).get("number"))):
+            raise Failure(f"status --json after an install whose directory fsync failed: {s}")
+        env.publish(PATH, der1)
+        r = env.fetch()
+        r.assert_err(rx_error(SRC, env.url(PATH), r"rollback|older"))
+        assert_kept(env, r, der2)
 
 
 @scenario
@@ -650,6 +921,28 @@ def check_cmd(crlsync):
         # An expired CRL cannot vouch for bob (written straight into the cache).
         gen.install(env.crl_path(SRC), env.crl(number=3, this_update=-7200, next_update=-60))
         env.run("check", str(bob.crt), expect_rc=2)
+
+
+@scenario
+def check_bad_pem_block(crlsync):
+    """check on one PEM file: the root certificate, then a "CERTIFICATE" block that does not
+    decode, then a revoked certificate: the file fails whole (exit 3, "certificate #2 does not
+    decode"), no verdict printed for it. The twin without the bad block: exit 1, REVOKED."""
+    with basic_env(crlsync, "check_bad_pem_block") as env:
+        alice = env.pki.client("alice", serial=0x05)
+        env.publish(PATH, env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=2))
+        env.fetch(expect_rc=0)
+        root = env.pki.root_crt.read_bytes()
+        bad = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(gen.garbage(300)) +
+               b"-----END CERTIFICATE-----\n")
+        f = gen.write(env.dir / "mixed.pem", root + bad + alice.crt.read_bytes())
+        r = env.run("check", str(f), expect_rc=3)
+        r.assert_err(rf"file {re.escape(str(f))}: certificate #2 does not decode")
+        if "good" in r.out or "REVOKED" in r.out:
+            raise Failure(f"a verdict was printed for a file that does not decode whole\n{r.show()}")
+        ok = gen.write(env.dir / "fine.pem", root + alice.crt.read_bytes())
+        r = env.run("check", str(ok), expect_rc=1)
+        r.assert_out(r"REVOKED")
 
 
 @scenario

@@ -36,6 +36,9 @@
 
 /* ---- the fake OpenVPN logger: every line recorded, thread-safe ---- */
 
+static int real_stderr = -1;          /* fd 2 as it was: fd 2 itself is captured (see capture_stderr) */
+static atomic_ulong sync_seen;        /* the last sync marker the stderr reader has passed */
+
 struct line {
 	openvpn_plugin_log_flags_t flags;
 	char *text; /* "crlsync: ..." as OpenVPN would print it */
@@ -63,7 +66,7 @@ static void fake_vlog(openvpn_plugin_log_flags_t flags, const char *name, const 
 	memcpy(tl_line, text, strlen(text) + 1);
 	tl_seq++;
 	if (rec.verbose)
-		fprintf(stderr, "  [plugin_log %#x] %s\n", (unsigned)flags, text);
+		dprintf(real_stderr >= 0 ? real_stderr : 2, "  [plugin_log %#x] %s\n", (unsigned)flags, text);
 	if (atomic_load(&rec.drop_decisions) && (strncmp(text + n, "OK ", 3) == 0 || strncmp(text + n, "REJECT ", 7) == 0))
 		return;
 	pthread_mutex_lock(&rec.lock);
@@ -82,6 +85,79 @@ static void fake_vlog(openvpn_plugin_log_flags_t flags, const char *name, const 
 		abort();
 	rec.n++;
 	pthread_mutex_unlock(&rec.lock);
+}
+
+/*
+ * The plugin's own threads may not call OpenVPN's logger (it is not thread-safe): they write
+ * their lines to stderr. The test points fd 2 at a pipe, records those lines like plugin_log
+ * ones (with every level flag, since the level is not in the text) and echoes all to the real stderr.
+ */
+static void record_thread_line(const char *text)
+{
+	pthread_mutex_lock(&rec.lock);
+	if (rec.n == rec.cap) {
+		size_t nc = rec.cap ? rec.cap * 2 : 256;
+		struct line *nl = realloc(rec.lines, nc * sizeof(*nl));
+
+		if (nl == NULL)
+			abort();
+		rec.lines = nl;
+		rec.cap = nc;
+	}
+	rec.lines[rec.n].flags = PLOG_ERR | PLOG_WARN | PLOG_NOTE;
+	rec.lines[rec.n].text = strdup(text);
+	if (rec.lines[rec.n].text == NULL)
+		abort();
+	rec.n++;
+	pthread_mutex_unlock(&rec.lock);
+}
+
+static void *stderr_reader(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[8192];
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		char *nl, *start = buf;
+
+		if (n <= 0)
+			break;
+		if (real_stderr >= 0 && write(real_stderr, buf + len, (size_t)n) < 0)
+			break; /* (the sync markers are echoed too: harmless) */
+		len += (size_t)n;
+		buf[len] = '\0';
+		while ((nl = strchr(start, '\n')) != NULL) {
+			const char *tag;
+
+			*nl = '\0';
+			if (strncmp(start, "crlsync-test-sync ", 18) == 0)
+				atomic_store(&sync_seen, strtoul(start + 18, NULL, 10));
+			else if ((tag = strstr(start, "crlsync: ")) != NULL)
+				record_thread_line(tag);
+			start = nl + 1;
+		}
+		len = strlen(start);
+		memmove(buf, start, len);
+		if (len == sizeof(buf) - 1)
+			len = 0; /* an over-long line: drop it */
+	}
+	return NULL;
+}
+
+static void capture_stderr(void)
+{
+	pthread_t t;
+	int pfd[2];
+
+	if (pipe(pfd) != 0 || (real_stderr = dup(STDERR_FILENO)) < 0 || dup2(pfd[1], STDERR_FILENO) < 0)
+		abort();
+	close(pfd[1]);
+	setvbuf(stderr, NULL, _IONBF, 0);
+	if (pthread_create(&t, NULL, stderr_reader, (void *)(intptr_t)pfd[0]) != 0)
+		abort();
+	pthread_detach(t);
 }
 
 static void fake_log(openvpn_plugin_log_flags_t flags, const char *name, const char *fmt, ...)
@@ -152,9 +228,10 @@ static size_t log_count(size_t from, const char *a)
 static void log_dump(size_t from)
 {
 	pthread_mutex_lock(&rec.lock);
-	fprintf(stderr, "plugin log since line %zu:\n", from);
+	dprintf(real_stderr >= 0 ? real_stderr : 2, "plugin log since line %zu:\n", from);
 	for (size_t i = from; i < rec.n; i++)
-		fprintf(stderr, "  [%#x] %s\n", (unsigned)rec.lines[i].flags, rec.lines[i].text);
+		dprintf(real_stderr >= 0 ? real_stderr : 2, "  [%#x] %s\n", (unsigned)rec.lines[i].flags,
+			rec.lines[i].text);
 	pthread_mutex_unlock(&rec.lock);
 }
 
@@ -169,8 +246,23 @@ static void log_clear(void)
 	pthread_mutex_unlock(&rec.lock);
 }
 
+/*
+ * Waits until every line the plugin's threads wrote to stderr so far has been recorded: a marker
+ * written now comes out of the pipe after them.
+ */
+static void stderr_sync(void)
+{
+	static atomic_ulong seq;
+	unsigned long n = atomic_fetch_add(&seq, 1) + 1;
+
+	dprintf(STDERR_FILENO, "crlsync-test-sync %lu\n", n);
+	for (int i = 0; i < 20000 && atomic_load(&sync_seen) < n; i++)
+		usleep(1000);
+}
+
 #define assert_logged_flags(from, flags, ...)                                                  \
 	do {                                                                                   \
+		stderr_sync();                                                                 \
 		if (!log_find_flags((from), (flags), NEEDLES(__VA_ARGS__))) {                  \
 			log_dump(from);                                                        \
 			fail_msg("no log line with %s", needles_str(NEEDLES(__VA_ARGS__)));    \
@@ -179,6 +271,7 @@ static void log_clear(void)
 #define assert_logged(from, ...) assert_logged_flags((from), 0U, __VA_ARGS__)
 #define assert_not_logged(from, ...)                                                           \
 	do {                                                                                   \
+		stderr_sync();                                                                 \
 		if (log_find((from), __VA_ARGS__)) {                                           \
 			log_dump(from);                                                        \
 			fail_msg("unexpected log line with %s", needles_str(NEEDLES(__VA_ARGS__))); \
@@ -1233,6 +1326,7 @@ static void hammer__verify_while_crls_swap__every_verdict_from_a_generation(void
 
 int main(void)
 {
+	capture_stderr();
 	const struct CMUnitTest tests[] = {
 		T(open__good_config__tls_verify_mask_and_started_log),
 		T(open__no_config_argument__error_with_usage),
