@@ -52,20 +52,38 @@ static enum check_status set(struct check_result *res, enum check_status st)
 	return st;
 }
 
-/* The issuer whose key signed cert, when several configured cas share its name and key identifier. */
+/*
+ * Whether name and key identifiers alone prove that `ca` issued `cert`: both sides carry a key
+ * identifier and they match (X509_check_issued() compared them). Legacy PKIs without key
+ * identifiers, or several same-named candidates, need the signature itself.
+ */
+static bool keyid_proves_issuer(const struct store_issuer *iss, X509 *cert)
+{
+	const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(cert);
+
+	return akid != NULL && X509_get0_subject_key_id(iss->ca) != NULL;
+}
+
+/* The configured ca that really issued cert, or NULL: a same-named CA with another key is not it. */
 static const struct store_issuer *pick_issuer(const struct store_issuer **cand, size_t n, X509 *cert)
 {
-	if (n == 1)
+	if (n == 1 && keyid_proves_issuer(cand[0], cert))
 		return cand[0];
 	for (size_t i = 0; i < n; i++)
 		if (X509_verify(cert, X509_get0_pubkey(cand[i]->ca)) == 1)
 			return cand[i];
-	return cand[0];
+	return NULL;
+}
+
+/* A trust anchor: self-issued and really self-signed (EXFLAG_SS alone does not check the signature). */
+static bool is_self_signed(X509 *cert)
+{
+	return (X509_get_extension_flags(cert) & EXFLAG_SS) && X509_verify(cert, X509_get0_pubkey(cert)) == 1;
 }
 
 enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, struct check_result *res)
 {
-	const struct store_issuer *cand[4], *iss;
+	const struct store_issuer *cand[16], *iss;
 	const ASN1_INTEGER *sn;
 	const char *why = NULL;
 	const struct crl *stale = NULL, *first = NULL;
@@ -80,7 +98,7 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 		return set(res, CHECK_ERROR);
 	}
 	/* A self-signed certificate is a trust anchor: nothing above it publishes a CRL for it. */
-	if (X509_get_extension_flags(cert) & EXFLAG_SS)
+	if (is_self_signed(cert))
 		return set(res, CHECK_GOOD);
 	n = store_find_issuers(snap, cert, cand, sizeof(cand) / sizeof(cand[0]));
 	if (n == 0) {
@@ -88,6 +106,10 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 		return set(res, CHECK_UNKNOWN);
 	}
 	iss = pick_issuer(cand, n, cert);
+	if (iss == NULL) {
+		snprintf(res->why, sizeof(res->why), "no configured ca with its issuer's name signed it");
+		return set(res, CHECK_UNKNOWN);
+	}
 	for (size_t i = 0; i < iss->n_crls; i++) {
 		const struct crl *c = iss->crls[i];
 

@@ -14,12 +14,24 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+static int read_file(int dirfd, const char *path, int flags, size_t cap, unsigned char **buf, size_t *len);
+
+/* A path the user named: symlinks are theirs to follow. */
 int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len)
 {
-	return crl_read_file_at(AT_FDCWD, path, cap, buf, len);
+	return read_file(AT_FDCWD, path, 0, cap, buf, len);
 }
 
+/*
+ * A name in a directory (cache-dir): no symlinks. cache-dir belongs to the unprivileged fetcher,
+ * and a link there must not make a root process read another file.
+ */
 int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len)
+{
+	return read_file(dirfd, path, O_NOFOLLOW, cap, buf, len);
+}
+
+static int read_file(int dirfd, const char *path, int flags, size_t cap, unsigned char **buf, size_t *len)
 {
 	unsigned char *b = NULL;
 	struct stat st;
@@ -28,7 +40,7 @@ int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **bu
 
 	*buf = NULL;
 	*len = 0;
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0) {

@@ -150,8 +150,16 @@ static int open_dir(struct store_loader *l)
 	struct stat st;
 	int fd;
 
-	if (l->dirfd >= 0 && fstat(l->dirfd, &st) == 0 && st.st_nlink > 0)
-		return 0;
+	/*
+	 * Keep the directory we hold while the path still leads to it (or cannot be resolved at all,
+	 * as after OpenVPN's chroot); reopen when it was removed, or moved away and replaced.
+	 */
+	if (l->dirfd >= 0 && fstat(l->dirfd, &st) == 0 && st.st_nlink > 0) {
+		struct stat now;
+
+		if (stat(l->cfg->cache_dir, &now) != 0 || (now.st_dev == st.st_dev && now.st_ino == st.st_ino))
+			return 0;
+	}
 	/* A removed (or replaced) cache-dir is an error, never an empty one: the snapshot in force stays. */
 	fd = open(l->cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ struct evict_client {
 	struct evict_client *prev, *next;
 	uint64_t id;
 	X509 *chain[EVICT_MAX_DEPTH];
-	char addr[80];        /* real address "ip:port", as `status 3` shows it */
+	char ip[64], port[8];  /* real address, as OpenVPN gave it in the environment */
 	bool connected;
 	bool evicted;         /* client-kill sent: do not do it again */
 };
@@ -36,12 +37,14 @@ struct evictor {
 	pthread_mutex_t lock;         /* wake-up state of the thread */
 	pthread_cond_t cond;
 	bool stop, kicked;
+	atomic_bool stopping;         /* stop, readable without the lock from inside a pass */
 	pthread_t thread;
 };
 
 struct victim {
 	uint64_t id;
-	char addr[80];
+	char ip[64], port[8];
+	char cn[128];
 	char subject[256];
 	char serial[2 * CRL_SERIAL_MAX + 4];
 	char why[400];
@@ -59,22 +62,22 @@ const char *evict_env_get(const char **envp, const char *name)
 
 static void set_addr(struct evict_client *c, const char **envp)
 {
-	const char *ip = evict_env_get(envp, "trusted_ip"), *port = evict_env_get(envp, "trusted_port");
+	static const char *const pairs[][2] = {
+		{ "trusted_ip", "trusted_port" },
+		{ "untrusted_ip", "untrusted_port" },
+		{ "trusted_ip6", "trusted_port" },
+		{ "untrusted_ip6", "untrusted_port" },
+	};
 
-	if (ip == NULL) {
-		ip = evict_env_get(envp, "untrusted_ip");
-		port = evict_env_get(envp, "untrusted_port");
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *ip = evict_env_get(envp, pairs[i][0]), *port = evict_env_get(envp, pairs[i][1]);
+
+		if (ip != NULL && port != NULL) {
+			snprintf(c->ip, sizeof(c->ip), "%s", ip);
+			snprintf(c->port, sizeof(c->port), "%s", port);
+			return;
+		}
 	}
-	if (ip == NULL) {
-		ip = evict_env_get(envp, "trusted_ip6");
-		port = evict_env_get(envp, "trusted_port");
-	}
-	if (ip == NULL) {
-		ip = evict_env_get(envp, "untrusted_ip6");
-		port = evict_env_get(envp, "untrusted_port");
-	}
-	if (ip != NULL && port != NULL)
-		snprintf(c->addr, sizeof(c->addr), "%s:%s", ip, port);
 }
 
 struct evict_client *evictor_client_new(struct evictor *e)
@@ -167,26 +170,67 @@ void evictor_kick(struct evictor *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* Which connected clients the snapshot now rejects: revoked, or expired past grace with expired=reject. */
+/* A connected client's chain, copied (with references) so that it is checked without the lock. */
+struct suspect {
+	uint64_t id;
+	char ip[64], port[8];
+	X509 *chain[EVICT_MAX_DEPTH];
+};
+
+static void suspects_free(struct suspect *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < EVICT_MAX_DEPTH; d++)
+			X509_free(s[i].chain[d]);
+	free(s);
+}
+
+/*
+ * Which connected clients the snapshot now rejects: revoked, or expired past grace with
+ * expired=reject. The client list is locked only while copying it: OpenVPN's main thread takes the
+ * same lock in TLS_VERIFY and connect/disconnect, and must never wait for CRL checks.
+ */
 static size_t find_victims(struct evictor *e, const struct store *snap, time_t now, struct victim **out)
 {
+	struct suspect *sus = NULL;
 	struct victim *v = NULL;
-	size_t n = 0;
+	size_t n_sus = 0, cap = 0, n = 0;
 
 	*out = NULL;
 	pthread_mutex_lock(&e->clients_lock);
 	for (struct evict_client *c = e->clients; c != NULL; c = c->next) {
 		if (!c->connected || c->evicted)
 			continue;
+		if (n_sus == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct suspect *ns = realloc(sus, nc * sizeof(*ns));
+
+			if (ns == NULL)
+				break;
+			sus = ns;
+			cap = nc;
+		}
+		memset(&sus[n_sus], 0, sizeof(sus[n_sus]));
+		sus[n_sus].id = c->id;
+		memcpy(sus[n_sus].ip, c->ip, sizeof(c->ip));
+		memcpy(sus[n_sus].port, c->port, sizeof(c->port));
+		for (int d = 0; d < EVICT_MAX_DEPTH; d++)
+			if (c->chain[d] != NULL && X509_up_ref(c->chain[d]))
+				sus[n_sus].chain[d] = c->chain[d];
+		n_sus++;
+	}
+	pthread_mutex_unlock(&e->clients_lock);
+	for (size_t i = 0; i < n_sus && !atomic_load(&e->stopping); i++) {
 		for (int d = 0; d < EVICT_MAX_DEPTH; d++) {
+			X509 *x = sus[i].chain[d];
 			struct check_result res;
 			char explain[96];
 			struct victim *nv;
 			char *subj;
 
-			if (c->chain[d] == NULL)
+			if (x == NULL)
 				continue;
-			check_cert(snap, c->chain[d], now, &res);
+			check_cert(snap, x, now, &res);
 			/* A missing CRL does not evict: a deleted file must not disconnect everyone. */
 			if (!(res.status == CHECK_REVOKED ||
 			      (res.status == CHECK_STALE &&
@@ -197,12 +241,16 @@ static size_t find_victims(struct evictor *e, const struct store *snap, time_t n
 				break;
 			v = nv;
 			memset(&v[n], 0, sizeof(v[n]));
-			v[n].id = c->id;
-			snprintf(v[n].addr, sizeof(v[n].addr), "%s", c->addr);
-			subj = crl_name_text(X509_get_subject_name(c->chain[d]));
+			v[n].id = sus[i].id;
+			memcpy(v[n].ip, sus[i].ip, sizeof(v[n].ip));
+			memcpy(v[n].port, sus[i].port, sizeof(v[n].port));
+			if (sus[i].chain[0] != NULL)
+				X509_NAME_get_text_by_NID(X509_get_subject_name(sus[i].chain[0]), NID_commonName, v[n].cn,
+							  sizeof(v[n].cn));
+			subj = crl_name_text(X509_get_subject_name(sus[i].chain[0] ? sus[i].chain[0] : x));
 			snprintf(v[n].subject, sizeof(v[n].subject), "%s", subj ? subj : "?");
 			free(subj);
-			crl_serial_hex(X509_get0_serialNumber(c->chain[d]), v[n].serial, sizeof(v[n].serial));
+			crl_serial_hex(X509_get0_serialNumber(x), v[n].serial, sizeof(v[n].serial));
 			check_describe(&res, v[n].why, sizeof(v[n].why));
 			if (d > 0) {
 				size_t l = strlen(v[n].why);
@@ -213,9 +261,29 @@ static size_t find_victims(struct evictor *e, const struct store *snap, time_t n
 			break;
 		}
 	}
-	pthread_mutex_unlock(&e->clients_lock);
+	suspects_free(sus, n_sus);
 	*out = v;
 	return n;
+}
+
+/*
+ * The client's id in `status 3`. OpenVPN shows the real address as "ip:port" (IPv4, v4-mapped),
+ * "[ip6]:port" or a bare IPv6 address depending on version; a client whose address changed
+ * (float, NAT rebinding) is found by its Common Name when exactly one client has it.
+ */
+static bool lookup_cid(const char *reply, const struct victim *v, unsigned long *cid)
+{
+	char a[96];
+
+	snprintf(a, sizeof(a), "%s:%s", v->ip, v->port);
+	if (mgmt_status_find(reply, a, cid, NULL, 0))
+		return true;
+	if (strchr(v->ip, ':') != NULL) {
+		snprintf(a, sizeof(a), "[%s]:%s", v->ip, v->port);
+		if (mgmt_status_find(reply, a, cid, NULL, 0) || mgmt_status_find(reply, v->ip, cid, NULL, 0))
+			return true;
+	}
+	return mgmt_status_find_unique_cn(reply, v->cn, cid);
 }
 
 static void mark_evicted(struct evictor *e, uint64_t id)
@@ -233,7 +301,7 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 	struct store *snap = e->acquire(e->ctx);
 	struct victim *v = NULL;
 	char err[256], *reply = NULL, cmd[64];
-	size_t n;
+	size_t n, unmatched = 0;
 	int fd = -1, r = 0;
 
 	n = find_victims(e, snap, time(NULL), &v);
@@ -258,10 +326,14 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 		char *ok = NULL;
 		int k;
 
-		if (v[i].addr[0] == '\0' || !mgmt_status_find(reply, v[i].addr, &cid, NULL, 0)) {
-			log_warn(e->log, "client subject=%s serial=%s peer=%s is not in the management status any more: "
-					 "already disconnected", v[i].subject, v[i].serial, v[i].addr);
-			mark_evicted(e, v[i].id);
+		if (atomic_load(&e->stopping))
+			break; /* closing: OpenVPN's main thread is in close() and cannot answer us */
+		if (!lookup_cid(reply, &v[i], &cid)) {
+			/* Not marked evicted: if it is still connected, the next pass tries again. */
+			log_warn(e->log, "client subject=%s serial=%s peer=%s:%s is not in the management status (by "
+					 "address or unique common name); retrying at the next pass",
+				 v[i].subject, v[i].serial, v[i].ip, v[i].port);
+			unmatched++;
 			continue;
 		}
 		/* HALT: the client is told to exit, not to reconnect (OpenVPN 2.5+). */
@@ -276,9 +348,11 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 		}
 		free(ok);
 		mark_evicted(e, v[i].id);
-		log_error(e->log, "EVICT subject=%s serial=%s cid=%lu peer=%s: %s", v[i].subject, v[i].serial, cid,
-			  v[i].addr, v[i].why);
+		log_error(e->log, "EVICT subject=%s serial=%s cid=%lu peer=%s:%s: %s", v[i].subject, v[i].serial, cid,
+			  v[i].ip, v[i].port, v[i].why);
 	}
+	if (r == 0 && unmatched > 0)
+		r = -EAGAIN; /* back off and look again soon, not only at the next periodic pass */
 out:
 	if (fd >= 0)
 		close(fd);
@@ -374,6 +448,7 @@ void evictor_stop(struct evictor *e)
 {
 	if (e == NULL)
 		return;
+	atomic_store(&e->stopping, true);
 	pthread_mutex_lock(&e->lock);
 	e->stop = true;
 	pthread_cond_signal(&e->cond);

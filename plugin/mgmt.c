@@ -296,18 +296,31 @@ static size_t split_tabs(char *line, char **f, size_t max)
 	return n;
 }
 
+/* Scans CLIENT_LIST rows; match(col value) selects. Returns how many rows matched, *cid the first. */
+static size_t scan_clients(const char *reply, bool by_cn, const char *want, unsigned long *cid, char *cn,
+			   size_t cnlen);
+
 bool mgmt_status_find(const char *reply, const char *addr, unsigned long *cid, char *cn, size_t cnlen)
 {
-	char *copy, *save = NULL, *line, *f[32];
-	size_t col_addr = 0, col_cid = 0, col_cn = 0;
-	bool have_header = false, found = false;
+	return reply != NULL && addr != NULL && scan_clients(reply, false, addr, cid, cn, cnlen) > 0;
+}
 
-	if (reply == NULL || addr == NULL)
-		return false;
+bool mgmt_status_find_unique_cn(const char *reply, const char *cn, unsigned long *cid)
+{
+	return reply != NULL && cn != NULL && cn[0] != '\0' && scan_clients(reply, true, cn, cid, NULL, 0) == 1;
+}
+
+static size_t scan_clients(const char *reply, bool by_cn, const char *want, unsigned long *cid, char *cn,
+			   size_t cnlen)
+{
+	char *copy, *save = NULL, *line, *f[32];
+	size_t col_addr = 0, col_cid = 0, col_cn = 0, found = 0;
+	bool have_header = false;
+
 	copy = strdup(reply);
 	if (copy == NULL)
-		return false;
-	for (line = strtok_r(copy, "\r\n", &save); line != NULL && !found; line = strtok_r(NULL, "\r\n", &save)) {
+		return 0;
+	for (line = strtok_r(copy, "\r\n", &save); line != NULL; line = strtok_r(NULL, "\r\n", &save)) {
 		size_t n = split_tabs(line, f, sizeof(f) / sizeof(f[0]));
 
 		if (n >= 2 && strcmp(f[0], "HEADER") == 0 && strcmp(f[1], "CLIENT_LIST") == 0) {
@@ -320,20 +333,23 @@ bool mgmt_status_find(const char *reply, const char *addr, unsigned long *cid, c
 				else if (strcmp(f[i], "Common Name") == 0)
 					col_cn = i - 1;
 			}
-			have_header = col_addr > 0 && col_cid > 0;
+			have_header = col_addr > 0 && col_cid > 0 && (!by_cn || col_cn > 0);
 			continue;
 		}
-		if (!have_header || n <= col_addr || n <= col_cid || strcmp(f[0], "CLIENT_LIST") != 0)
+		if (!have_header || n <= col_addr || n <= col_cid || n <= col_cn || strcmp(f[0], "CLIENT_LIST") != 0)
 			continue;
-		if (strcmp(f[col_addr], addr) == 0) {
+		if (strcmp(f[by_cn ? col_cn : col_addr], want) == 0) {
 			char *end;
 			unsigned long v = strtoul(f[col_cid], &end, 10);
 
 			if (end != f[col_cid] && *end == '\0') {
-				*cid = v;
-				if (cn != NULL && cnlen > 0)
-					snprintf(cn, cnlen, "%s", col_cn > 0 && col_cn < n ? f[col_cn] : "");
-				found = true;
+				if (found++ == 0) {
+					*cid = v;
+					if (cn != NULL && cnlen > 0)
+						snprintf(cn, cnlen, "%s", col_cn > 0 ? f[col_cn] : "");
+				}
+				if (!by_cn)
+					break; /* addresses are unique */
 			}
 		}
 	}

@@ -31,4 +31,10 @@ int mgmt_command(int fd, const char *cmd, int timeout_ms, char **reply);
  */
 bool mgmt_status_find(const char *reply, const char *addr, unsigned long *cid, char *cn, size_t cnlen);
 
+/*
+ * The client whose Common Name is `cn`, when exactly one listed client has it (more than one, e.g.
+ * with duplicate-cn, is ambiguous: false). For clients whose address OpenVPN shows differently.
+ */
+bool mgmt_status_find_unique_cn(const char *reply, const char *cn, unsigned long *cid);
+
 #endif

@@ -53,8 +53,8 @@ static void thread_log(struct plugin *p, enum log_level level, const char *line)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 	char buf[1200], ts[32];
+	struct timespec now;
 	struct tm tm;
-	time_t now = time(NULL);
 	int n;
 
 	if (level == LOG_LVL_DEBUG)
@@ -63,9 +63,11 @@ static void thread_log(struct plugin *p, enum log_level level, const char *line)
 		syslog(LOG_DAEMON | prio[level], PLUGIN_NAME ": %s", line);
 		return;
 	}
-	localtime_r(&now, &tm);
+	/* OpenVPN's own --log format, so that the lines sort and read alike. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	n = snprintf(buf, sizeof(buf), "%s " PLUGIN_NAME ": %s\n", ts, line);
+	n = snprintf(buf, sizeof(buf), "%s us=%06ld " PLUGIN_NAME ": %s\n", ts, now.tv_nsec / 1000, line);
 	if (n > (int)sizeof(buf) - 1) {
 		n = (int)sizeof(buf) - 1;
 		buf[n - 1] = '\n';

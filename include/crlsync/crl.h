@@ -78,7 +78,7 @@ struct crl {
  */
 int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len);
 
-/* Same, relative to a directory descriptor (AT_FDCWD for the working directory). */
+/* Same, for a name relative to a directory descriptor; a symlink is refused (-ELOOP). */
 int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len);
 
 /*

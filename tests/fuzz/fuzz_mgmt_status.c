@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	mgmt_status_find(text, "127.0.0.1:1194", &cid, cn, sizeof(cn));
 	mgmt_status_find(text, "", &cid, NULL, 0);
+	mgmt_status_find_unique_cn(text, "alice", &cid);
 	free(text);
 	return 0;
 }

@@ -74,6 +74,33 @@ static void mgmt_status_find__bad_client_id__not_found(void **state)
 	assert_false(mgmt_status_find(text, "127.0.0.1:2", &cid, NULL, 0)); /* short row */
 }
 
+static void mgmt_status_find_unique_cn__one_client__found(void **state)
+{
+	unsigned long cid = 0;
+
+	(void)state;
+	/* A client whose address changed (float) is still found by its unique Common Name. */
+	assert_true(mgmt_status_find_unique_cn(status3, "bob", &cid));
+	assert_int_equal(cid, 17);
+	assert_false(mgmt_status_find_unique_cn(status3, "carol", &cid));
+	assert_false(mgmt_status_find_unique_cn(status3, "", &cid));
+}
+
+static void mgmt_status_find_unique_cn__duplicate_cn__ambiguous(void **state)
+{
+	static const char text[] = "HEADER\tCLIENT_LIST\tCommon Name\tReal Address\tClient ID\n"
+				   "CLIENT_LIST\tshared\t127.0.0.1:1\t3\n"
+				   "CLIENT_LIST\tshared\t127.0.0.1:2\t4\n"
+				   "CLIENT_LIST\tsolo\t127.0.0.1:3\t5\n";
+	unsigned long cid = 0;
+
+	(void)state;
+	/* duplicate-cn: guessing could kill an innocent client. */
+	assert_false(mgmt_status_find_unique_cn(text, "shared", &cid));
+	assert_true(mgmt_status_find_unique_cn(text, "solo", &cid));
+	assert_int_equal(cid, 5);
+}
+
 static void mgmt_open__nothing_listens__error(void **state)
 {
 	char err[256] = "", path[128];
@@ -116,6 +143,8 @@ int main(void)
 		cmocka_unit_test(mgmt_status_find__unknown_address__not_found),
 		cmocka_unit_test(mgmt_status_find__no_header__not_found),
 		cmocka_unit_test(mgmt_status_find__bad_client_id__not_found),
+		cmocka_unit_test(mgmt_status_find_unique_cn__one_client__found),
+		cmocka_unit_test(mgmt_status_find_unique_cn__duplicate_cn__ambiguous),
 		cmocka_unit_test(mgmt_open__nothing_listens__error),
 		cmocka_unit_test(mgmt_open__listener_never_answers__busy),
 	};
