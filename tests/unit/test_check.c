@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/x509v3.h>
 
 #include "crlsync/check.h"
 #include "pki.h"
@@ -233,6 +234,45 @@ static void check_cert__self_signed__good(void **state)
 	assert_int_equal(check(s, fx.ca->cert, &r), CHECK_GOOD);
 	assert_null(r.crl);
 	assert_int_equal(check(s, fx.stranger->cert, &r), CHECK_GOOD);
+	store_unref(s);
+}
+
+static void check_cert__self_issued_not_self_signed__revoked(void **state)
+{
+	static const unsigned char s03 = 0x03;
+	const struct pki_crl_entry e = ENTRY(&s03, 1, CRL_REASON_KEY_COMPROMISE, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	/* Subject = issuer = the ca's name, no AKI, signed by the ca: self-issued, not self-signed. */
+	X509 *fake = pki_leaf_new(fx.ca, "crlsync check CA",
+				  &(struct pki_leaf_opts){ .serial = &s03, .serial_len = 1, .no_akid = true });
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(fake), X509_get_issuer_name(fake)), 0);
+	/* OpenSSL flags it self-signed from names and key identifiers alone, never checking the signature. */
+	assert_true(X509_get_extension_flags(fake) & EXFLAG_SS);
+	assert_int_equal(check(s, fake, &r), CHECK_REVOKED);
+	assert_ptr_equal(r.crl, c);
+	assert_int_equal(r.reason, CRL_REASON_KEY_COMPROMISE);
+	X509_free(fake);
+	store_unref(s);
+}
+
+static void check_cert__real_self_signed_root_listed_by_itself__good(void **state)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(fx.ca->cert);
+	const struct pki_crl_entry e = ENTRY(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+					     CRL_REASON_KEY_COMPROMISE, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	struct check_result r;
+
+	(void)state;
+	/* The twin: the root's signature verifies with its own key, so it stays a trust anchor. */
+	assert_true(X509_get_extension_flags(fx.ca->cert) & EXFLAG_SS);
+	assert_int_equal(check(s, fx.ca->cert, &r), CHECK_GOOD);
+	assert_null(r.crl);
 	store_unref(s);
 }
 
@@ -633,6 +673,97 @@ static void check_cert__key_rollover__crls_of_the_signing_key(void **state)
 	store_unref(s);
 }
 
+/* A crl verified against exactly these cas; caller unrefs (or hands it to snap()). */
+static struct crl *mk_for(X509 *const *cas, size_t n_cas, const struct pki_crl_opts *o)
+{
+	X509_CRL *x = pki_crl_new(o);
+	struct crl *c = NULL;
+	char err[512];
+
+	if (crl_from_x509(x, cas, n_cas, fx.now, "legacy.crl", &c, err, sizeof(err)) != CRL_OK)
+		fail_msg("crl_from_x509: %s", err);
+	X509_CRL_free(x);
+	return c;
+}
+
+static void check_cert__legacy_same_name_other_key__unknown(void **state)
+{
+	static const unsigned char s03 = 0x03;
+	const struct pki_crl_entry e = ENTRY(&s03, 1, CRL_REASON_KEY_COMPROMISE, 0);
+	/* A legacy PKI: no key identifiers anywhere, so only the name links a certificate to its CA. */
+	struct pki_ca *old = pki_ca_new("crlsync legacy CA", NULL, PKI_CA_NO_SKID);
+	struct pki_ca *new_key = pki_ca_new("crlsync legacy CA", NULL, PKI_CA_NO_SKID);
+	X509 *cas[] = { old->cert };
+	struct crl *c = mk_for(cas, 1, &(struct pki_crl_opts){ .issuer = old, .entries = &e, .n_entries = 1 });
+	struct store *s = snap(cas, 1, &c, 1);
+	X509 *forged = pki_leaf_new(new_key, "mallory", &(struct pki_leaf_opts){ .serial = &s01, .serial_len = 1 });
+	X509 *forged_listed =
+		pki_leaf_new(new_key, "mallory2", &(struct pki_leaf_opts){ .serial = &s03, .serial_len = 1 });
+	const struct store_issuer *cand[2];
+	struct check_result r;
+
+	(void)state;
+	assert_null(X509_get0_authority_key_id(forged));
+	assert_null(X509_get0_subject_key_id(old->cert));
+	/* The name alone makes the configured ca a candidate; its CRL must not answer for another key. */
+	assert_int_equal(store_find_issuers(s, forged, cand, 2), 1);
+	assert_int_equal(check(s, forged, &r), CHECK_UNKNOWN);
+	assert_null(r.crl);
+	assert_non_null(strstr(r.why, "signed it"));
+	assert_int_equal(check(s, forged_listed, &r), CHECK_UNKNOWN);
+	X509_free(forged);
+	X509_free(forged_listed);
+	store_unref(s);
+	pki_ca_free(old);
+	pki_ca_free(new_key);
+}
+
+static void check_cert__legacy_same_name_configured_key__crl_decides(void **state)
+{
+	static const unsigned char s03 = 0x03;
+	const struct pki_crl_entry e = ENTRY(&s03, 1, CRL_REASON_KEY_COMPROMISE, 0);
+	struct pki_ca *old = pki_ca_new("crlsync legacy CA", NULL, PKI_CA_NO_SKID);
+	X509 *cas[] = { old->cert };
+	struct crl *c = mk_for(cas, 1, &(struct pki_crl_opts){ .issuer = old, .entries = &e, .n_entries = 1 });
+	struct store *s = snap(cas, 1, &c, 1);
+	X509 *good = pki_leaf_new(old, "alice", &(struct pki_leaf_opts){ .serial = &s01, .serial_len = 1 });
+	X509 *listed = pki_leaf_new(old, "bob", &(struct pki_leaf_opts){ .serial = &s03, .serial_len = 1 });
+	struct check_result r;
+
+	(void)state;
+	/* The twin: the same legacy ca, certificates really signed by its key. */
+	assert_null(X509_get0_authority_key_id(good));
+	assert_int_equal(check(s, good, &r), CHECK_GOOD);
+	assert_ptr_equal(r.crl, c);
+	assert_int_equal(check(s, listed, &r), CHECK_REVOKED);
+	assert_int_equal(r.reason, CRL_REASON_KEY_COMPROMISE);
+	X509_free(good);
+	X509_free(listed);
+	store_unref(s);
+	pki_ca_free(old);
+}
+
+static void check_cert__no_akid_signed_by_unconfigured_rollover__unknown(void **state)
+{
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca });
+	struct store *s = snap_ca(&c, 1);
+	/* The configured ca has a SKID, but the certificate names no key: one name, two keys. */
+	X509 *rolled = pki_leaf_new(fx.rollover, "rolled", &(struct pki_leaf_opts){ .no_akid = true });
+	X509 *own_key = pki_leaf_new(fx.ca, "own", &(struct pki_leaf_opts){ .no_akid = true });
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(s, rolled, &r), CHECK_UNKNOWN);
+	assert_null(r.crl);
+	assert_non_null(strstr(r.why, "signed it"));
+	/* Twin: without an AKI but signed by the configured key, its CRL decides. */
+	assert_int_equal(check(s, own_key, &r), CHECK_GOOD);
+	assert_ptr_equal(r.crl, c);
+	X509_free(rolled);
+	X509_free(own_key);
+	store_unref(s);
+}
+
 static void check_status_str__every_status__named(void **state)
 {
 	(void)state;
@@ -653,6 +784,8 @@ int main(void)
 		cmocka_unit_test(check_cert__certificate_hold__revoked),
 		cmocka_unit_test(check_cert__hold_released_by_newer_crl__good),
 		cmocka_unit_test(check_cert__self_signed__good),
+		cmocka_unit_test(check_cert__self_issued_not_self_signed__revoked),
+		cmocka_unit_test(check_cert__real_self_signed_root_listed_by_itself__good),
 		cmocka_unit_test(check_cert__intermediate_without_crl__unknown),
 		cmocka_unit_test(check_cert__no_configured_issuer__unknown),
 		cmocka_unit_test(check_cert__issuer_without_crl__unknown),
@@ -677,6 +810,9 @@ int main(void)
 		cmocka_unit_test(check_cert__intermediate_listed_by_root__revoked),
 		cmocka_unit_test(check_cert__leaf_of_intermediate__intermediate_crl_decides),
 		cmocka_unit_test(check_cert__key_rollover__crls_of_the_signing_key),
+		cmocka_unit_test(check_cert__legacy_same_name_other_key__unknown),
+		cmocka_unit_test(check_cert__legacy_same_name_configured_key__crl_decides),
+		cmocka_unit_test(check_cert__no_akid_signed_by_unconfigured_rollover__unknown),
 		cmocka_unit_test(check_status_str__every_status__named),
 	};
 

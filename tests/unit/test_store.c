@@ -2,6 +2,7 @@
 /* Unit tests of lib/store.c: scanning cache-dir into snapshots, keeping good CRLs, refusing rollbacks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "crlsync/check.h"
 #include "crlsync/store.h"
 #include "pki.h"
 
@@ -606,6 +608,41 @@ static void store_loader_load__pem_bundle_with_bad_crl__good_ones_loaded(void **
 	X509_CRL_free(bad);
 }
 
+static void store_loader_load__symlink_to_crl_elsewhere__not_followed(void **state)
+{
+	struct world *w = *state;
+	char *elsewhere = pki_tmpdir();
+	struct store *s;
+
+	/* cache-dir is the fetcher's: a link there must not make the loader read another file. */
+	write_crl(w, "placeholder", &(struct pki_crl_opts){ .issuer = fx.a }, false);
+	assert_int_equal(rename(pki_path(w->dir, "placeholder"), pki_path(elsewhere, "alpha.crl")), 0);
+	assert_int_equal(symlink(pki_path(elsewhere, "alpha.crl"), pki_path(w->dir, "x.crl")), 0);
+	s = load(w);
+	assert_int_equal(s->n_crls, 0);
+	assert_int_equal(s->issuers[0].n_crls, 0);
+	assert_true(logged(w, "x.crl: cannot read"));
+	pki_rmtree(elsewhere);
+	free(elsewhere);
+}
+
+static void store_loader_load__same_crl_as_regular_file__loaded(void **state)
+{
+	struct world *w = *state;
+	char *elsewhere = pki_tmpdir();
+	struct store *s;
+
+	/* The twin: the same file moved into cache-dir under the link's name. */
+	write_crl(w, "placeholder", &(struct pki_crl_opts){ .issuer = fx.a }, false);
+	assert_int_equal(rename(pki_path(w->dir, "placeholder"), pki_path(elsewhere, "alpha.crl")), 0);
+	assert_int_equal(rename(pki_path(elsewhere, "alpha.crl"), pki_path(w->dir, "x.crl")), 0);
+	s = load(w);
+	assert_int_equal(s->n_crls, 1);
+	assert_string_equal(only_crl(s, 0)->origin, "x.crl");
+	pki_rmtree(elsewhere);
+	free(elsewhere);
+}
+
 /* ---- change detection ---- */
 
 static void store_loader_load__unchanged_file__not_parsed_again(void **state)
@@ -697,6 +734,72 @@ static void store_loader_load__dir_reappears__loads_again(void **state)
 	write_crl(w, "alpha.crl", numbered(fx.a, 5), false);
 	s = load(w);
 	assert_int_equal(s->n_crls, 1);
+}
+
+/* Loads CRL number 1 of ca A (listing nothing), then leaves number 2 (listing `leaf`) where `move` says. */
+static const struct store_issuer *dir_case(struct world *w, X509 *leaf, bool move, char *old, size_t old_len)
+{
+	static const unsigned char s31 = 0x31;
+	const struct pki_crl_entry e = { .serial = &s31, .serial_len = 1, .reason = 1 };
+	struct check_result r;
+	struct store *s;
+
+	write_crl(w, "alpha.crl", numbered(fx.a, 1), false);
+	s = load(w);
+	assert_number(only_crl(s, 0), "01");
+	assert_int_equal(check_cert(s, leaf, fx.now, &r), CHECK_GOOD);
+	snprintf(old, old_len, "%s.old", w->dir);
+	if (move) {
+		/* An operator moves cache-dir aside and starts a fresh one at the same path. */
+		assert_int_equal(rename(w->dir, old), 0);
+		assert_int_equal(mkdir(w->dir, 0700), 0);
+	}
+	write_crl(w, "alpha-2.crl",
+		  &(struct pki_crl_opts){ .issuer = fx.a, .number = (const unsigned char *)"\x02", .number_len = 1,
+					  .entries = &e, .n_entries = 1 },
+		  false);
+	return &load(w)->issuers[0];
+}
+
+static void store_loader_load__dir_moved_and_recreated__new_dir_read(void **state)
+{
+	static const unsigned char s31 = 0x31;
+	struct world *w = *state;
+	X509 *leaf = pki_leaf_new(fx.a, "henry", &(struct pki_leaf_opts){ .serial = &s31, .serial_len = 1 });
+	const struct store_issuer *iss;
+	struct store *s;
+	struct check_result r;
+	char old[PATH_MAX];
+
+	iss = dir_case(w, leaf, true, old, sizeof(old));
+	s = w->snaps[w->n_snaps - 1];
+	/* Only the new directory's CRL: the moved one is not the cache-dir any more. */
+	assert_int_equal(iss->n_crls, 1);
+	assert_number(iss->crls[0], "02");
+	assert_string_equal(iss->crls[0]->origin, "alpha-2.crl");
+	assert_int_equal(check_cert(s, leaf, fx.now, &r), CHECK_REVOKED);
+	pki_rmtree(old);
+	X509_free(leaf);
+}
+
+static void store_loader_load__dir_not_moved__same_dir_read(void **state)
+{
+	static const unsigned char s31 = 0x31;
+	struct world *w = *state;
+	X509 *leaf = pki_leaf_new(fx.a, "henry", &(struct pki_leaf_opts){ .serial = &s31, .serial_len = 1 });
+	const struct store_issuer *iss;
+	struct store *s;
+	struct check_result r;
+	char old[PATH_MAX];
+
+	/* The twin: the same steps without the move; both files are in the one directory. */
+	iss = dir_case(w, leaf, false, old, sizeof(old));
+	s = w->snaps[w->n_snaps - 1];
+	assert_int_equal(iss->n_crls, 1); /* one stream: number 2 supersedes number 1 */
+	assert_number(iss->crls[0], "02");
+	assert_int_equal(check_cert(s, leaf, fx.now, &r), CHECK_REVOKED);
+	assert_int_equal(access(old, F_OK), -1);
+	X509_free(leaf);
 }
 
 static void store__snapshot__outlives_loader(void **state)
@@ -816,12 +919,16 @@ int main(void)
 		T(store_loader_load__user_only_and_ca_only__two_streams),
 		T(store_loader_load__two_crls_same_scope__one_stream),
 		T(store_loader_load__pem_bundle_with_bad_crl__good_ones_loaded),
+		T(store_loader_load__symlink_to_crl_elsewhere__not_followed),
+		T(store_loader_load__same_crl_as_regular_file__loaded),
 		T(store_loader_load__unchanged_file__not_parsed_again),
 		T(store_loader_load__touched_file__parsed_again),
 		T(store_loader_load__missing_dir__negative_errno),
 		T(store_loader_load__dir_is_a_file__enotdir),
 		T(store_loader_load__dir_removed_after_load__error_and_snapshot_kept),
 		T(store_loader_load__dir_reappears__loads_again),
+		T(store_loader_load__dir_moved_and_recreated__new_dir_read),
+		T(store_loader_load__dir_not_moved__same_dir_read),
 		T(store__snapshot__outlives_loader),
 		T(store_find_issuers__leaf_of_configured_ca__that_issuer),
 		T(store_find_issuers__leaf_of_other_ca__none),
