@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import gen  # noqa: F401  (tests/fixtures/gen.py; harness puts it on sys.path)
-from harness import Failure, LogFile, Skip, _die_with_parent, free_port, kill_proc, log
+from harness import Failure, LogFile, Process, Skip, _die_with_parent, free_port, kill_proc, log
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -219,30 +219,14 @@ class Result:
                 raise Failure(f"{what} contains {needle!r}\n{self.show()}")
 
 
-class Daemon:
+class Daemon(Process):
     """A running `crlsync daemon` (stderr to a log file)."""
 
+    what = "daemon"
+
     def __init__(self, proc: subprocess.Popen, log_: LogFile, pidfile: Path):
-        self.proc = proc
-        self.log = log_
+        super().__init__(proc, log_)
         self.pidfile = pidfile
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def mark(self) -> int:
-        return self.log.mark()
-
-    def wait_for_log(self, pattern: str, timeout: float = 10.0, since: int = 0) -> re.Match:
-        return self.log.wait_for(pattern, timeout, since, self.proc, what="daemon log")
-
-    def assert_running(self) -> None:
-        if self.proc.poll() is not None:
-            raise Failure(f"the daemon exited ({self.proc.returncode}):\n{tail(self.log.text())}")
-
-    def signal(self, sig: int) -> None:
-        self.proc.send_signal(sig)
 
     def wait_until(self, pred, timeout: float, what: str) -> float:
         """Polls `pred` (every 2 ms) while the daemon runs; returns the monotonic time it held.

@@ -132,15 +132,14 @@ def wait_for_log(logfile: LogFile, pattern: str, timeout: float = 10.0, since: i
     return logfile.wait_for(pattern, timeout, since, proc)
 
 
-class Server:
-    """A running `openvpn` server (or one that failed to start, for bad-config tests)."""
+class Process:
+    """A process a test started, with the log it writes (a server, a daemon)."""
 
-    def __init__(self, proc: subprocess.Popen, log_: LogFile, port: int, conf: Path, proto: str):
+    what = "process"
+
+    def __init__(self, proc: subprocess.Popen, log_: "LogFile"):
         self.proc = proc
         self.log = log_
-        self.port = port
-        self.conf = conf
-        self.proto = proto
 
     @property
     def pid(self) -> int:
@@ -150,15 +149,27 @@ class Server:
         return self.log.mark()
 
     def wait_for_log(self, pattern: str, timeout: float = 10.0, since: int = 0) -> re.Match:
-        """Waits for `pattern` after offset `since`; fails early if the server exits."""
-        return self.log.wait_for(pattern, timeout, since, self.proc, what="server log")
+        """Waits for `pattern` after offset `since`; fails early if the process exits."""
+        return self.log.wait_for(pattern, timeout, since, self.proc, what=f"{self.what} log")
 
     def assert_running(self) -> None:
         if self.proc.poll() is not None:
-            raise Failure(f"the server exited ({self.proc.returncode}):\n{excerpt(self.log.text())}")
+            raise Failure(f"the {self.what} exited ({self.proc.returncode}):\n{excerpt(self.log.text())}")
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
+
+
+class Server(Process):
+    """A running `openvpn` server (or one that failed to start, for bad-config tests)."""
+
+    what = "server"
+
+    def __init__(self, proc: subprocess.Popen, log_: LogFile, port: int, conf: Path, proto: str):
+        super().__init__(proc, log_)
+        self.port = port
+        self.conf = conf
+        self.proto = proto
 
     def uid(self) -> int:
         """The real uid of the server process (from /proc)."""
