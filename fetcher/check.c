@@ -178,11 +178,11 @@ out:
 int verify_main(int argc, char *argv[])
 {
 	const char *file = NULL, *cafile = NULL;
-	STACK_OF(X509_CRL) *sk = NULL;
+	struct crl_der *ders = NULL;
 	unsigned char *buf = NULL;
 	X509 *ca = NULL;
 	FILE *f = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
 	char err[512];
 	time_t now = time(NULL);
 	int rc = CHECK_EXIT_GOOD, r;
@@ -211,18 +211,21 @@ int verify_main(int argc, char *argv[])
 		rc = CHECK_EXIT_USAGE;
 		goto out;
 	}
-	if (crl_decode(buf, len, &sk, err, sizeof(err)) != CRL_OK) {
+	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) != CRL_OK) {
 		printf("%s: unusable: %s\n", file, err);
 		rc = 1;
 		goto out;
 	}
-	for (int i = 0; i < sk_X509_CRL_num(sk); i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
 		char origin[300], tu[40], nu[40], scope[160];
 		enum crl_error e;
 
-		snprintf(origin, sizeof(origin), sk_X509_CRL_num(sk) > 1 ? "%s#%d" : "%s", file, i + 1);
-		e = crl_from_x509(sk_X509_CRL_value(sk, i), &ca, 1, now, origin, &c, err, sizeof(err));
+		if (n > 1)
+			snprintf(origin, sizeof(origin), "%s#%zu", file, i + 1);
+		else
+			snprintf(origin, sizeof(origin), "%s", file);
+		e = crl_from_der(ders[i].der, ders[i].len, &ca, 1, now, origin, 0, &c, err, sizeof(err));
 		if (e != CRL_OK) {
 			printf("%s: unusable (%s): %s\n", origin, crl_error_str(e), err);
 			rc = 1;
@@ -249,7 +252,7 @@ out:
 	if (f != NULL)
 		fclose(f);
 	X509_free(ca);
-	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	crl_der_free(ders, n);
 	free(buf);
 	return rc;
 }

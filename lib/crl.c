@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Loads one CRL, verifies it against the configured issuers (RFC 5280 §5, §6.3.3) and indexes its entries. */
 #include "crlsync/crl.h"
+#include "crl_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +111,33 @@ static bool looks_pem(const unsigned char *buf, size_t len)
 	return memmem(buf, len, pem_marker, sizeof(pem_marker) - 1) != NULL;
 }
 
+enum crl_error crl_decode_der(const unsigned char *buf, size_t len, X509_CRL **out, char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+	X509_CRL *x;
+	char ssl[256];
+
+	*out = NULL;
+	ERR_clear_error();
+	if (len > CRL_FILE_MAX || len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "file of %zu bytes is larger than the limit", len);
+		return CRL_E_TOO_LARGE;
+	}
+	x = d2i_X509_CRL(NULL, &p, (long)len);
+	if (x == NULL) {
+		log_ssl_errors(ssl, sizeof(ssl));
+		snprintf(err, errlen, "not a valid DER CRL (%s)", ssl[0] ? ssl : "decode error");
+		return CRL_E_PARSE;
+	}
+	if (p != buf + len) {
+		snprintf(err, errlen, "%zu bytes of trailing data after the DER CRL", (size_t)(buf + len - p));
+		X509_CRL_free(x);
+		return CRL_E_PARSE;
+	}
+	*out = x;
+	return CRL_OK;
+}
+
 enum crl_error crl_decode(const unsigned char *buf, size_t len, STACK_OF(X509_CRL) **out, char *err, size_t errlen)
 {
 	STACK_OF(X509_CRL) *sk = NULL;
@@ -129,18 +157,10 @@ enum crl_error crl_decode(const unsigned char *buf, size_t len, STACK_OF(X509_CR
 	if (sk == NULL)
 		return CRL_E_NOMEM;
 	if (len > 0 && buf[0] == 0x30) {
-		const unsigned char *p = buf;
-
-		x = d2i_X509_CRL(NULL, &p, (long)len);
-		if (x == NULL) {
-			log_ssl_errors(ssl, sizeof(ssl));
-			snprintf(err, errlen, "not a valid DER CRL (%s)", ssl[0] ? ssl : "decode error");
+		r = crl_decode_der(buf, len, &x, err, errlen);
+		if (r != CRL_OK)
 			goto out;
-		}
-		if (p != buf + len) {
-			snprintf(err, errlen, "%zu bytes of trailing data after the DER CRL", (size_t)(buf + len - p));
-			goto out;
-		}
+		r = CRL_E_PARSE;
 		if (!sk_X509_CRL_push(sk, x)) {
 			r = CRL_E_NOMEM;
 			goto out;
@@ -359,8 +379,8 @@ static bool ca_matches_crl(X509 *ca, X509_CRL *x, const AUTHORITY_KEYID *akid)
 	return true;
 }
 
-static enum crl_error find_signer(X509_CRL *x, X509 *const *cas, size_t n_cas, const char *issuer, X509 **signer,
-				  char *err, size_t errlen)
+static enum crl_error find_signer(X509_CRL *x, const struct crl_raw *raw, X509 *const *cas, size_t n_cas,
+				  const char *issuer, X509 **signer, char *err, size_t errlen)
 {
 	AUTHORITY_KEYID *akid;
 	bool name_match = false, ku_fail = false;
@@ -383,6 +403,20 @@ static enum crl_error find_signer(X509_CRL *x, X509 *const *cas, size_t n_cas, c
 			continue;
 		}
 		ERR_clear_error();
+		if (raw != NULL) {
+			int v = crl_der_verify(raw, x, X509_get0_pubkey(cas[i]));
+
+			if (v < 0) {
+				r = CRL_E_FALLBACK;
+				goto out;
+			}
+			if (v == 1) {
+				*signer = cas[i];
+				r = CRL_OK;
+				goto out;
+			}
+			continue;
+		}
 		if (X509_CRL_verify(x, X509_get0_pubkey(cas[i])) == 1) {
 			*signer = cas[i];
 			r = CRL_OK;
@@ -610,13 +644,20 @@ static enum crl_error index_entries(X509_CRL *x, struct crl *c, char *err, size_
 			return CRL_E_MALFORMED;
 		}
 	}
-	crl_index_seal(c->index);
+	if (crl_index_seal(c->index) != 0)
+		return CRL_E_NOMEM;
 	c->entries = crl_index_count(c->index);
 	return CRL_OK;
 }
 
 enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
 			     struct crl **out, char *err, size_t errlen)
+{
+	return crl_build(x, NULL, cas, n_cas, now, origin, out, err, errlen);
+}
+
+enum crl_error crl_build(X509_CRL *x, const struct crl_raw *raw, X509 *const *cas, size_t n_cas, time_t now,
+			 const char *origin, struct crl **out, char *err, size_t errlen)
 {
 	struct crl *c = NULL;
 	X509 *signer = NULL;
@@ -637,7 +678,7 @@ enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t
 		goto out;
 	}
 	/* Authenticity first: nothing else about an unsigned CRL is worth reporting. */
-	r = find_signer(x, cas, n_cas, c->issuer_text, &signer, err, errlen);
+	r = find_signer(x, raw, cas, n_cas, c->issuer_text, &signer, err, errlen);
 	if (r != CRL_OK)
 		goto out;
 	if (!X509_up_ref(signer)) {
@@ -645,6 +686,7 @@ enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t
 		goto out;
 	}
 	c->ca = signer;
+	c->fast = raw != NULL;
 	c->sig_nid = X509_CRL_get_signature_nid(x);
 	if (!crl_asn1_time(X509_CRL_get0_lastUpdate(x), &c->this_update)) {
 		snprintf(err, errlen, "thisUpdate does not decode");
@@ -683,13 +725,22 @@ enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t
 	r = read_idp(x, c, err, errlen);
 	if (r != CRL_OK)
 		goto out;
-	r = index_entries(x, c, err, errlen);
-	if (r != CRL_OK)
-		goto out;
-	if (!X509_CRL_digest(x, EVP_sha256(), c->digest, &mdlen) || mdlen != sizeof(c->digest)) {
+	/*
+	 * The digest names the content: the file's own bytes (the reference re-encodes the same DER).
+	 * Before the entries, which may release the pages they have read (CRL_LOAD_DISCARD).
+	 */
+	if (raw != NULL ? !EVP_Digest(raw->der, raw->der_len, c->digest, &mdlen, EVP_sha256(), NULL)
+			: !X509_CRL_digest(x, EVP_sha256(), c->digest, &mdlen)) {
 		r = CRL_E_NOMEM;
 		goto out;
 	}
+	if (mdlen != sizeof(c->digest)) {
+		r = CRL_E_NOMEM;
+		goto out;
+	}
+	r = raw != NULL ? crl_der_entries(raw, c, err, errlen) : index_entries(x, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
 	*out = c;
 	c = NULL; /* transferred */
 	r = CRL_OK;

@@ -210,13 +210,13 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 		     const struct file_rec *prev, time_t now, struct file_rec *rec, struct crl ***fresh,
 		     size_t *n_fresh)
 {
-	STACK_OF(X509_CRL) *sk = NULL;
+	struct crl_der *ders = NULL;
 	unsigned char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, n = 0;
 	char err[512], origin[300];
 	enum crl_error e;
 	bool failed = false;
-	int r = 0, n;
+	int r = 0;
 
 	rec->st = *st;
 	r = crl_read_file_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
@@ -228,22 +228,23 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 		r = 0;
 		goto keep;
 	}
-	e = crl_decode(buf, len, &sk, err, sizeof(err));
+	e = crl_split(buf, len, &ders, &n, err, sizeof(err));
 	if (e != CRL_OK) {
 		log_error(l->log, "%s: refused: %s%s", path, err,
 			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
 		failed = true;
 		goto keep;
 	}
-	n = sk_X509_CRL_num(sk);
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
 
 		if (n > 1)
-			snprintf(origin, sizeof(origin), "%s#%d", name, i + 1);
+			snprintf(origin, sizeof(origin), "%s#%zu", name, i + 1);
 		else
 			snprintf(origin, sizeof(origin), "%s", name);
-		e = crl_from_x509(sk_X509_CRL_value(sk, i), l->cas, l->n_cas, now, origin, &c, err, sizeof(err));
+		/* The file buffer is freed unread after this: its pages may go as the index grows. */
+		e = crl_from_der(ders[i].der, ders[i].len, l->cas, l->n_cas, now, origin, CRL_LOAD_DISCARD, &c, err,
+				 sizeof(err));
 		if (e == CRL_E_NOMEM) {
 			r = -ENOMEM;
 			goto out;
@@ -280,7 +281,7 @@ keep:
 		}
 	}
 out:
-	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	crl_der_free(ders, n);
 	free(buf);
 	return r;
 }

@@ -69,7 +69,8 @@ struct crl {
 	unsigned char digest[32]; /* SHA-256 of the CRL's DER */
 	int sig_nid;            /* signature algorithm */
 	size_t entries;
-	struct crl_index *index;
+	struct crl_index *index;  /* NULL when loaded with CRL_LOAD_NO_INDEX */
+	bool fast;                /* built by the streaming DER path, not the OpenSSL reference */
 };
 
 /*
@@ -97,6 +98,45 @@ enum crl_error crl_decode(const unsigned char *buf, size_t len, STACK_OF(X509_CR
  */
 enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
 			     struct crl **out, char *err, size_t errlen);
+
+/* How crl_from_der() works. */
+enum crl_load_flags {
+	CRL_LOAD_NO_INDEX = 1U << 0,  /* check every entry but keep only the count (c->index is NULL) */
+	CRL_LOAD_REFERENCE = 1U << 1, /* OpenSSL's decoder only: the reference, for benchmarks and fuzzing */
+	/*
+	 * The caller frees `der` without reading it again: the loader may release its pages as it
+	 * goes (madvise), so that a reload does not hold the file and the new index at once.
+	 */
+	CRL_LOAD_DISCARD = 1U << 2,
+};
+
+/*
+ * Verifies one DER CRL and builds its index, with the same rules and outcome as crl_decode() +
+ * crl_from_x509(). A streaming pass over the entries (strict DER, bounds on every length) takes
+ * serial, date and reason; the signature is checked with EVP over the signed bytes as they are;
+ * CRL-level fields are decoded by OpenSSL from a skeleton without the entries. Anything outside
+ * that canonical subset (BER, negative serials, unusual times or extensions) goes to the
+ * OpenSSL reference loader, whose verdict and message are then the answer.
+ * Returns CRL_OK and a new crl in *out (refs = 1), or the reason with `err`.
+ */
+enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
+			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen);
+
+/* One DER CRL of a buffer: `der` points into the buffer (DER input) or into `owned` (decoded PEM). */
+struct crl_der {
+	const unsigned char *der;
+	size_t len;
+	unsigned char *owned;
+};
+
+/*
+ * Splits a buffer holding one DER CRL or one or more PEM CRLs (detected by content) into DER
+ * CRLs. Returns CRL_OK with *out (free with crl_der_free()) and *n >= 1, or CRL_E_PARSE /
+ * CRL_E_TOO_LARGE with `err` (a PEM file with any undecodable block fails whole, as crl_decode()).
+ */
+enum crl_error crl_split(const unsigned char *buf, size_t len, struct crl_der **out, size_t *n, char *err,
+			 size_t errlen);
+void crl_der_free(struct crl_der *v, size_t n);
 
 /* Takes a reference. */
 struct crl *crl_ref(struct crl *c);

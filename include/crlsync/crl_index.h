@@ -29,6 +29,12 @@ struct crl_index;
 struct crl_index *crl_index_new(size_t hint);
 
 /*
+ * Makes room for `n` more entries whose serials have `tail_bytes` octets beyond the first 7 in
+ * total (a loader that counted them first), so that nothing is reallocated. Returns 0 or -ENOMEM.
+ */
+int crl_index_reserve(struct crl_index *idx, size_t n, size_t tail_bytes);
+
+/*
  * Adds one entry. `serial` is the big-endian magnitude (leading zero octets are ignored, so the
  * DER forms with and without a 0x00 pad match); `negative` marks a (non-conforming) negative serial.
  * Returns 0, -EINVAL (too long, or index sealed) or -ENOMEM.
@@ -36,8 +42,11 @@ struct crl_index *crl_index_new(size_t hint);
 int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len, bool negative,
 		  time_t revoked_at, int reason);
 
-/* Sorts and freezes the index; after this only lookups are allowed. Duplicate serials keep one entry. */
-void crl_index_seal(struct crl_index *idx);
+/*
+ * Sorts and freezes the index; after this only lookups are allowed. Duplicate serials keep one
+ * entry (the earliest revocation). Returns 0, or -ENOMEM (the index stays unsealed).
+ */
+int crl_index_seal(struct crl_index *idx);
 
 /* True when the serial is listed; fills *hit when non-NULL. The index must be sealed. Thread-safe. */
 bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, size_t len, bool negative,

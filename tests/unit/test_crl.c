@@ -77,6 +77,10 @@ static enum crl_error load_with(const struct pki_crl_opts *o, X509 *const *cas, 
 	char err[512];
 	enum crl_error e;
 
+	struct crl *fast = (struct crl *)0x1;
+	unsigned char *der;
+	size_t len;
+
 	*out = (struct crl *)0x1; /* must be reset */
 	e = crl_from_x509(x, cas, n_cas, fx.now, "unit.crl", out, err, sizeof(err));
 	if (e == CRL_OK) {
@@ -86,6 +90,36 @@ static enum crl_error load_with(const struct pki_crl_opts *o, X509 *const *cas, 
 		assert_null(*out);
 		assert_true(err[0] != '\0'); /* says why */
 	}
+	/* Every case doubles as a differential test: the fast DER loader must say the same. */
+	der = pki_crl_der(x, &len);
+	assert_int_equal(crl_from_der(der, len, cas, n_cas, fx.now, "unit.crl", 0, &fast, err, sizeof(err)), e);
+	if (e == CRL_OK) {
+		assert_int_equal(fast->flags, (*out)->flags);
+		assert_int_equal(fast->number_len, (*out)->number_len);
+		assert_memory_equal(fast->number, (*out)->number, sizeof(fast->number));
+		assert_int_equal(fast->this_update, (*out)->this_update);
+		assert_int_equal(fast->next_update, (*out)->next_update);
+		assert_int_equal(fast->entries, (*out)->entries);
+		assert_memory_equal(fast->digest, (*out)->digest, sizeof(fast->digest));
+		assert_int_equal(fast->reasons, (*out)->reasons);
+		assert_int_equal(fast->sig_nid, (*out)->sig_nid);
+		assert_true(crl_same_stream(fast, *out));
+		assert_string_equal(fast->issuer_text, (*out)->issuer_text);
+		for (int i = 0; i < sk_X509_REVOKED_num(X509_CRL_get_REVOKED(x)); i++) {
+			const ASN1_INTEGER *sn = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(x), i));
+			struct crl_index_hit h1 = { 0 }, h2 = { 0 };
+			bool neg = ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER;
+
+			assert_true(crl_index_find((*out)->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), neg, &h1));
+			assert_true(crl_index_find(fast->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), neg, &h2));
+			assert_int_equal(h1.revoked_at, h2.revoked_at);
+			assert_int_equal(h1.reason, h2.reason);
+		}
+	} else {
+		assert_null(fast);
+	}
+	crl_unref(fast);
+	free(der);
 	X509_CRL_free(x);
 	return e;
 }

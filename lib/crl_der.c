@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The fast CRL loader: one strict DER pass over the entries, EVP over the signed bytes, OpenSSL for the rest. */
+#include "crlsync/crl.h"
+#include "crl_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+/*
+ * Why: OpenSSL's generic decoder builds an object per entry (about 250 bytes each) and takes
+ * seconds for a million entries; what a revocation check needs of an entry is its serial, date
+ * and reason. The pass below accepts only canonical DER (RFC 5280 §4.1.2.2, §5.1.2.6, X.690
+ * §10-11) and the entry extensions we understand; everything else is handed to the reference
+ * loader (crl.c), so the verdict and the message of an unusual CRL are exactly the reference's.
+ * tests/fuzz/fuzz_crl_diff.c holds the two to agreement.
+ */
+
+/* ---- strict DER reading ---- */
+
+struct der {
+	const unsigned char *p, *end;
+};
+
+/* One TLV with a low tag number and a minimal definite length within bounds; the value in *v, *len. */
+static bool der_next(struct der *d, unsigned char *tag, const unsigned char **v, size_t *len)
+{
+	const unsigned char *p = d->p;
+	size_t l, n;
+
+	if (d->end - p < 2)
+		return false;
+	*tag = *p++;
+	if ((*tag & 0x1F) == 0x1F)
+		return false;
+	l = *p++;
+	if (l & 0x80) {
+		n = l & 0x7F;
+		/* 0: indefinite (BER); more than 4 octets: beyond CRL_FILE_MAX anyway. */
+		if (n == 0 || n > 4 || (size_t)(d->end - p) < n || p[0] == 0)
+			return false;
+		for (l = 0; n > 0; n--)
+			l = l << 8 | *p++;
+		if (l < 0x80)
+			return false; /* X.690 §10.1: the short form was due */
+	}
+	if ((size_t)(d->end - p) < l)
+		return false;
+	*v = p;
+	*len = l;
+	d->p = p + l;
+	return true;
+}
+
+/* The same, expecting `want`. */
+static bool der_expect(struct der *d, unsigned char want, const unsigned char **v, size_t *len)
+{
+	struct der save = *d;
+	unsigned char tag;
+
+	if (der_next(d, &tag, v, len) && tag == want)
+		return true;
+	*d = save;
+	return false;
+}
+
+static unsigned char der_peek(const struct der *d)
+{
+	return d->p < d->end ? d->p[0] : 0;
+}
+
+/* ---- times ---- */
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian); H. Hinnant's days_from_civil. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const unsigned char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * UTCTime "YYMMDDHHMMSSZ" or GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 5280 §4.1.2.5), checked as
+ * ASN1_TIME_to_tm() checks them (month, day of that month, hour, minute, second 0-59). Any other
+ * form (no seconds, fractions, offsets) is left to the reference.
+ */
+static bool der_time(unsigned char tag, const unsigned char *s, size_t len, time_t *out)
+{
+	static const unsigned char mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned y, mo, d, h, mi, se, md;
+	size_t yl;
+
+	if (tag == 0x17 && len == 13)
+		yl = 2;
+	else if (tag == 0x18 && len == 15)
+		yl = 4;
+	else
+		return false;
+	if (s[len - 1] != 'Z' || !digits(s, yl, &y) || !digits(s + yl, 2, &mo) || !digits(s + yl + 2, 2, &d) ||
+	    !digits(s + yl + 4, 2, &h) || !digits(s + yl + 6, 2, &mi) || !digits(s + yl + 8, 2, &se))
+		return false;
+	if (yl == 2)
+		y += y < 50 ? 2000 : 1900;
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
+		return false;
+	md = mdays[mo - 1] + (mo == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
+	if (d > md)
+		return false;
+	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se);
+	return true;
+}
+
+/* ---- entries ---- */
+
+/* X.690 §8.19 as c2i_ASN1_OBJECT() checks it: no 0x80 padding, the last octet ends a subidentifier. */
+static bool oid_ok(const unsigned char *o, size_t len)
+{
+	if (len == 0 || (o[len - 1] & 0x80))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (o[i] == 0x80 && (i == 0 || !(o[i - 1] & 0x80)))
+			return false;
+	return true;
+}
+
+static const unsigned char oid_reason[] = { 0x55, 0x1D, 0x15 };      /* 2.5.29.21 reasonCode */
+static const unsigned char oid_hold[] = { 0x55, 0x1D, 0x17 };        /* 2.5.29.23 holdInstructionCode */
+static const unsigned char oid_invalidity[] = { 0x55, 0x1D, 0x18 };  /* 2.5.29.24 invalidityDate */
+
+static bool oid_is(const unsigned char *o, size_t len, const unsigned char *want)
+{
+	return len == 3 && memcmp(o, want, 3) == 0;
+}
+
+struct entry {
+	const unsigned char *serial; /* magnitude, leading zeros stripped */
+	size_t serial_len;
+	time_t when;
+	int reason;
+};
+
+/*
+ * One revokedCertificates element. False for anything the reference must judge: negative or
+ * non-minimal serials, unusual times, certificateIssuer, unknown critical extensions, a reason
+ * that is not a plain valid code, a second reasonCode, trailing octets.
+ */
+static bool parse_entry(const unsigned char *v, size_t len, struct entry *e)
+{
+	struct der d = { v, v + len }, exts;
+	const unsigned char *s, *t, *x;
+	size_t sl, tl, xl;
+	unsigned char tag;
+
+	if (!der_expect(&d, 0x02, &s, &sl) || sl == 0)
+		return false;
+	if (s[0] & 0x80)
+		return false; /* negative: non-conforming, rare; the reference indexes it */
+	if (sl > 1 && s[0] == 0 && !(s[1] & 0x80))
+		return false; /* X.690 §8.3.2: not minimal */
+	while (sl > 0 && s[0] == 0)
+		s++, sl--;
+	if (sl > CRL_SERIAL_MAX)
+		return false;
+	e->serial = s;
+	e->serial_len = sl;
+	if (!der_next(&d, &tag, &t, &tl) || !der_time(tag, t, tl, &e->when))
+		return false;
+	e->reason = CRL_REASON_ABSENT;
+	if (d.p == d.end)
+		return true;
+	if (!der_expect(&d, 0x30, &x, &xl) || d.p != d.end)
+		return false;
+	exts = (struct der){ x, x + xl };
+	while (exts.p < exts.end) {
+		struct der ext;
+		const unsigned char *o, *b, *ev;
+		size_t ol, bl, evl;
+		bool critical = false;
+
+		if (!der_expect(&exts, 0x30, &x, &xl))
+			return false;
+		ext = (struct der){ x, x + xl };
+		if (!der_expect(&ext, 0x06, &o, &ol) || !oid_ok(o, ol))
+			return false;
+		if (der_peek(&ext) == 0x01) {
+			if (!der_expect(&ext, 0x01, &b, &bl) || bl != 1)
+				return false;
+			critical = b[0] != 0;
+		}
+		if (!der_expect(&ext, 0x04, &ev, &evl) || ext.p != ext.end)
+			return false;
+		if (oid_is(o, ol, oid_reason)) {
+			/* RFC 5280 §5.3.1: ENUMERATED; removeFromCRL (8) only in delta CRLs, 7 unused. */
+			if (e->reason != CRL_REASON_ABSENT || evl != 3 || ev[0] != 0x0A || ev[1] != 1 || ev[2] > 10 ||
+			    ev[2] == 7 || ev[2] == 8)
+				return false;
+			e->reason = ev[2];
+		} else if (oid_is(o, ol, oid_hold) || oid_is(o, ol, oid_invalidity)) {
+			continue; /* understood, not needed for the decision */
+		} else if (critical) {
+			return false; /* certificateIssuer and unknown critical extensions: the reference says why */
+		}
+		/* certificateIssuer (2.5.29.29) is never non-critical-and-ignorable for the reference: */
+		if (ol == 3 && o[0] == 0x55 && o[1] == 0x1D && o[2] == 0x1D)
+			return false;
+	}
+	return true;
+}
+
+/* Releases the pages of [from, to) that lie wholly inside it (CRL_LOAD_DISCARD). */
+static void discard(const unsigned char *from, const unsigned char *to)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)from + page - 1) & ~(page - 1),
+		  b = (uintptr_t)to & ~(page - 1);
+
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+enum crl_error crl_der_entries(const struct crl_raw *raw, struct crl *c, char *err, size_t errlen)
+{
+	struct der d = { NULL, NULL };
+	size_t n = 0, tails = 0;
+	const unsigned char *v, *mark;
+	size_t vl;
+	struct entry e;
+	int r;
+
+	(void)err;
+	(void)errlen;
+	/*
+	 * Pass 1 checks every entry and counts, so that pass 2 cannot fail (and may discard the
+	 * pages behind it) and the index is allocated once at its final size.
+	 */
+	if (raw->revoked != NULL) {
+		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
+		while (d.p < d.end) {
+			if (!der_expect(&d, 0x30, &v, &vl) || !parse_entry(v, vl, &e))
+				return CRL_E_FALLBACK;
+			n++;
+			if (e.serial_len > 7)
+				tails += e.serial_len - 7;
+		}
+	}
+	c->entries = n;
+	if (raw->flags & CRL_LOAD_NO_INDEX)
+		return CRL_OK;
+	c->index = crl_index_new(0);
+	if (c->index == NULL || crl_index_reserve(c->index, n, tails) != 0)
+		return CRL_E_NOMEM;
+	if (raw->revoked != NULL)
+		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
+	mark = d.p;
+	while (d.p < d.end) {
+		der_expect(&d, 0x30, &v, &vl);
+		parse_entry(v, vl, &e);
+		r = crl_index_add(c->index, e.serial, e.serial_len, false, e.when, e.reason);
+		if (r != 0)
+			return CRL_E_NOMEM;
+		if ((raw->flags & CRL_LOAD_DISCARD) && d.p - mark >= (1 << 20)) {
+			discard(mark, d.p);
+			mark = d.p;
+		}
+	}
+	if (crl_index_seal(c->index) != 0)
+		return CRL_E_NOMEM;
+	c->entries = crl_index_count(c->index);
+	return CRL_OK;
+}
+
+/* ---- signature ---- */
+
+/* RSASSA-PSS parameters (RFC 4055 §3.1) into the verify context, as OpenSSL's rsa_pss_to_ctx does. */
+static bool pss_setup(EVP_MD_CTX *ctx, const X509_ALGOR *alg, EVP_PKEY *pkey)
+{
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	int ptype;
+	RSA_PSS_PARAMS *pss = NULL;
+	X509_ALGOR *mgf1 = NULL;
+	const EVP_MD *md = EVP_sha1(), *mgf1md = EVP_sha1();
+	EVP_PKEY_CTX *pctx = NULL;
+	const unsigned char *q;
+	long salt = 20;
+	bool ok = false;
+
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (ptype != V_ASN1_SEQUENCE || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+		return false;
+	q = ASN1_STRING_get0_data(pval);
+	pss = d2i_RSA_PSS_PARAMS(NULL, &q, ASN1_STRING_length(pval));
+	if (pss == NULL)
+		goto out;
+	if (pss->hashAlgorithm != NULL && (md = EVP_get_digestbyobj(pss->hashAlgorithm->algorithm)) == NULL)
+		goto out;
+	if (pss->maskGenAlgorithm != NULL) {
+		if (OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) != NID_mgf1 ||
+		    (mgf1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter)) ==
+			    NULL ||
+		    (mgf1md = EVP_get_digestbyobj(mgf1->algorithm)) == NULL)
+			goto out;
+	}
+	if (pss->saltLength != NULL && ((salt = ASN1_INTEGER_get(pss->saltLength)) < 0 || salt > INT32_MAX))
+		goto out;
+	if (pss->trailerField != NULL && ASN1_INTEGER_get(pss->trailerField) != 1)
+		goto out;
+	if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)salt) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, mgf1md) <= 0)
+		goto out;
+	ok = true;
+out:
+	RSA_PSS_PARAMS_free(pss);
+	X509_ALGOR_free(mgf1);
+	return ok;
+}
+
+int crl_der_verify(const struct crl_raw *raw, X509_CRL *skel, EVP_PKEY *pkey)
+{
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	EVP_MD_CTX *ctx;
+	int nid, mdnid, pknid, ptype, r = -1;
+
+	if (pkey == NULL)
+		return -1;
+	X509_CRL_get0_signature(skel, &sig, &alg);
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	nid = OBJ_obj2nid(obj);
+	if (nid == NID_undef || !OBJ_find_sigid_algs(nid, &mdnid, &pknid))
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return -1;
+	if (nid == NID_rsassaPss) {
+		if (!pss_setup(ctx, alg, pkey))
+			goto out;
+	} else if (mdnid == NID_undef) {
+		/* Ed25519/Ed448 (RFC 8410 §3): no parameters, the key of that type, no pre-hash. */
+		if ((nid != NID_ED25519 && nid != NID_ED448) || ptype != V_ASN1_UNDEF ||
+		    EVP_PKEY_get_base_id(pkey) != nid || EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
+			goto out;
+	} else {
+		const EVP_MD *md = EVP_get_digestbynid(mdnid);
+
+		if (md == NULL || EVP_PKEY_type(pknid) != EVP_PKEY_get_base_id(pkey) ||
+		    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1)
+			goto out;
+	}
+	r = EVP_DigestVerify(ctx, raw->sig, raw->sig_len, raw->tbs, raw->tbs_len) == 1 ? 1 : 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return r;
+}
+
+/* ---- the CRL ---- */
+
+static size_t der_len_size(size_t len)
+{
+	size_t n = 1;
+
+	if (len >= 0x80)
+		for (size_t l = len; l > 0; l >>= 8)
+			n++;
+	return n;
+}
+
+static unsigned char *der_put_header(unsigned char *p, unsigned char tag, size_t len)
+{
+	size_t n = der_len_size(len);
+
+	*p++ = tag;
+	if (n == 1) {
+		*p++ = (unsigned char)len;
+		return p;
+	}
+	*p++ = (unsigned char)(0x80 | (n - 1));
+	for (size_t i = n - 1; i > 0; i--)
+		*p++ = (unsigned char)(len >> (8 * (i - 1)));
+	return p;
+}
+
+/* The reference on one DER CRL: d2i_X509_CRL, then crl_from_x509(). */
+static enum crl_error reference(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
+				const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
+{
+	X509_CRL *x = NULL;
+	enum crl_error r = crl_decode_der(der, len, &x, err, errlen);
+
+	if (r == CRL_OK)
+		r = crl_from_x509(x, cas, n_cas, now, origin, out, err, errlen);
+	if (r == CRL_OK && (flags & CRL_LOAD_NO_INDEX)) {
+		crl_index_free((*out)->index);
+		(*out)->index = NULL;
+	}
+	X509_CRL_free(x);
+	return r;
+}
+
+enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
+			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
+{
+	struct der outer = { der, der + len }, list, tbs;
+	const unsigned char *tbs_v, *alg_v, *alg_tlv, *bits, *parts[8], *v;
+	size_t tbs_l, alg_l, alg_tlv_l, bits_l, part_len[8], n_parts = 0, vl, body = 0, skel_tbs, skel_len;
+	unsigned char *skel = NULL, *p, tag;
+	const unsigned char *cp;
+	struct crl_raw raw = { .der = der, .der_len = len, .flags = flags };
+	X509_CRL *x = NULL;
+	enum crl_error r = CRL_E_FALLBACK;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (flags & CRL_LOAD_REFERENCE)
+		goto fallback;
+	/* CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280 §5.1) */
+	if (!der_expect(&outer, 0x30, &v, &vl) || outer.p != outer.end)
+		goto fallback;
+	list = (struct der){ v, v + vl };
+	raw.tbs = list.p;
+	if (!der_expect(&list, 0x30, &tbs_v, &tbs_l))
+		goto fallback;
+	raw.tbs_len = (size_t)(list.p - raw.tbs);
+	alg_tlv = list.p;
+	if (!der_expect(&list, 0x30, &alg_v, &alg_l))
+		goto fallback;
+	alg_tlv_l = (size_t)(list.p - alg_tlv);
+	if (!der_expect(&list, 0x03, &bits, &bits_l) || bits_l < 1 || bits[0] != 0 || list.p != list.end)
+		goto fallback;
+	raw.sig = bits + 1;
+	raw.sig_len = bits_l - 1;
+	/* tbsCertList: version?, signature, issuer, thisUpdate, nextUpdate?, revokedCertificates?, [0] crlExtensions? */
+	tbs = (struct der){ tbs_v, tbs_v + tbs_l };
+	while (tbs.p < tbs.end) {
+		const unsigned char *start = tbs.p;
+
+		if (n_parts == 8 || !der_next(&tbs, &tag, &v, &vl))
+			goto fallback;
+		/* The first SEQUENCE after the times is the list; the algorithm and issuer come before them. */
+		if (tag == 0x30 && n_parts >= 3 && (parts[n_parts - 1][0] == 0x17 || parts[n_parts - 1][0] == 0x18)) {
+			if (raw.revoked != NULL)
+				goto fallback; /* a second list: the reference refuses the structure */
+			raw.revoked = v;
+			raw.revoked_len = vl;
+			continue;
+		}
+		parts[n_parts] = start;
+		part_len[n_parts++] = (size_t)(tbs.p - start);
+		body += (size_t)(tbs.p - start);
+	}
+	/* The signature algorithm inside must be the outer one (RFC 5280 §5.1.2.2); X509_ALGOR_cmp by bytes. */
+	for (size_t i = 0; i < n_parts; i++) {
+		if (parts[i][0] == 0x30) {
+			if (part_len[i] != alg_tlv_l || memcmp(parts[i], alg_tlv, alg_tlv_l) != 0)
+				goto fallback;
+			break;
+		}
+	}
+	/* The skeleton: the same CRL without its entries, small enough for OpenSSL's decoder. */
+	skel_tbs = 1 + der_len_size(body) + body;
+	skel_len = 1 + der_len_size(skel_tbs + alg_tlv_l + 1 + der_len_size(bits_l) + bits_l) + skel_tbs + alg_tlv_l +
+		   1 + der_len_size(bits_l) + bits_l;
+	skel = malloc(skel_len);
+	if (skel == NULL) {
+		r = CRL_E_NOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	p = der_put_header(skel, 0x30, skel_tbs + alg_tlv_l + 1 + der_len_size(bits_l) + bits_l);
+	p = der_put_header(p, 0x30, body);
+	for (size_t i = 0; i < n_parts; i++) {
+		memcpy(p, parts[i], part_len[i]);
+		p += part_len[i];
+	}
+	memcpy(p, alg_tlv, alg_tlv_l);
+	p += alg_tlv_l;
+	p = der_put_header(p, 0x03, bits_l);
+	memcpy(p, bits, bits_l);
+	cp = skel;
+	x = d2i_X509_CRL(NULL, &cp, (long)skel_len);
+	if (x == NULL || cp != skel + skel_len) {
+		ERR_clear_error();
+		goto fallback;
+	}
+	r = crl_build(x, &raw, cas, n_cas, now, origin, out, err, errlen);
+	if (r != CRL_E_FALLBACK)
+		goto out;
+fallback:
+	/* After a DISCARD pass nothing is left to fall back on; crl_der_entries() only discards once it cannot fail. */
+	err[0] = '\0';
+	r = reference(der, len, cas, n_cas, now, origin, flags, out, err, errlen);
+out:
+	X509_CRL_free(x);
+	free(skel);
+	return r;
+}
+
+/* ---- DER or PEM ---- */
+
+static const char pem_marker[] = "-----BEGIN X509 CRL-----";
+
+void crl_der_free(struct crl_der *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		OPENSSL_free(v[i].owned);
+	free(v);
+}
+
+enum crl_error crl_split(const unsigned char *buf, size_t len, struct crl_der **out, size_t *n, char *err,
+			 size_t errlen)
+{
+	struct crl_der *v = NULL;
+	size_t nv = 0;
+	BIO *bio = NULL;
+	enum crl_error r = CRL_E_PARSE;
+	char ssl[256];
+
+	*out = NULL;
+	*n = 0;
+	err[0] = '\0';
+	if (len > CRL_FILE_MAX || len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "file of %zu bytes is larger than the limit", len);
+		return CRL_E_TOO_LARGE;
+	}
+	if (len > 0 && buf[0] == 0x30) {
+		v = calloc(1, sizeof(*v));
+		if (v == NULL)
+			return CRL_E_NOMEM;
+		v[0].der = buf;
+		v[0].len = len;
+		nv = 1;
+		goto done;
+	}
+	if (memmem(buf, len, pem_marker, sizeof(pem_marker) - 1) == NULL) {
+		snprintf(err, errlen, "neither a DER CRL nor a PEM file with \"%s\"", pem_marker);
+		return CRL_E_PARSE;
+	}
+	bio = BIO_new_mem_buf(buf, (int)len);
+	if (bio == NULL)
+		return CRL_E_NOMEM;
+	ERR_clear_error();
+	for (;;) {
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long dlen = 0;
+		struct crl_der *nvv;
+
+		if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
+			unsigned long e = ERR_peek_last_error();
+
+			if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE && nv > 0) {
+				ERR_clear_error();
+				break;
+			}
+			log_ssl_errors(ssl, sizeof(ssl));
+			snprintf(err, errlen, "PEM CRL #%zu does not decode (%s)", nv + 1, ssl[0] ? ssl : "decode error");
+			goto out;
+		}
+		/* PEM_read_bio_X509_CRL skips other blocks (certificates in a bundle): so do we. */
+		if (strcmp(name, PEM_STRING_X509_CRL) != 0) {
+			OPENSSL_free(name);
+			OPENSSL_free(header);
+			OPENSSL_free(data);
+			continue;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		nvv = realloc(v, (nv + 1) * sizeof(*v));
+		if (nvv == NULL) {
+			OPENSSL_free(data);
+			r = CRL_E_NOMEM;
+			goto out;
+		}
+		v = nvv;
+		v[nv++] = (struct crl_der){ data, (size_t)dlen, data };
+	}
+done:
+	*out = v;
+	*n = nv;
+	v = NULL; /* transferred */
+	r = CRL_OK;
+out:
+	crl_der_free(v, nv);
+	BIO_free(bio);
+	return r;
+}
