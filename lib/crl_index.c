@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Layout, chosen for a million-entry CRL (docs/PERFORMANCE.md has the measurements):
@@ -41,12 +42,51 @@ struct crl_index {
 	size_t n, cap;
 	unsigned char *tails;
 	size_t tails_len, tails_cap;
-	uint64_t *top;
+	uint64_t *top;   /* head[t * TOP_STRIDE] */
 	size_t n_top;
+	uint64_t *top2;  /* top[u * TOP_STRIDE]: 32 KB at a million entries, stays in L1 */
+	size_t n_top2;
 	struct big_when *big;
 	size_t n_big;
 	bool sealed;
 };
+
+/*
+ * Arrays of a big index live in transparent huge pages where the kernel offers them (Debian's
+ * default is "madvise"): a million-entry build faults in ~60 MB, 15,000 page faults in 4 KiB
+ * pages, and a lookup's walk over 8 MB of heads misses the TLB at every step without them.
+ */
+#define HUGE_MIN ((size_t)4 << 20)
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+static void *big_alloc(size_t size)
+{
+	void *p = NULL;
+
+	if (size < HUGE_MIN)
+		return malloc(size ? size : 1);
+	size = (size + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+	if (posix_memalign(&p, HUGE_ALIGN, size) != 0)
+		return NULL;
+	(void)madvise(p, size, MADV_HUGEPAGE); /* advice: without THP it is plain memory */
+	return p;
+}
+
+/* realloc() for big_alloc() memory: `old` bytes are kept. */
+static void *big_realloc(void *p, size_t old, size_t size)
+{
+	void *q;
+
+	if (size < HUGE_MIN && old < HUGE_MIN)
+		return realloc(p, size ? size : 1);
+	q = big_alloc(size);
+	if (q == NULL)
+		return NULL;
+	if (p != NULL)
+		memcpy(q, p, old < size ? old : size);
+	free(p);
+	return q;
+}
 
 struct crl_index *crl_index_new(size_t hint)
 {
@@ -68,11 +108,11 @@ static int grow_entries(struct crl_index *idx, size_t cap)
 
 	if (cap > (size_t)UINT32_MAX)
 		return -ENOMEM;
-	h = realloc(idx->head, cap * sizeof(*h));
+	h = big_realloc(idx->head, idx->n * sizeof(*h), cap * sizeof(*h));
 	if (h == NULL)
 		return -ENOMEM;
 	idx->head = h;
-	r = realloc(idx->rec, cap * sizeof(*r));
+	r = big_realloc(idx->rec, idx->n * sizeof(*r), cap * sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
 	idx->rec = r;
@@ -86,7 +126,7 @@ static int grow_tails(struct crl_index *idx, size_t cap)
 
 	if (cap > (size_t)UINT32_MAX)
 		return -ENOMEM;
-	t = realloc(idx->tails, cap ? cap : 1);
+	t = big_realloc(idx->tails, idx->tails_len, cap);
 	if (t == NULL)
 		return -ENOMEM;
 	idx->tails = t;
@@ -199,15 +239,16 @@ static int pos_cmp(const void *pa, const void *pb, void *ctx)
 }
 
 /*
- * LSD radix sort of (head, position) by head, 16 bits a pass; a pass whose digit is the same for
- * every key is skipped (the length octet of uniform serials, the zero octets of short ones).
- * On success *keys_out and *pos_out are the sorted arrays (one of each pair is freed).
+ * LSD radix sort of (head, position) by head, a byte a pass (256 buckets keep the scatter's write
+ * streams in cache); a pass whose byte is the same for every key is skipped (the length octet of
+ * uniform serials, the zero octets of short ones). On success *keys_out and *pos_out are the
+ * sorted arrays; the caller frees its own `keys` when it is not the result.
  */
 static int radix_sort(uint64_t *keys, size_t n, uint64_t **keys_out, uint32_t **pos_out)
 {
-	uint64_t *orig = keys, *k2 = malloc(n * sizeof(*k2));
-	uint32_t *p1 = malloc(n * sizeof(*p1)), *p2 = malloc(n * sizeof(*p2));
-	size_t(*hist)[65536] = calloc(4, sizeof(*hist));
+	uint64_t *orig = keys, *k2 = big_alloc(n * sizeof(*k2));
+	uint32_t *p1 = big_alloc(n * sizeof(*p1)), *p2 = big_alloc(n * sizeof(*p2));
+	size_t(*hist)[256] = calloc(8, sizeof(*hist));
 	int r = -ENOMEM;
 
 	if (k2 == NULL || p1 == NULL || p2 == NULL || hist == NULL)
@@ -216,27 +257,25 @@ static int radix_sort(uint64_t *keys, size_t n, uint64_t **keys_out, uint32_t **
 		uint64_t k = keys[i];
 
 		p1[i] = (uint32_t)i;
-		hist[0][k & 0xFFFF]++;
-		hist[1][(k >> 16) & 0xFFFF]++;
-		hist[2][(k >> 32) & 0xFFFF]++;
-		hist[3][k >> 48]++;
+		for (int d = 0; d < 8; d++)
+			hist[d][(k >> (8 * d)) & 0xFF]++;
 	}
-	for (int d = 0; d < 4; d++) {
-		unsigned shift = 16U * (unsigned)d;
+	for (int d = 0; d < 8; d++) {
+		unsigned shift = 8U * (unsigned)d;
 		size_t sum = 0, *h = hist[d];
 		uint64_t *tk;
 		uint32_t *tp;
 
-		if (h[(keys[0] >> shift) & 0xFFFF] == n)
+		if (h[(keys[0] >> shift) & 0xFF] == n)
 			continue;
-		for (size_t b = 0; b < 65536; b++) {
+		for (size_t b = 0; b < 256; b++) {
 			size_t c = h[b];
 
 			h[b] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++) {
-			size_t at = h[(keys[i] >> shift) & 0xFFFF]++;
+			size_t at = h[(keys[i] >> shift) & 0xFF]++;
 
 			k2[at] = keys[i];
 			p2[at] = p1[i];
@@ -250,36 +289,29 @@ static int radix_sort(uint64_t *keys, size_t n, uint64_t **keys_out, uint32_t **
 	r = 0;
 out:
 	if (k2 != orig)
-		free(k2); /* the scratch half; the caller frees its own array when it is not the result */
+		free(k2); /* the scratch half */
 	free(p1);
 	free(p2);
 	free(hist);
 	return r;
 }
 
-/* new[k] = old[pos[k]] for rec[], in place; pos[] is used up. */
-static void permute_recs(struct rec *rec, uint32_t *pos, size_t n)
+/*
+ * new[k] = old[pos[k]] for rec[]: a gather into a new array. Sequential writes and independent
+ * reads run several cache misses at once; an in-place cycle walk is one dependent miss after
+ * another (3x slower at a million entries). It costs no peak: the sort's scratch is gone by now.
+ */
+static int permute_recs(struct crl_index *idx, const uint32_t *pos, size_t n)
 {
-	const uint32_t done = 0x80000000U;
+	struct rec *r = big_alloc(n * sizeof(*r));
 
-	for (size_t k = 0; k < n; k++) {
-		struct rec tmp;
-		size_t j;
-
-		if (pos[k] & done)
-			continue;
-		tmp = rec[k];
-		j = k;
-		while ((pos[j] & ~done) != k) {
-			size_t next = pos[j] & ~done;
-
-			rec[j] = rec[next];
-			pos[j] |= done;
-			j = next;
-		}
-		rec[j] = tmp;
-		pos[j] |= done;
-	}
+	if (r == NULL)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		r[k] = idx->rec[pos[k]];
+	free(idx->rec);
+	idx->rec = r;
+	return 0;
 }
 
 static int64_t when_of(const struct crl_index *idx, size_t i)
@@ -306,7 +338,7 @@ static int sort_entries(struct crl_index *idx)
 			goto unsorted;
 	}
 	/* Already in head order (a CA that writes its list sorted): only runs of equal heads remain. */
-	pos = malloc(n * sizeof(*pos));
+	pos = big_alloc(n * sizeof(*pos));
 	if (pos == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -315,13 +347,13 @@ static int sort_entries(struct crl_index *idx)
 	goto runs;
 unsorted:
 	if (n < 65536) {
-		pos = malloc(n * sizeof(*pos));
+		pos = big_alloc(n * sizeof(*pos));
 		if (pos == NULL)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++)
 			pos[i] = (uint32_t)i;
 		qsort_r(pos, n, sizeof(*pos), pos_cmp, idx);
-		sorted = malloc(n * sizeof(*sorted));
+		sorted = big_alloc(n * sizeof(*sorted));
 		if (sorted == NULL) {
 			free(pos);
 			return -ENOMEM;
@@ -363,9 +395,9 @@ apply:
 		free(idx->head);
 		idx->head = sorted;
 	}
-	permute_recs(idx->rec, pos, n);
+	r = permute_recs(idx, pos, n);
 	free(pos);
-	return 0;
+	return r;
 }
 
 static bool same_serial(const struct crl_index *idx, size_t a, size_t b)
@@ -397,20 +429,22 @@ int crl_index_seal(struct crl_index *idx)
 		}
 		idx->n = k + 1;
 	}
+	/* Duplicates or a generous hint left room: give it back (the old arrays stay valid if that fails). */
 	if (idx->n < idx->cap && idx->n > 0) {
-		/* Shrinking never fails in practice; if it does, the bigger arrays are still valid. */
-		uint64_t *h = realloc(idx->head, idx->n * sizeof(*h));
+		uint64_t *h = big_realloc(idx->head, idx->n * sizeof(*h), idx->n * sizeof(*h));
 		struct rec *rc;
 
-		if (h != NULL)
+		if (h != NULL) {
 			idx->head = h;
-		rc = realloc(idx->rec, idx->n * sizeof(*rc));
-		if (rc != NULL)
-			idx->rec = rc;
-		idx->cap = idx->n;
+			rc = big_realloc(idx->rec, idx->n * sizeof(*rc), idx->n * sizeof(*rc));
+			if (rc != NULL) {
+				idx->rec = rc;
+				idx->cap = idx->n;
+			}
+		}
 	}
 	if (idx->tails_len < idx->tails_cap && idx->tails_len > 0) {
-		unsigned char *t = realloc(idx->tails, idx->tails_len);
+		unsigned char *t = big_realloc(idx->tails, idx->tails_len, idx->tails_len);
 
 		if (t != NULL) {
 			idx->tails = t;
@@ -424,6 +458,12 @@ int crl_index_seal(struct crl_index *idx)
 			return -ENOMEM;
 		for (size_t t = 0; t < idx->n_top; t++)
 			idx->top[t] = idx->head[t * TOP_STRIDE];
+		idx->n_top2 = (idx->n_top + TOP_STRIDE - 1) / TOP_STRIDE;
+		idx->top2 = malloc(idx->n_top2 * sizeof(*idx->top2));
+		if (idx->top2 == NULL)
+			return -ENOMEM;
+		for (size_t u = 0; u < idx->n_top2; u++)
+			idx->top2[u] = idx->top[u * TOP_STRIDE];
 	}
 	idx->sealed = true;
 	return 0;
@@ -442,17 +482,25 @@ bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, si
 		return false;
 	key = head_of(serial, len, negative);
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
-	/* Branch-free lower bound in the directory: the first top[t] >= key. */
-	n_top = idx->n_top;
+	/*
+	 * Lower bound of key, level by level. In a sampled array a[j] = b[j * STRIDE], if u is the
+	 * first j with a[j] >= key then b's first element >= key lies in ((u - 1) * STRIDE, u * STRIDE]:
+	 * a scan of at most STRIDE elements (two cache lines of u64). The smallest level is bisected
+	 * without branches.
+	 */
+	n_top = idx->n_top2;
 	while (n_top > 1) {
 		size_t half = n_top / 2;
 
-		lo = idx->top[lo + half - 1] < key ? lo + half : lo;
+		lo = idx->top2[lo + half - 1] < key ? lo + half : lo;
 		n_top -= half;
 	}
-	if (n_top == 1 && idx->top[lo] < key)
+	if (n_top == 1 && idx->top2[lo] < key)
 		lo++;
-	/* head[(lo - 1) * STRIDE] < key <= head[lo * STRIDE]: the first head >= key is in between. */
+	i = lo > 0 ? (lo - 1) * TOP_STRIDE + 1 : 0;
+	while (i < idx->n_top && idx->top[i] < key)
+		i++;
+	lo = i;
 	i = lo > 0 ? (lo - 1) * TOP_STRIDE + 1 : 0;
 	while (i < idx->n && idx->head[i] < key)
 		i++;
@@ -480,7 +528,7 @@ size_t crl_index_bytes(const struct crl_index *idx)
 	if (idx == NULL)
 		return 0;
 	return sizeof(*idx) + idx->cap * (sizeof(*idx->head) + sizeof(*idx->rec)) + idx->tails_cap +
-	       idx->n_top * sizeof(*idx->top) + idx->n_big * sizeof(*idx->big);
+	       (idx->n_top + idx->n_top2) * sizeof(*idx->top) + idx->n_big * sizeof(*idx->big);
 }
 
 void crl_index_free(struct crl_index *idx)
@@ -491,6 +539,7 @@ void crl_index_free(struct crl_index *idx)
 	free(idx->rec);
 	free(idx->tails);
 	free(idx->top);
+	free(idx->top2);
 	free(idx->big);
 	free(idx);
 }
