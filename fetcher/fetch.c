@@ -16,6 +16,7 @@
 #include "crlsync/crl.h"
 #include "crlsync/install.h"
 #include "crlsync/schedule.h"
+#include "charon.h"
 #include "download.h"
 #include "fetcher.h"
 #include "state.h"
@@ -166,11 +167,11 @@ static bool state_describes(const struct src_state *st, const struct stat *sb)
  */
 static int learn_installed(struct job *j, const char *fname)
 {
-	STACK_OF(X509_CRL) *sk = NULL;
+	struct crl_der *ders = NULL;
 	unsigned char *buf = NULL;
 	struct crl *c = NULL;
 	char err[512];
-	size_t len;
+	size_t len, n = 0;
 	int r;
 
 	r = crl_read_file_at(j->dirfd, fname, CRL_FILE_MAX, &buf, &len);
@@ -187,11 +188,11 @@ static int learn_installed(struct job *j, const char *fname)
 	 * our clock (skew, a clock set back) must not make it "unusable", or an older CRL would
 	 * replace it. For learning what is installed only: candidates are verified with the real now.
 	 */
-	if (crl_decode(buf, len, &sk, err, sizeof(err)) != CRL_OK || sk_X509_CRL_num(sk) != 1 ||
-	    crl_from_x509(sk_X509_CRL_value(sk, 0), &j->src->ca, 1, j->now + LEARN_AHEAD, fname, &c, err,
-			  sizeof(err)) != CRL_OK) {
-		if (sk != NULL && sk_X509_CRL_num(sk) != 1)
-			snprintf(err, sizeof(err), "%d CRLs in it", sk_X509_CRL_num(sk));
+	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) != CRL_OK || n != 1 ||
+	    crl_from_der(ders[0].der, ders[0].len, &j->src->ca, 1, j->now + LEARN_AHEAD, fname, CRL_LOAD_NO_INDEX, &c,
+			 err, sizeof(err)) != CRL_OK) {
+		if (n > 1)
+			snprintf(err, sizeof(err), "%zu CRLs in it", n);
 		log_warn(logger, "source %s: the installed %s/%s is not usable (%s); it will be replaced", j->src->name,
 			 j->cfg->cache_dir, fname, err);
 		r = 1;
@@ -201,7 +202,7 @@ static int learn_installed(struct job *j, const char *fname)
 	remember_file(j, fname);
 out:
 	crl_unref(c);
-	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	crl_der_free(ders, n);
 	free(buf);
 	return r;
 }
@@ -318,23 +319,24 @@ static int compare_installed(const struct job *j, const struct crl *c, bool *con
 /* Returns true when the source is done (fresh, or failed for good with nothing more to try). */
 static bool handle_body(struct job *j, const char *url, char *why, size_t whylen)
 {
-	STACK_OF(X509_CRL) *sk = NULL;
+	struct crl_der *ders = NULL;
 	struct crl *best = NULL;
-	X509_CRL *bestx = NULL;
-	unsigned char *der = NULL;
+	const unsigned char *der = NULL;
+	size_t n = 0, len = 0;
 	char err[512] = "";
 	const char *against = NULL;
 	bool done = false, conflict, scope_diff;
-	int len, age;
+	int age;
 
-	if (crl_decode(j->req.body, j->req.body_len, &sk, err, sizeof(err)) != CRL_OK) {
+	if (crl_split(j->req.body, j->req.body_len, &ders, &n, err, sizeof(err)) != CRL_OK) {
 		snprintf(why, whylen, "%s", err);
 		goto out;
 	}
-	for (int i = 0; i < sk_X509_CRL_num(sk); i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
-		enum crl_error e = crl_from_x509(sk_X509_CRL_value(sk, i), &j->src->ca, 1, j->now, j->src->name, &c,
-						 err, sizeof(err));
+		/* Every entry is checked, but the fetcher never looks one up: no index to build. */
+		enum crl_error e = crl_from_der(ders[i].der, ders[i].len, &j->src->ca, 1, j->now, j->src->name,
+						CRL_LOAD_NO_INDEX, &c, err, sizeof(err));
 
 		if (e != CRL_OK) {
 			snprintf(why, whylen, "%s", err);
@@ -343,7 +345,8 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		if (best == NULL || crl_compare_age(c, best) > 0) {
 			crl_unref(best);
 			best = c;
-			bestx = sk_X509_CRL_value(sk, i);
+			der = ders[i].der;
+			len = ders[i].len;
 		} else {
 			crl_unref(c);
 		}
@@ -376,51 +379,42 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		done = j->ok = true;
 		goto out;
 	}
-	len = i2d_X509_CRL(bestx, &der);
-	if (len <= 0) {
-		snprintf(why, whylen, "cannot encode the CRL as DER");
-		goto out;
-	}
+	/* Installed as DER, byte for byte what was verified (a PEM body's decoded block). */
 	if ((best->flags & CRL_HAS_NEXT_UPDATE) && best->next_update < j->now && j->mirror + 1 < j->src->n_urls) {
 		/* Newer than ours but already expired: another mirror may have a current one. */
-		if (j->fallback == NULL) {
-			j->fallback = der;
-			j->fallback_len = (size_t)len;
-			der = NULL;
+		if (j->fallback == NULL && (j->fallback = malloc(len)) != NULL) {
+			memcpy(j->fallback, der, len);
+			j->fallback_len = len;
 			snprintf(j->fallback_url, sizeof(j->fallback_url), "%s", url);
 		}
 		snprintf(why, whylen, "serves an expired CRL (number %s); trying the next mirror", best->number_hex);
 		goto out;
 	}
 	done = true;
-	j->ok = install_der(j, der, (size_t)len, best, url);
+	j->ok = install_der(j, der, len, best, url);
 	if (j->ok && (best->flags & CRL_HAS_NEXT_UPDATE) && best->next_update < j->now) {
 		log_error(logger, "source %s: the newest CRL available (number %s) is already expired", j->src->name,
 			  best->number_hex);
 		j->ok = false;
 	}
 out:
-	OPENSSL_free(der);
 	crl_unref(best);
-	sk_X509_CRL_pop_free(sk, X509_CRL_free);
+	crl_der_free(ders, n);
 	return done;
 }
 
 static void install_fallback(struct job *j)
 {
-	STACK_OF(X509_CRL) *sk = NULL;
 	struct crl *c = NULL;
 	char err[512];
 
-	if (crl_decode(j->fallback, j->fallback_len, &sk, err, sizeof(err)) == CRL_OK &&
-	    crl_from_x509(sk_X509_CRL_value(sk, 0), &j->src->ca, 1, j->now, j->src->name, &c, err, sizeof(err)) ==
-		    CRL_OK) {
+	if (crl_from_der(j->fallback, j->fallback_len, &j->src->ca, 1, j->now, j->src->name, CRL_LOAD_NO_INDEX, &c, err,
+			 sizeof(err)) == CRL_OK) {
 		if (install_der(j, j->fallback, j->fallback_len, c, j->fallback_url))
 			log_error(logger, "source %s: no mirror serves a current CRL; installed the newest, expired one "
 					  "(number %s)", j->src->name, c->number_hex);
 	}
 	crl_unref(c);
-	sk_X509_CRL_pop_free(sk, X509_CRL_free);
 }
 
 static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
@@ -631,6 +625,9 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			continue;
 		if (!jobs[i].finished)
 			job_finish(&jobs[i], false);
+		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */
+		if (r != -EINTR && cfg->strongswan_vici != NULL)
+			charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed);
 		if (results != NULL) {
 			results[i].ok = jobs[i].ok;
 			results[i].installed = jobs[i].installed;

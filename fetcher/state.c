@@ -134,6 +134,17 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 		st->file_size = (unsigned long long)json_integer_value(json_object_get(crl, "file_size"));
 		st->file_mtime_ns = (long long)json_integer_value(json_object_get(crl, "file_mtime_ns"));
 	}
+	{
+		json_t *ch = json_object_get(o, "charon");
+
+		if (json_is_object(ch)) {
+			copy_str(st->charon, sizeof(st->charon), jstr(ch, "state"));
+			copy_str(st->charon_number, sizeof(st->charon_number), jstr(ch, "number"));
+			copy_str(st->charon_detail, sizeof(st->charon_detail), jstr(ch, "detail"));
+			st->charon_checked = jtime(ch, "checked");
+			st->charon_confirmed = jtime(ch, "confirmed");
+		}
+	}
 	hw = json_object_get(o, "high_water");
 	if (json_is_object(hw)) {
 		st->have_hw = true;
@@ -222,6 +233,20 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		json_object_set_new(hw, "sha256", json_string(dig));
 		json_object_set_new(hw, "scope", json_string(st->hw_scope));
 		json_object_set_new(o, "high_water", hw);
+	}
+	if (st->charon[0] != '\0') {
+		json_t *ch = json_object();
+
+		if (ch == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(ch, "state", json_string(st->charon));
+		json_object_set_new(ch, "number", json_string(st->charon_number));
+		json_object_set_new(ch, "detail", json_string(st->charon_detail));
+		json_object_set_new(ch, "checked", json_integer(st->charon_checked));
+		json_object_set_new(ch, "confirmed", json_integer(st->charon_confirmed));
+		json_object_set_new(o, "charon", ch);
 	}
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (text == NULL || strlen(text) > STATE_FILE_MAX) {

@@ -56,6 +56,18 @@ struct src_state {
 	time_t hw_this_update;
 	unsigned char hw_digest[32];
 	char hw_scope[STATE_SCOPE_LEN]; /* "" when unknown: taken from the next CRL remembered */
+	/*
+	 * strongSwan ([strongswan] vici): what the running charon was last seen to do with this
+	 * source's installed CRL. `charon` is "" (never tried), "held" (list-certs returned it, byte
+	 * for byte), "on-demand" (too large for vici: charon reads NAME.crl through an authority's
+	 * crl_uris, its cache was flushed and nothing shadows it), "not-loaded" (scoped by an IDP,
+	 * load-scoped = no) or "error" (retried at the next refresh).
+	 */
+	char charon[16];
+	char charon_number[48];     /* the number the outcome is about */
+	time_t charon_checked;      /* last attempt */
+	time_t charon_confirmed;    /* last time charon was seen holding (or reading) the installed CRL */
+	char charon_detail[320];    /* one line: how, or why not */
 };
 
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */

@@ -28,6 +28,37 @@ static json_t *jtime(time_t t)
 	return json_string(buf);
 }
 
+/* Whether charon holds the installed CRL: "held 0A", "on-demand 0A", "not-loaded", "error", "stale 09" or "-". */
+static void charon_word(const struct src_state *st, char *buf, size_t len)
+{
+	if (st->charon[0] == '\0' || !st->have_crl)
+		snprintf(buf, len, "-");
+	else if (strcmp(st->charon_number, st->number_hex) != 0)
+		snprintf(buf, len, "stale(%s)", st->charon_number); /* about an older CRL: the current one is pending */
+	else
+		snprintf(buf, len, "%s", st->charon);
+}
+
+static json_t *charon_json(const struct src_state *st)
+{
+	json_t *o;
+	bool current;
+
+	if (st->charon[0] == '\0')
+		return json_null();
+	current = st->have_crl && strcmp(st->charon_number, st->number_hex) == 0;
+	o = json_object();
+	json_object_set_new(o, "state", json_string(st->charon));
+	/* true only when charon was seen holding (or reading, for on-demand) the installed CRL */
+	json_object_set_new(o, "holds_current", json_boolean(current && (strcmp(st->charon, "held") == 0 ||
+									 strcmp(st->charon, "on-demand") == 0)));
+	json_object_set_new(o, "number", json_string(st->charon_number));
+	json_object_set_new(o, "detail", json_string(st->charon_detail));
+	json_object_set_new(o, "last_checked", jtime(st->charon_checked));
+	json_object_set_new(o, "last_confirmed", jtime(st->charon_confirmed));
+	return o;
+}
+
 static json_t *source_json(const struct cfg_source *src, const struct src_state *st, time_t now)
 {
 	json_t *o = json_object(), *c = json_null();
@@ -50,6 +81,7 @@ static json_t *source_json(const struct cfg_source *src, const struct src_state 
 	json_object_set_new(o, "failures", json_integer(st->failures));
 	json_object_set_new(o, "next_attempt", jtime(st->next_attempt));
 	json_object_set_new(o, "url", st->url ? json_string(st->url) : json_null());
+	json_object_set_new(o, "charon", charon_json(st));
 	return o;
 }
 
@@ -80,8 +112,9 @@ int status_main(int argc, char *argv[])
 	if (json)
 		arr = json_array();
 	else
-		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s\n", "SOURCE", "NUMBER", "THIS UPDATE",
-		       "NEXT UPDATE", "ENTRIES", "LAST ATTEMPT", "LAST SUCCESS", "NEXT ATTEMPT", "RESULT (URL)");
+		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s%s\n", "SOURCE", "NUMBER", "THIS UPDATE",
+		       "NEXT UPDATE", "ENTRIES", "LAST ATTEMPT", "LAST SUCCESS", "NEXT ATTEMPT",
+		       cfg->strongswan_vici ? "CHARON       " : "", "RESULT (URL)");
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const struct cfg_source *src = &cfg->sources[i];
 		char tu[40] = "-", nu[40] = "-", la[40], ls[40], na[40], num[48] = "-", ent[24] = "-";
@@ -103,8 +136,16 @@ int status_main(int argc, char *argv[])
 			when(st.last_attempt, la, sizeof(la));
 			when(st.last_success, ls, sizeof(ls));
 			when(st.next_attempt, na, sizeof(na));
-			printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s (%s)\n", src->name, num, tu, nu,
-			       st.have_crl && st.has_next_update && now > st.next_update ? "!" : " ", ent, la, ls, na,
+			char ch[64] = "";
+
+			if (cfg->strongswan_vici) {
+				charon_word(&st, ch, sizeof(ch) - 1);
+				int pad = strlen(ch) < 13 ? 13 - (int)strlen(ch) : 1;
+
+				snprintf(ch + strlen(ch), sizeof(ch) - strlen(ch), "%*s", pad, "");
+			}
+			printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s%s (%s)\n", src->name, num, tu, nu,
+			       st.have_crl && st.has_next_update && now > st.next_update ? "!" : " ", ent, la, ls, na, ch,
 			       st.last_result ? st.last_result : "never attempted", st.url ? st.url : "-");
 		}
 		state_clear(&st);

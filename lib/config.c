@@ -32,6 +32,7 @@ enum sec_kind {
 	SEC_GLOBAL,
 	SEC_PLUGIN,
 	SEC_SOURCE,
+	SEC_STRONGSWAN,
 };
 
 struct sec_def {
@@ -44,6 +45,7 @@ static const struct sec_def sections[] = {
 	{ "global", SEC_GLOBAL, false },
 	{ "plugin", SEC_PLUGIN, false },
 	{ "source", SEC_SOURCE, true },
+	{ "strongswan", SEC_STRONGSWAN, false },
 };
 
 /* What a key handler may touch. */
@@ -68,7 +70,7 @@ struct key_def {
 
 static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca, key_interval, key_timeout,
 	key_max_size, key_user_agent, key_src_interval, key_src_max_size, key_management, key_management_password,
-	key_evict;
+	key_evict, key_vici, key_load_scoped;
 
 /* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
 static const struct key_def keys[] = {
@@ -87,6 +89,8 @@ static const struct key_def keys[] = {
 	{ SEC_SOURCE, "ca", key_ca, false },
 	{ SEC_SOURCE, "interval", key_src_interval, false },
 	{ SEC_SOURCE, "max-size", key_src_max_size, false },
+	{ SEC_STRONGSWAN, "vici", key_vici, false },
+	{ SEC_STRONGSWAN, "load-scoped", key_load_scoped, false },
 };
 
 struct parser {
@@ -645,6 +649,46 @@ static bool key_evict(const struct key_ctx *k, const char *key, const char *valu
 	return true;
 }
 
+/*
+ * [strongswan] vici = unix:///abs/path: charon's vici socket (strongSwan's own URI form). Only unix
+ * sockets: vici has no authentication, a TCP listener would hand CRL loading to anyone who reaches it.
+ */
+static bool key_vici(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	char *uri;
+
+	if (strncmp(value, "unix://", 7) != 0 || value[7] != '/' || value[8] == '\0') {
+		snprintf(what, whatlen, "`%s' must be unix:///absolute/path, not `%s'", key, value);
+		return false;
+	}
+	if (strlen(value + 7) >= CFG_VICI_PATH_MAX) {
+		snprintf(what, whatlen, "`%s': socket path longer than %d bytes", key, CFG_VICI_PATH_MAX - 1);
+		return false;
+	}
+	uri = strdup(value);
+	if (!uri) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(k->cfg->strongswan_vici);
+	k->cfg->strongswan_vici = uri;
+	return true;
+}
+
+static bool key_load_scoped(const struct key_ctx *k, const char *key, const char *value, char *what,
+			    size_t whatlen)
+{
+	if (strcmp(value, "yes") == 0)
+		k->cfg->strongswan_load_scoped = true;
+	else if (strcmp(value, "no") == 0)
+		k->cfg->strongswan_load_scoped = false;
+	else {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected yes or no)", value, key);
+		return false;
+	}
+	return true;
+}
+
 static bool key_cache_dir(const struct key_ctx *k, const char *key, const char *value, char *what,
 			  size_t whatlen)
 {
@@ -1152,6 +1196,7 @@ void cfg_free(struct cfg *cfg)
 		OPENSSL_cleanse(cfg->management_password, strlen(cfg->management_password));
 	free(cfg->management_password);
 	free(cfg->management_password_path);
+	free(cfg->strongswan_vici);
 	free(cfg->path);
 	free(cfg);
 }

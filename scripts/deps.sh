@@ -12,6 +12,9 @@ pkgs=(
   openvpn python3 python3-cryptography iproute2 procps
   # fetcher integration tests: a real nginx serving CRLs on loopback
   nginx-light
+  # strongSwan integration tests: charon, swanctl + the vici plugin, the curl plugin (charon's file:// fetcher
+  # for crl_uris = file:///var/lib/crlsync/NAME.crl, the path of CRLs above vici's 64 KiB value limit)
+  strongswan-charon strongswan-swanctl libstrongswan-extra-plugins util-linux
 )
 
 missing=()
@@ -28,6 +31,27 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# A system charon (strongswan-starter's units) must not start: the tests run their own, with their own
+# sockets; policy-rc.d keeps invoke-rc.d from starting services during the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+  trap 'rm -f "$policy"' EXIT # also when the install fails
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "$own_policy" = 1 ]; then
+  rm -f "$policy"
+fi
+# ...and with systemd, keep them disabled (containers without systemd have nothing to do here).
+if [ -d /run/systemd/system ]; then
+  for unit in strongswan-starter.service strongswan.service; do
+    if systemctl list-unit-files "$unit" >/dev/null 2>&1; then
+      systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    fi
+  done
+fi
 # Debian starts OpenVPN's default instance units only when configured; make sure none is running for us.
 exit 0

@@ -28,6 +28,8 @@ struct cfg_source {
 
 #define CFG_DEFAULT_INTERVAL 3600
 #define CFG_DEFAULT_TIMEOUT 30
+/* Longest vici socket path (sun_path holds 108 bytes with its NUL). */
+#define CFG_VICI_PATH_MAX 108
 #define CFG_DEFAULT_MAX_SIZE (64ULL << 20)
 #define CFG_DEFAULT_USER_AGENT "crlsync/0.1"
 
@@ -45,6 +47,8 @@ struct cfg {
 	char *management_password;    /* [plugin] management-password: the password read from that file */
 	char *management_password_path;
 	int evict;                    /* [plugin] evict: 1/0, or -1 when unset (then: yes iff management) */
+	char *strongswan_vici;        /* [strongswan] vici: "unix:///path" of charon's vici socket, or NULL */
+	bool strongswan_load_scoped;  /* [strongswan] load-scoped: also hand charon CRLs with an IDP (default no) */
 	struct cfg_source *sources;
 	size_t n_sources;
 };

@@ -4,6 +4,7 @@
   openvpn  (scenarios.py)          a real OpenVPN server with the plugin            --plugin SO
   evict    (evict_scenarios.py)    the same with a management interface, eviction    --plugin SO
   fetcher  (fetcher_scenarios.py)  the real crlsync executable against a real nginx  --crlsync EXE
+  strongswan (strongswan_scenarios.py) crlsync handing CRLs to a real charon (vici), IKEv2  --crlsync EXE
 
     /usr/bin/python3 run.py --plugin build/plugin/openvpn-plugin-crlsync.so revoked
     /usr/bin/python3 run.py --suite evict --plugin build/plugin/openvpn-plugin-crlsync.so revoked_leaf
@@ -41,6 +42,7 @@ SUITES = {
     "openvpn": ("scenarios", "plugin", ""),
     "evict": ("evict_scenarios", "plugin", "evict_"),
     "fetcher": ("fetcher_scenarios", "crlsync", "fetcher_"),
+    "strongswan": ("strongswan_scenarios", "crlsync", "strongswan_"),
 }
 
 
@@ -81,7 +83,10 @@ def main() -> int:
     if unknown:
         p.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     try:
-        (fetcher_harness if takes == "crlsync" else harness).check_environment(target)
+        if a.suite == "strongswan":
+            importlib.import_module("strongswan_harness").check_environment(target)
+        else:
+            (fetcher_harness if takes == "crlsync" else harness).check_environment(target)
     except harness.Skip as e:
         return _missing(str(e))
 

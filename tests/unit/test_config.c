@@ -458,7 +458,6 @@ static void cfg_parse_buffer__unknown_section__rejected(void **state)
 	expect_fail(GLOBAL "\n[foo]\n", 4, "unknown section `foo'");
 	expect_fail(GLOBAL "[]\n", 3, "unknown section `'");
 	expect_fail(GLOBAL "[Global]\n", 3, "Global");
-	expect_fail(GLOBAL "[strongswan]\nvici = /run/charon.vici\n", 3, "strongswan"); /* not yet */
 	expect_fail(GLOBAL "[global x]\n", 3, "unexpected name `x'");
 }
 
@@ -594,6 +593,46 @@ static void cfg_parse_buffer__management_bad__rejected(void **state)
 	expect_fail(GLOBAL "[plugin]\nmanagement-password = pw.txt\n", 4, "absolute path");
 }
 
+static void cfg_parse_buffer__strongswan_keys__parsed(void **state)
+{
+	static const char a[] = "[global]\ncache-dir = /c\n[strongswan]\nvici = unix:///var/run/charon.vici   ; a comment\n";
+	static const char b[] = "[global]\ncache-dir = /c\n[strongswan]\nvici = unix:///run/x.vici\nload-scoped = yes\n";
+	static const char c[] = "[global]\ncache-dir = /c\n";
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_true(cfg_parse_buffer("t.conf", a, strlen(a), false, &cfg, err, sizeof(err)));
+	assert_string_equal(cfg->strongswan_vici, "unix:///var/run/charon.vici");
+	assert_false(cfg->strongswan_load_scoped); /* default: scoped CRLs are not handed to charon */
+	cfg_free(cfg);
+	assert_true(cfg_parse_buffer("t.conf", b, strlen(b), false, &cfg, err, sizeof(err)));
+	assert_string_equal(cfg->strongswan_vici, "unix:///run/x.vici");
+	assert_true(cfg->strongswan_load_scoped);
+	cfg_free(cfg);
+	assert_true(cfg_parse_buffer("t.conf", c, strlen(c), false, &cfg, err, sizeof(err)));
+	assert_null(cfg->strongswan_vici); /* no section: no charon */
+	assert_false(cfg->strongswan_load_scoped);
+	cfg_free(cfg);
+}
+
+static void cfg_parse_buffer__strongswan_bad__rejected(void **state)
+{
+	char long_path[300];
+
+	(void)state;
+	expect_fail(GLOBAL "[strongswan]\nvici = /run/charon.vici\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nvici = unix:/run/charon.vici\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nvici = unix://run/charon.vici\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nvici = unix:///\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nvici = tcp://127.0.0.1:4502\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nvici =\n", 4, "must be unix:///absolute/path");
+	expect_fail(GLOBAL "[strongswan]\nload-scoped = true\n", 4, "expected yes or no");
+	expect_fail(GLOBAL "[strongswan]\nvici = unix:///a\nvici = unix:///b\n", 5, "vici");
+	snprintf(long_path, sizeof(long_path), GLOBAL "[strongswan]\nvici = unix:///%0120d\n", 0);
+	expect_fail(long_path, 4, "socket path longer than");
+}
+
 static void cfg_parse_size__suffixes__bytes(void **state)
 {
 	unsigned long long v = 0;
@@ -627,7 +666,9 @@ static void cfg_parse_buffer__unknown_key__names_key_and_section(void **state)
 	
 	expect_fail(GLOBAL "[source a]\nca = /x\ntimeout = 10\n", 5, "unknown key `timeout' in [source a]");
 	expect_fail(GLOBAL "[plugin]\ninterval = 10\n", 4, "unknown key `interval' in [plugin]");
-	expect_fail(GLOBAL "[strongswan]\nvici = unix:///run/charon.vici\n", 3, "unknown section `strongswan'");
+	expect_fail(GLOBAL "[strongswan]\nsocket = unix:///run/charon.vici\n", 4, "unknown key `socket' in [strongswan]");
+	expect_fail(GLOBAL "[strongswan]\nurl = http://x/\n", 4, "unknown key `url' in [strongswan]");
+	expect_fail(GLOBAL "[strongswan x]\nvici = unix:///run/charon.vici\n", 3, "unexpected name `x'");
 }
 
 static void cfg_parse_buffer__bad_value__names_value_and_key(void **state)
@@ -1006,6 +1047,8 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__syntax_errors__line_and_reason),
 		cmocka_unit_test(cfg_parse_buffer__two_errors__first_reported),
 		cmocka_unit_test(cfg_parse_buffer__unknown_section__rejected),
+		cmocka_unit_test(cfg_parse_buffer__strongswan_keys__parsed),
+		cmocka_unit_test(cfg_parse_buffer__strongswan_bad__rejected),
 		cmocka_unit_test(cfg_parse_buffer__source_without_name__rejected),
 		cmocka_unit_test(cfg_parse_buffer__invalid_source_name__rejected),
 		cmocka_unit_test(cfg_parse_buffer__duplicate_source__rejected),

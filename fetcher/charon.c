@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The strongSwan sink: load-cert (or crl_uris + flush-certs for large CRLs), then confirm with list-certs. */
+#include "charon.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/bn.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "crlsync/crl.h"
+#include "fetcher.h"
+#include "vici.h"
+
+/* What list-certs showed about one source. */
+struct held {
+	const struct cfg_source *src;
+	const unsigned char *digest; /* SHA-256 of the installed DER */
+	bool exact;                  /* charon returned the installed CRL byte for byte */
+	int others;                  /* other CRLs of the same issuer */
+	char other_number[48];       /* the first of them */
+	int crls;                    /* CRL events seen in all */
+};
+
+/* What list-authorities showed. */
+struct authority {
+	const char *want_uri; /* file://CACHE-DIR/NAME.crl */
+	char name[VICI_NAME_MAX + 1];
+	bool found;
+};
+
+/* Keeps a message one printable ASCII line (charon's errmsg is echoed into logs and JSON). */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+static void crl_number_hex(X509_CRL *x, char *buf, size_t len)
+{
+	ASN1_INTEGER *n = X509_CRL_get_ext_d2i(x, NID_crl_number, NULL, NULL);
+	BIGNUM *bn = n ? ASN1_INTEGER_to_BN(n, NULL) : NULL;
+	char *h = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(buf, len, "%s", h ? h : "none");
+	OPENSSL_free(h);
+	BN_free(bn);
+	ASN1_INTEGER_free(n);
+}
+
+static bool on_cert(const struct vici_msg *ev, void *ctx)
+{
+	struct held *h = ctx;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	const unsigned char *der, *p;
+	char type[32] = "";
+	size_t len = 0;
+	X509_CRL *x;
+
+	if (!vici_msg_get_str(ev, "type", type, sizeof(type)) || strcmp(type, "X509_CRL") != 0)
+		return true;
+	der = vici_msg_get(ev, "data", &len);
+	if (der == NULL)
+		return true;
+	h->crls++;
+	SHA256(der, len, md);
+	if (memcmp(md, h->digest, sizeof(md)) == 0) {
+		h->exact = true;
+		return true;
+	}
+	p = der;
+	x = d2i_X509_CRL(NULL, &p, (long)len);
+	if (x == NULL)
+		return true; /* not ours to judge: charon parsed it */
+	if (X509_NAME_cmp(X509_CRL_get_issuer(x), X509_get_subject_name(h->src->ca)) == 0) {
+		if (h->others++ == 0)
+			crl_number_hex(x, h->other_number, sizeof(h->other_number));
+	}
+	X509_CRL_free(x);
+	return true;
+}
+
+static bool on_authority(const struct vici_msg *ev, void *ctx)
+{
+	struct authority *a = ctx;
+	const char *section = "";
+
+	for (size_t i = 0; i < ev->n_items; i++) {
+		const struct vici_item *it = &ev->items[i];
+
+		if (it->type == VICI_SECTION_START && it->depth == 0)
+			section = it->name;
+		if (it->type == VICI_LIST_ITEM && it->depth == 1 && strcmp(it->name, "crl_uris") == 0 &&
+		    it->value_len == strlen(a->want_uri) && memcmp(it->value, a->want_uri, it->value_len) == 0 &&
+		    !a->found) {
+			a->found = true;
+			snprintf(a->name, sizeof(a->name), "%s", section);
+		}
+	}
+	return true;
+}
+
+/* A command whose answer is {success = yes|no, errmsg}. Returns 0, or -errno with err set. */
+static int simple_command(struct vici_conn *c, const char *cmd, const struct vici_builder *b, char *err,
+			  size_t errlen)
+{
+	struct vici_msg resp;
+	char ok[8] = "", msg[256] = "";
+	int r = vici_request(c, cmd, b, NULL, NULL, NULL, &resp, err, errlen);
+
+	if (r != 0)
+		return r;
+	if (!vici_msg_get_str(&resp, "success", ok, sizeof(ok)) || strcmp(ok, "yes") != 0) {
+		if (!vici_msg_get_str(&resp, "errmsg", msg, sizeof(msg)))
+			snprintf(msg, sizeof(msg), "no reason given");
+		printable(msg);
+		snprintf(err, errlen, "`%s' failed: %s", cmd, msg);
+		r = -EPROTO;
+	}
+	vici_msg_clear(&resp);
+	return r;
+}
+
+static int list_crls(struct vici_conn *c, struct held *h, char *err, size_t errlen)
+{
+	struct vici_builder b;
+	struct vici_msg resp;
+	int r;
+
+	h->exact = false;
+	h->others = h->crls = 0;
+	h->other_number[0] = '\0';
+	vici_builder_init(&b);
+	vici_add_kv_str(&b, "type", "X509_CRL");
+	r = vici_request(c, "list-certs", &b, "list-cert", on_cert, h, &resp, err, errlen);
+	vici_builder_clear(&b);
+	vici_msg_clear(&resp);
+	return r;
+}
+
+static int flush_crls(struct vici_conn *c, char *err, size_t errlen)
+{
+	struct vici_builder b;
+	int r;
+
+	vici_builder_init(&b);
+	vici_add_kv_str(&b, "type", "X509_CRL");
+	r = simple_command(c, "flush-certs", &b, err, errlen);
+	vici_builder_clear(&b);
+	return r;
+}
+
+static void set_outcome(struct src_state *st, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_outcome(struct src_state *st, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(st->charon, sizeof(st->charon), "%s", what);
+	snprintf(st->charon_number, sizeof(st->charon_number), "%s", st->number_hex);
+	va_start(ap, fmt);
+	vsnprintf(st->charon_detail, sizeof(st->charon_detail), fmt, ap);
+	va_end(ap);
+	printable(st->charon_detail);
+}
+
+/* The small path: load-cert when needed, then list-certs. Returns 0 or -errno with err. */
+static int sync_small(struct vici_conn *c, const struct cfg_source *src, const unsigned char *der, size_t len,
+		      bool load, struct held *h, char *err, size_t errlen)
+{
+	int r;
+
+	if (!load) {
+		/* Confirm first: charon may have been restarted (it forgets what it was given). */
+		r = list_crls(c, h, err, errlen);
+		if (r != 0)
+			return r;
+		if (h->exact && h->others == 0)
+			return 0;
+	}
+	{
+		struct vici_builder b;
+
+		vici_builder_init(&b);
+		vici_add_kv_str(&b, "type", "X509_CRL");
+		vici_add_kv(&b, "data", der, len);
+		r = simple_command(c, "load-cert", &b, err, errlen);
+		vici_builder_clear(&b);
+		if (r != 0)
+			return r;
+	}
+	/* A copy charon fetched earlier (crl_uris, a CDP) may sit in its cache: it must not be used instead. */
+	r = flush_crls(c, err, errlen);
+	if (r != 0)
+		return r;
+	r = list_crls(c, h, err, errlen);
+	if (r != 0)
+		return r;
+	if (!h->exact) {
+		/* load-cert said yes, yet charon kept another CRL (a newer number, or the same number with
+		 * other content, wins in its store): never trust its answer. */
+		if (h->others)
+			snprintf(err, errlen, "load-cert answered success, but charon kept CRL number %s of %s instead",
+				 h->other_number, src->name);
+		else
+			snprintf(err, errlen, "load-cert answered success, but list-certs does not return the CRL");
+		return -EPROTO;
+	}
+	if (h->others) {
+		snprintf(err, errlen, "charon also holds CRL number %s of the same issuer, which it may use instead",
+			 h->other_number);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
+		 bool installed)
+{
+	const char *vici = cfg->strongswan_vici;
+	char fname[CFG_NAME_MAX + 8], err[1536] = "", uri[512];
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	struct vici_conn *c = NULL;
+	struct held h = { .src = src, .digest = st->digest };
+	struct authority a = { .want_uri = uri };
+	char prev[sizeof(st->charon)], prev_number[sizeof(st->charon_number)];
+	bool ok = false, scoped;
+	size_t len = 0;
+	int r;
+
+	if (vici == NULL || !st->have_crl)
+		return true;
+	snprintf(prev, sizeof(prev), "%s", st->charon);
+	snprintf(prev_number, sizeof(prev_number), "%s", st->charon_number);
+	st->charon_checked = time(NULL);
+	snprintf(fname, sizeof(fname), "%s.crl", src->name);
+	snprintf(uri, sizeof(uri), "file://%s%s%s", cfg->cache_dir,
+		 cfg->cache_dir[strlen(cfg->cache_dir) - 1] == '/' ? "" : "/", fname);
+
+	/* Charon ignores the IssuingDistributionPoint extension: a scoped CRL would count as complete. */
+	scoped = strcmp(st->scope, "complete") != 0;
+	if (scoped && !cfg->strongswan_load_scoped) {
+		set_outcome(st, "not-loaded", "has an issuingDistributionPoint (scoped), which charon ignores; "
+					      "load-scoped = no");
+		if (installed || strcmp(prev, "not-loaded") != 0)
+			log_warn(logger, "source %s: CRL number %s is scoped (issuingDistributionPoint), but charon treats "
+					 "every CRL as complete: not handed to charon at %s (load-scoped = no)",
+				 src->name, st->number_hex, vici);
+		ok = true;
+		goto save;
+	}
+	r = crl_read_file_at(dirfd, fname, CRL_FILE_MAX, &der, &len);
+	if (r != 0) {
+		snprintf(err, sizeof(err), "cannot read %s/%s: %s", cfg->cache_dir, fname, strerror(-r));
+		goto fail;
+	}
+	SHA256(der, len, md);
+	if (memcmp(md, st->digest, sizeof(md)) != 0) {
+		snprintf(err, sizeof(err), "%s/%s changed under us; retried at the next refresh", cfg->cache_dir, fname);
+		goto fail;
+	}
+	r = vici_connect(vici, CHARON_TIMEOUT_MS, &c);
+	if (r != 0) {
+		snprintf(err, sizeof(err), "cannot connect: %s%s", strerror(-r),
+			 r == -ENOENT || r == -ECONNREFUSED ? " (is charon running, with the vici plugin?)" : "");
+		goto fail;
+	}
+	if (len <= VICI_VALUE_MAX) {
+		bool load = installed || strcmp(prev, "held") != 0 || strcmp(prev_number, st->number_hex) != 0;
+
+		r = sync_small(c, src, der, len, load, &h, err, sizeof(err));
+		if (r != 0)
+			goto fail;
+		set_outcome(st, "held", "load-cert (%zu bytes); list-certs returns it", len);
+		st->charon_confirmed = time(NULL);
+		if (load || strcmp(prev, "held") != 0)
+			log_note(logger, "source %s: charon at %s holds CRL number %s (load-cert, %zu bytes; confirmed by "
+					 "list-certs)", src->name, vici, st->number_hex, len);
+		else
+			debug_f(logger, "source %s: charon at %s still holds CRL number %s", src->name, vici,
+				st->number_hex);
+		ok = true;
+		goto save;
+	}
+	/*
+	 * Too large for one vici value (and list-certs cannot return it either): charon reads the file
+	 * itself through an authority's crl_uris (fetcher plugin for file://: curl). Flushing its CRL
+	 * cache makes the next revocation check read the file we just installed.
+	 */
+	{
+		struct vici_msg resp;
+		bool flush = installed || strcmp(prev, "on-demand") != 0 || strcmp(prev_number, st->number_hex) != 0;
+
+		r = vici_request(c, "list-authorities", NULL, "list-authority", on_authority, &a, &resp, err,
+				 sizeof(err));
+		vici_msg_clear(&resp);
+		if (r != 0)
+			goto fail;
+		if (!a.found) {
+			snprintf(err, sizeof(err), "the CRL has %zu bytes, more than vici's %d-byte limit, and no authority "
+						   "in charon lists crl_uris = %s (see the strongSwan section of the README)",
+				 len, VICI_VALUE_MAX, uri);
+			r = -ENOENT;
+			goto fail;
+		}
+		if (flush && (r = flush_crls(c, err, sizeof(err))) != 0)
+			goto fail;
+		r = list_crls(c, &h, err, sizeof(err));
+		if (r != 0)
+			goto fail;
+		if (h.others) {
+			snprintf(err, sizeof(err), "charon holds CRL number %s of the same issuer (loaded through load-cert "
+						   "or swanctl), which it uses instead of %s until that one expires; run "
+						   "`swanctl --load-creds --clear' or restart charon",
+				 h.other_number, uri);
+			r = -EPROTO;
+			goto fail;
+		}
+		set_outcome(st, "on-demand", "%zu bytes: read by charon from %s (authority %s) at its next check", len,
+			    uri, a.name);
+		st->charon_confirmed = time(NULL);
+		if (flush || strcmp(prev, "on-demand") != 0)
+			log_note(logger, "source %s: charon at %s will read CRL number %s from %s (authority %s; %zu bytes, "
+					 "above vici's %d-byte limit); its CRL cache was flushed", src->name, vici,
+				 st->number_hex, uri, a.name, len, VICI_VALUE_MAX);
+		ok = true;
+	}
+	goto save;
+fail:
+	printable(err);
+	set_outcome(st, "error", "%s", err);
+	log_error(logger, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
+			  "at the next refresh or SIGUSR1", src->name, vici, err, st->number_hex);
+save:
+	r = state_save(dirfd, src->name, st);
+	if (r != 0)
+		log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s", src->name, cfg->cache_dir,
+			  strerror(-r));
+	vici_close(c);
+	free(der);
+	return ok;
+}

@@ -1,0 +1,387 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The strongSwan scenarios: a real charon (Debian 12's 5.9.8) started by the test with its own
+strongswan.conf and vici socket, nginx serving CRLs, and the real `crlsync`. They assert what
+charon holds (vici list-certs, the CRL number parsed from the DER it returns), crlsync's log
+lines and status, and, in network namespaces the test creates, real IKEv2 handshakes with
+`revocation = strict`. One ctest per scenario (integration.strongswan_<name>)."""
+
+import re
+import signal
+import time
+from pathlib import Path
+from typing import Callable, Dict
+
+import gen
+from gen import Entry, IDP
+from fetcher_harness import big_crl, big_entries, tail
+from harness import Failure, log
+from strongswan_harness import Charon, SwanEnv, rx_number
+
+SCENARIOS: Dict[str, Callable] = {}
+
+
+def scenario(fn: Callable) -> Callable:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+SRC = "issuing"
+PATH = "issuing.crl"
+VICI_VALUE_MAX = 65535
+
+
+def env_with_charon(crlsync, name: str, load_scoped=None):
+    env = SwanEnv(crlsync, name)
+    env.start_nginx()
+    ch = env.start_charon()
+    env.write_swan_config(ch, {SRC: [env.url(PATH)]}, load_scoped=load_scoped)
+    return env, ch
+
+
+def charon_status(env: SwanEnv, name: str = SRC) -> dict:
+    s = env.source_status(name)
+    c = s.get("charon")
+    if not isinstance(c, dict):
+        raise Failure(f"status --json has no charon object for {name}: {s}")
+    return c
+
+
+def assert_held(env: SwanEnv, ch: Charon, number: int, der: bytes) -> None:
+    issuer = env.pki.issuing.cert.subject.rfc4514_string()
+    held = [(n, d) for (i, n, d) in ch.crls() if i == issuer]
+    if held != [(number, der)]:
+        raise Failure(f"charon holds {[(n, len(d)) for (n, d) in held]} of {issuer}; expected number {number} "
+                      f"({len(der)} bytes) and nothing else")
+    c = charon_status(env)
+    if c.get("state") != "held" or c.get("holds_current") is not True or not re.fullmatch(rx_number(number),
+                                                                                            str(c.get("number"))):
+        raise Failure(f"status --json charon: {c}")
+    if not c.get("last_confirmed"):
+        raise Failure(f"status --json charon lacks last_confirmed: {c}")
+
+
+def entries_crl(env: SwanEnv, n: int, number: int, first: int = 0x100000, ca=None) -> bytes:
+    t0 = time.monotonic()
+    der = big_crl(ca or env.pki.issuing, big_entries(n, first), number)
+    log(f"{n}-entry CRL number {number}: {len(der)} bytes in {time.monotonic() - t0:.2f} s")
+    return der
+
+
+# --- load-cert: CRLs that fit into one vici value --------------------------------------------------
+
+
+@scenario
+def small_held(crlsync):
+    """A 1,000-entry CRL (about 25 KB) installed by `fetch` reaches charon through load-cert;
+    list-certs returns it byte for byte with its number, status says `held'. Twin: a rollback
+    the fetcher refuses is never handed to charon."""
+    with env_with_charon(crlsync, "small_held")[0] as env:
+        ch = env.charons[0]
+        der = entries_crl(env, 1000, 5)
+        if len(der) > VICI_VALUE_MAX:
+            raise Failure(f"the small CRL has {len(der)} bytes")
+        env.publish(PATH, der)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"source {SRC}: charon at {re.escape(ch.uri)} holds CRL number {rx_number(5)}")
+        assert_held(env, ch, 5, der)
+        st = env.run("status", expect_rc=0)
+        st.assert_out(r"CHARON")
+        st.assert_out(rf"^{SRC}\s.*\bheld\b")
+        # negative twin: an older CRL is refused by the fetcher and charon keeps number 5
+        env.publish(PATH, entries_crl(env, 10, 4))
+        r = env.fetch(expect_rc=1)
+        r.assert_err(r"rollback")
+        assert_held(env, ch, 5, der)
+
+
+@scenario
+def newer_replaces(crlsync):
+    """Number 1 held by charon; nginx then serves number 2: charon holds number 2 and only it.
+    Twin: the same number again (304) loads nothing new and keeps number 2."""
+    env, ch = env_with_charon(crlsync, "newer_replaces")
+    with env:
+        d1 = env.crl(entries=[Entry(0x05)], number=1)
+        env.publish(PATH, d1)
+        env.fetch(expect_rc=0)
+        assert_held(env, ch, 1, d1)
+        d2 = env.crl(entries=[Entry(0x05), Entry(0x06)], number=2)
+        env.publish(PATH, d2)
+        env.fetch(expect_rc=0).assert_err(rf"holds CRL number {rx_number(2)}")
+        assert_held(env, ch, 2, d2)
+        r = env.fetch(expect_rc=0)
+        r.assert_not("load-cert")
+        assert_held(env, ch, 2, d2)
+
+
+@scenario
+def charon_restarted(crlsync):
+    """charon restarts and forgets its CRLs: the next refresh (a 304, nothing installed) finds it
+    missing in list-certs and loads it again. Twin: while charon is down the refresh logs an
+    error naming the socket and the source, exits 0 (the CRL is fresh) and status says error."""
+    env, ch = env_with_charon(crlsync, "charon_restarted")
+    with env:
+        d1 = env.crl(number=3)
+        env.publish(PATH, d1)
+        env.fetch(expect_rc=0)
+        assert_held(env, ch, 3, d1)
+        ch.stop()
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"error: source {SRC}: charon at {re.escape(ch.uri)}: cannot connect")
+        if charon_status(env).get("state") != "error":
+            raise Failure(f"status after a failed hand-over: {charon_status(env)}")
+        ch.start()
+        if ch.numbers(env.pki.issuing.cert.subject):
+            raise Failure("a fresh charon already holds a CRL")
+        env.fetch(expect_rc=0).assert_err(rf"holds CRL number {rx_number(3)}")
+        assert_held(env, ch, 3, d1)
+
+
+@scenario
+def charon_stopped_during_refresh(crlsync):
+    """The daemon runs; charon is stopped; number 2 is published and `crlsync refresh` sent: the
+    CRL is installed, the hand-over error names the socket and source, the daemon keeps running.
+    charon comes back: the next SIGUSR1 (an unchanged CRL) hands number 2 over."""
+    env, ch = env_with_charon(crlsync, "charon_stopped_during_refresh")
+    with env:
+        d1 = env.crl(number=1)
+        env.publish(PATH, d1)
+        d = env.start_daemon()
+        d.wait_for_log(rf"holds CRL number {rx_number(1)}", timeout=20)
+        assert_held(env, ch, 1, d1)
+        ch.stop()
+        d2 = env.crl(entries=[Entry(0x07)], number=2)
+        env.publish(PATH, d2)
+        mark = d.mark()
+        env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=0)
+        d.wait_for_log(rf"installed CRL number {rx_number(2)}", timeout=20, since=mark)
+        d.wait_for_log(rf"source {SRC}: charon at {re.escape(ch.uri)}: cannot connect", timeout=20, since=mark)
+        env.assert_installed(SRC, d2)
+        d.assert_running()
+        ch.start()
+        mark = d.mark()
+        env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=0)
+        d.wait_for_log(rf"holds CRL number {rx_number(2)}", timeout=20, since=mark)
+        assert_held(env, ch, 2, d2)
+        d.assert_running()
+
+
+@scenario
+def scoped_not_loaded(crlsync):
+    """A CRL with an issuingDistributionPoint (onlyContainsUserCerts) is installed but not handed
+    to charon (load-scoped = no, the default): logged, charon holds nothing, status not-loaded.
+    Twin: with load-scoped = yes it is loaded and held."""
+    env, ch = env_with_charon(crlsync, "scoped_not_loaded")
+    with env:
+        der = env.crl(entries=[Entry(0x05)], number=2, idp=IDP(only_user=True))
+        env.publish(PATH, der)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"warning: source {SRC}: CRL number {rx_number(2)} is scoped")
+        env.assert_installed(SRC, der)
+        if ch.numbers(env.pki.issuing.cert.subject):
+            raise Failure(f"charon holds a scoped CRL: {ch.crls()}")
+        if charon_status(env).get("state") != "not-loaded":
+            raise Failure(f"status: {charon_status(env)}")
+        env.write_swan_config(ch, {SRC: [env.url(PATH)]}, load_scoped=True)
+        env.fetch(expect_rc=0).assert_err(rf"holds CRL number {rx_number(2)}")
+        assert_held(env, ch, 2, der)
+
+
+# --- large CRLs: crl_uris = file://, flush-certs --------------------------------------------------
+
+
+@scenario
+def large_without_authority(crlsync):
+    """A 100,000-entry CRL (over 2 MB) cannot go through vici: without an authority whose
+    crl_uris names the installed file, crlsync logs an error saying so, the CRL stays installed
+    and status says error. Twin (large_on_demand): with the authority it is handed over."""
+    env, ch = env_with_charon(crlsync, "large_without_authority")
+    with env:
+        der = entries_crl(env, 100000, 9)
+        env.publish(PATH, der)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"error: source {SRC}: charon at {re.escape(ch.uri)}: the CRL has {len(der)} bytes, more than "
+                     rf"vici's 65535-byte limit, and no authority in charon lists crl_uris = file://")
+        env.assert_installed(SRC, der)
+        if charon_status(env).get("state") != "error":
+            raise Failure(f"status: {charon_status(env)}")
+
+
+def write_authority(ch: Charon, env: SwanEnv, ca_crt: Path, extra: str = "", source: str = SRC) -> None:
+    """swanctl.conf: an authority for `source` whose crl_uris is crlsync's installed file (+ `extra`)."""
+    (ch.swanctl_dir / "x509ca" / ca_crt.name).write_bytes(ca_crt.read_bytes())
+    (ch.swanctl_dir / "swanctl.conf").write_text(f"""authorities {{
+    crlsync-{source} {{
+        cacert = {ca_crt.name}
+        crl_uris = file://{env.cache}/{source}.crl
+    }}
+}}
+{extra}""")
+
+
+@scenario
+def large_on_demand(crlsync):
+    """A 100,000-entry CRL with `authorities.X.crl_uris = file://CACHE/issuing.crl' in charon:
+    crlsync flushes charon's CRL cache and confirms the authority; status on-demand. A
+    1,000-entry CRL loaded before (load-cert) would shadow it: twin, logged as an error."""
+    env, ch = env_with_charon(crlsync, "large_on_demand")
+    with env:
+        write_authority(ch, env, env.pki.issuing_crt)
+        ch.load_all()
+        small = entries_crl(env, 1000, 1)
+        env.publish(PATH, small)
+        env.fetch(expect_rc=0)
+        assert_held(env, ch, 1, small)
+        big = entries_crl(env, 100000, 2)
+        env.publish(PATH, big)
+        t0 = time.monotonic()
+        r = env.fetch(expect_rc=0)
+        log(f"fetch + hand-over of {len(big)} bytes: {time.monotonic() - t0:.2f} s")
+        # the small number 1 still sits in charon's vici store and would be used instead: an error
+        r.assert_err(rf"error: source {SRC}: charon at {re.escape(ch.uri)}: charon holds CRL number 01 of the same "
+                     rf"issuer.*swanctl --load-creds --clear")
+        ch.swanctl("--load-creds", "--clear", "--noprompt", "--file", str(ch.swanctl_dir / "swanctl.conf"))
+        mark = len(ch.log.text())
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"source {SRC}: charon at {re.escape(ch.uri)} will read CRL number {rx_number(2)} from "
+                     rf"file://{re.escape(str(env.cache))}/{SRC}.crl \(authority crlsync-{SRC}")
+        c = charon_status(env)
+        if c.get("state") != "on-demand" or c.get("holds_current") is not True:
+            raise Failure(f"status: {c}")
+        if "flush" not in ch.log.text()[mark:] and "flushed" not in r.err:
+            raise Failure("no cache flush")
+
+
+# --- IKEv2 between two charons in network namespaces ----------------------------------------------
+
+IKE_PROPOSAL = "aes128-sha256-modp2048"
+
+
+def ike_pair(env: SwanEnv, number: int, revoked: int):
+    """moon (gateway, crlsync's CRL via crl_uris file://) and a client charon in two fresh
+    namespaces; root CA issues moon, carol and dave (the crlsync source CA is the root here:
+    chain leaf -> self-signed root)."""
+    ns_a, ns_b, ip_a, ip_b = env.make_netns_pair()
+    root = env.pki.root
+    moon_leaf = gen.make_leaf(root, "moon", serial=0x4000)
+    clients = {"carol": gen.make_leaf(root, "carol", serial=0x4001),
+               "dave": gen.make_leaf(root, "dave", serial=0x4002)}
+    moon = env.new_charon("moon", netns=ns_a, port=500)
+    write_authority(moon, env, env.pki.root_crt, source="root", extra=f"""connections {{
+    rw {{
+        version = 2
+        local_addrs = {ip_a}
+        proposals = {IKE_PROPOSAL}
+        local {{
+            auth = pubkey
+            certs = moon.crt
+        }}
+        remote {{
+            auth = pubkey
+            revocation = strict
+        }}
+        children {{
+            net {{
+                local_ts = {ip_a}/32
+                esp_proposals = aes128-sha256
+            }}
+        }}
+    }}
+}}
+""")
+    gen.write(moon.swanctl_dir / "x509" / "moon.crt", moon_leaf.cert_pem())
+    gen.write(moon.swanctl_dir / "private" / "moon.key", moon_leaf.key_pem(), 0o600)
+    client = env.new_charon("client", netns=ns_b, port=500)
+    conns = ""
+    for name, leaf in clients.items():
+        gen.write(client.swanctl_dir / "x509" / f"{name}.crt", leaf.cert_pem())
+        gen.write(client.swanctl_dir / "private" / f"{name}.key", leaf.key_pem(), 0o600)
+        conns += f"""    {name} {{
+        version = 2
+        remote_addrs = {ip_a}
+        local_addrs = {ip_b}
+        proposals = {IKE_PROPOSAL}
+        local {{
+            auth = pubkey
+            certs = {name}.crt
+        }}
+        remote {{
+            auth = pubkey
+        }}
+        children {{
+            {name} {{
+                remote_ts = {ip_a}/32
+                esp_proposals = aes128-sha256
+            }}
+        }}
+    }}
+"""
+    (client.swanctl_dir / "x509ca" / "root.crt").write_bytes(env.pki.root_crt.read_bytes())
+    (client.swanctl_dir / "swanctl.conf").write_text("connections {\n" + conns + "}\n")
+    moon.start()
+    client.start()
+    moon.load_all()
+    client.load_all()
+    env.write_config({"root": {"urls": [env.url("root.crl")], "ca": env.pki.root_crt}})
+    with open(env.config, "a") as f:
+        f.write("\n".join(env.strongswan_lines(moon)) + "\n")
+    return moon, client, clients
+
+
+def initiate(moon: Charon, client: Charon, name: str) -> str:
+    """Initiates `name`'s connection from the client; returns "established" or "refused" from
+    moon's point of view (its IKE_AUTH verdict; the CHILD_SA is not required)."""
+    mark = len(moon.log.text())
+    p = client.swanctl("--initiate", "--child", name, "--timeout", "20", timeout=40, check=False)
+    text = moon.log.text()[mark:]
+    # each attempt needs its own IKE_AUTH: never reuse the IKE_SA (the CHILD_SA may fail to install
+    # on a kernel without ESP, the IKE_SA stays up otherwise)
+    client.swanctl("--terminate", "--ike", name, "--timeout", "5", timeout=20, check=False)
+    if re.search(r"IKE_SA rw\[\d+\] established", text):
+        return "established"
+    if re.search(r"certificate was revoked|AUTHENTICATION_FAILED|no trusted RSA public key found", text):
+        return "refused"
+    raise Failure(f"no IKE_AUTH verdict for {name} (swanctl exit {p.returncode}):\n{tail(p.stdout.decode(errors='replace'))}"
+                  f"\nmoon:\n{tail(text, 40)}")
+
+
+def assert_no_network_fetch(moon: Charon, cache: Path) -> None:
+    for m in re.finditer(r"fetching (crl|ocsp) from '([^']*)'", moon.log.text()):
+        if m.group(1) != "crl" or not m.group(2).startswith(f"file://{cache}/"):
+            raise Failure(f"charon fetched over the network: {m.group(0)}")
+
+
+@scenario
+def ike_revocation(crlsync):
+    """IKEv2 between two charons in two network namespaces (certificate auth, moon with
+    revocation = strict). A 100,000-entry CRL revoking dave, installed by crlsync and read by
+    moon through crl_uris = file://: carol is authenticated, dave refused. Then a newer CRL also
+    revoking carol: crlsync flushes moon's cache and carol is refused too. moon never fetches
+    anything but the installed file."""
+    with SwanEnv(crlsync, "ike_revocation") as env:
+        env.start_nginx()
+        moon, client, clients = ike_pair(env, 1, 0x4002)
+        root = env.pki.root
+        big = big_crl(root, big_entries(99999, 0x100000) + _entry(0x4002), 7)
+        log(f"root CRL number 7: {len(big)} bytes")
+        env.publish("root.crl", big)
+        env.fetch(expect_rc=0).assert_err(rf"source root: charon at {re.escape(moon.uri)} will read CRL number "
+                                          rf"{rx_number(7)}")
+        if initiate(moon, client, "carol") != "established":
+            raise Failure(f"carol (good) was refused:\n{tail(moon.log.text(), 40)}")
+        if initiate(moon, client, "dave") != "refused":
+            raise Failure("dave (revoked in CRL 7) was authenticated")
+        if not re.search(r"fetching crl from 'file://" + re.escape(str(env.cache)) + r"/root\.crl'", moon.log.text()):
+            raise Failure(f"moon did not read the installed file:\n{tail(moon.log.text(), 40)}")
+        # a newer CRL revoking carol as well: read at the next check, not the cached number 7
+        newer = big_crl(root, big_entries(99999, 0x100000) + _entry(0x4001) + _entry(0x4002), 8)
+        env.publish("root.crl", newer)
+        env.fetch(expect_rc=0).assert_err(rf"will read CRL number {rx_number(8)}")
+        if initiate(moon, client, "carol") != "refused":
+            raise Failure("carol (revoked in CRL 8) was still authenticated: charon used the older CRL")
+        assert_no_network_fetch(moon, env.cache)
+        log(f"largest CRL proven in charon: {len(newer)} bytes, 100,001 entries")
+
+
+def _entry(serial: int) -> bytes:
+    """One revokedCertificates entry (serial, an hour ago) in DER, as big_entries() makes them."""
+    return big_entries(1, serial)
