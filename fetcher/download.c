@@ -290,6 +290,15 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			x->stop = DL_STOP_TOO_LARGE;
 			return 0;
 		}
+		/* The announced size, at once: a 40 MB CRL then costs one buffer, not a series of copies. */
+		if (cl > 0 && x->cap < (size_t)cl + 1) {
+			unsigned char *sized = realloc(req->body, (size_t)cl + 1);
+
+			if (sized != NULL) {
+				req->body = sized;
+				x->cap = (size_t)cl + 1;
+			}
+		}
 	}
 	if (n > req->max_size - req->body_len) {
 		x->stop = DL_STOP_TOO_LARGE;

@@ -325,6 +325,142 @@ static void crl_index_find__10000_random__all_found_others_not(void **state)
 	crl_index_free(idx);
 }
 
+
+/* A brute-force model: every (sign, magnitude) added, for the truth about any lookup. */
+struct model_entry {
+	unsigned char s[CRL_SERIAL_MAX];
+	size_t len;
+	bool neg;
+	time_t at;
+	int reason;
+};
+
+static int model_cmp(const void *pa, const void *pb)
+{
+	const struct model_entry *a = pa, *b = pb;
+
+	if (a->neg != b->neg)
+		return a->neg ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->s, b->s, a->len);
+}
+
+static uint64_t next_rng(uint64_t *r)
+{
+	*r ^= *r << 13;
+	*r ^= *r >> 7;
+	*r ^= *r << 17;
+	return *r;
+}
+
+/*
+ * Serials that stress the layout: lengths 1..30 (heads alone, heads + tails), many sharing their
+ * first 7 octets (equal heads: the tail decides), some negative, some duplicated, dates before
+ * 1970 and after 2106 (the side table). Checked against the model after sealing.
+ */
+static void model_case(size_t n, bool presorted)
+{
+	struct model_entry *m = calloc(n, sizeof(*m));
+	struct crl_index *idx = crl_index_new(presorted ? n : 0);
+	struct crl_index_hit hit;
+	uint64_t rng = 0x0123456789abcdefULL + n;
+	size_t uniq = 0;
+
+	assert_non_null(m);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = next_rng(&rng);
+
+		m[i].len = 1 + (size_t)(r % 30);
+		for (size_t k = 0; k < m[i].len; k++)
+			m[i].s[k] = (unsigned char)next_rng(&rng);
+		m[i].s[0] |= 1; /* no leading zero: the model compares magnitudes */
+		if (r % 5 == 0 && i > 0 && m[i - 1].len > 7) {
+			/* same first 7 octets as the previous one, another tail */
+			m[i].len = m[i - 1].len;
+			memcpy(m[i].s, m[i - 1].s, 7);
+		}
+		if (r % 97 == 0 && i > 0)
+			m[i] = m[i - 1]; /* a duplicate */
+		m[i].neg = r % 61 == 0;
+		m[i].at = r % 89 == 0 ? (time_t)-86400 * 365 : r % 83 == 0 ? (time_t)7258118400 /* 2200 */
+											: T0 + (time_t)(r % 100000);
+		m[i].reason = reasons[r % N_REASONS];
+	}
+	if (presorted)
+		qsort(m, n, sizeof(*m), model_cmp);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(crl_index_add(idx, m[i].s, m[i].len, m[i].neg, m[i].at, m[i].reason), 0);
+	assert_int_equal(crl_index_seal(idx), 0);
+	/* The model's answer for duplicates: the earliest date (and that entry's reason). */
+	qsort(m, n, sizeof(*m), model_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i, best = i;
+
+		while (j + 1 < n && model_cmp(&m[j + 1], &m[i]) == 0) {
+			j++;
+			if (m[j].at < m[best].at)
+				best = j;
+		}
+		uniq++;
+		if (!crl_index_find(idx, m[i].s, m[i].len, m[i].neg, &hit))
+			fail_msg("entry %zu (len %zu) not found", i, m[i].len);
+		assert_int_equal(hit.revoked_at, m[best].at);
+		assert_int_equal(hit.reason, m[best].reason);
+		/* Its neighbour in value, one more in the last octet, is listed only if the model says so. */
+		{
+			struct model_entry probe = m[i];
+			bool listed;
+
+			probe.s[probe.len - 1]++;
+			listed = bsearch(&probe, m, n, sizeof(*m), model_cmp) != NULL;
+			assert_int_equal(crl_index_find(idx, probe.s, probe.len, probe.neg, NULL), listed);
+			probe.neg = !probe.neg;
+			probe.s[probe.len - 1]--;
+			listed = bsearch(&probe, m, n, sizeof(*m), model_cmp) != NULL;
+			assert_int_equal(crl_index_find(idx, probe.s, probe.len, probe.neg, NULL), listed);
+		}
+		i = j;
+	}
+	assert_int_equal(crl_index_count(idx), uniq);
+	crl_index_free(idx);
+	free(m);
+}
+
+static void crl_index_find__small_mixed_against_model__agrees(void **state)
+{
+	(void)state;
+	model_case(5000, false); /* below the radix threshold: qsort */
+}
+
+static void crl_index_find__large_mixed_against_model__agrees(void **state)
+{
+	(void)state;
+	model_case(150000, false); /* radix sort */
+}
+
+static void crl_index_find__presorted_against_model__agrees(void **state)
+{
+	(void)state;
+	model_case(100000, true); /* the already-sorted shortcut, reserved at its final size */
+}
+
+static void crl_index_reserve__exact__no_growth_needed(void **state)
+{
+	const unsigned char s[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+	struct crl_index *idx = crl_index_new(0);
+	size_t before;
+
+	(void)state;
+	assert_int_equal(crl_index_reserve(idx, 1, 13), 0);
+	before = crl_index_bytes(idx);
+	assert_int_equal(crl_index_add(idx, s, sizeof(s), false, T0, CRL_REASON_ABSENT), 0);
+	assert_int_equal(crl_index_bytes(idx), before);
+	assert_int_equal(crl_index_seal(idx), 0);
+	assert_int_equal(crl_index_reserve(idx, 1, 0), -EINVAL); /* sealed */
+	crl_index_free(idx);
+}
+
 static void crl_reason_str__codes__rfc5280_names(void **state)
 {
 	static const struct {
@@ -375,6 +511,10 @@ int main(void)
 		cmocka_unit_test(crl_index_add__64_byte_magnitude_with_pad__accepted),
 		cmocka_unit_test(crl_index_add__after_seal__einval),
 		cmocka_unit_test(crl_index_find__10000_random__all_found_others_not),
+		cmocka_unit_test(crl_index_find__small_mixed_against_model__agrees),
+		cmocka_unit_test(crl_index_find__large_mixed_against_model__agrees),
+		cmocka_unit_test(crl_index_find__presorted_against_model__agrees),
+		cmocka_unit_test(crl_index_reserve__exact__no_growth_needed),
 		cmocka_unit_test(crl_reason_str__codes__rfc5280_names),
 		cmocka_unit_test(crl_index_free__null__no_op),
 	};
