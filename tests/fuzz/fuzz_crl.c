@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* libFuzzer target for the CRL loader: DER/PEM decoding, then verification and indexing of what decodes. */
+/* libFuzzer target for the CRL loaders: DER/PEM splitting, the fast loader, and the OpenSSL reference path. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +55,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	STACK_OF(X509_CRL) *sk = NULL;
+	struct crl_der *ders = NULL;
+	size_t n = 0;
 	char err[512];
 	time_t now = 1800000000;
 
+	/* The path the plugin and the fetcher take: split DER/PEM, then the fast loader on each. */
+	if (crl_split(data, size, &ders, &n, err, sizeof(err)) == CRL_OK) {
+		for (size_t i = 0; i < n; i++) {
+			struct crl *c = NULL;
+
+			crl_from_der(ders[i].der, ders[i].len, &ca, 1, now, "fuzz", 0, &c, err, sizeof(err));
+			crl_unref(c);
+		}
+		crl_der_free(ders, n);
+	}
+	/* The reference decoder, as OpenSSL sees the same bytes. */
 	if (crl_decode(data, size, &sk, err, sizeof(err)) != CRL_OK)
 		return 0;
 	for (int i = 0; i < sk_X509_CRL_num(sk); i++) {
