@@ -12,13 +12,17 @@
  *  - head[i]: 8 bytes that order the serials: octet 0 is the magnitude's length (0x80 set for a
  *    negative serial), octets 1..7 its first 7 octets, zero-padded. Comparing heads as integers
  *    compares (sign, length, leading octets), i.e. the serials as integers up to the tail.
- *  - rec[i]: the revocation time (uint32 seconds since 1970; UINT32_MAX sends the lookup to a side
- *    table for the rare date outside 1970..2106), the reason, and the offset of the serial's
- *    octets beyond the 7th ("tail") in one arena. Tails stay in the order they were added.
- *  - top[]: every TOP_STRIDE-th head, a directory small enough to stay in cache, so that a lookup
- *    touches one or two cache lines of head[] and one rec.
- * With 20-octet serials (the RFC 5280 maximum, and the common random ones) that is 8 + 9 + 13 + 0.5
- * bytes per entry.
+ *  - rec[i]: the revocation time (uint32 seconds since 1970; WHEN_BIG sends the lookup to a side
+ *    table for the rare date outside 1970..2106) and the reason: 5 bytes.
+ *  - tails: the octets of each serial beyond the 7th, in sorted order, back to back. An entry's
+ *    tail offset is its block's (top_tail[]) plus the tail lengths of the heads before it in the
+ *    block, which a lookup has in cache anyway: no offset per entry.
+ *  - top[] and top2[]: every TOP_STRIDE-th head, and every TOP_STRIDE-th of those: 32 KB of top2
+ *    at a million entries stays in L1, so a lookup walks top2 in cache and then touches one block
+ *    of top[], one block of head[] and, for a listed serial, the block's rec[] and tails, which it
+ *    asks for all at once (prefetch) so that their cache misses overlap.
+ * With 20-octet serials (the RFC 5280 maximum, and the common random ones) that is 8 + 5 + 13 +
+ * 0.8 bytes per entry.
  */
 #define HEAD_OCTETS 7
 #define TOP_STRIDE 16
@@ -26,27 +30,29 @@
 
 struct rec {
 	uint32_t when;
-	uint32_t tail;
 	uint8_t reason;
 } __attribute__((packed));
 
+/* A revocation date outside 1970..2106, kept by serial. */
 struct big_when {
 	uint64_t head;
-	uint32_t tail;
+	unsigned char tail[CRL_SERIAL_MAX - HEAD_OCTETS];
 	int64_t when;
 };
 
 struct crl_index {
 	uint64_t *head;
 	struct rec *rec;
+	uint32_t *toff; /* while building: each entry's tail offset (tails in the order added) */
 	size_t n, cap;
 	unsigned char *tails;
 	size_t tails_len, tails_cap;
-	uint64_t *top;   /* head[t * TOP_STRIDE] */
+	uint64_t *top;      /* head[t * TOP_STRIDE] */
+	uint32_t *top_tail; /* tail offset of entry t * TOP_STRIDE */
 	size_t n_top;
-	uint64_t *top2;  /* top[u * TOP_STRIDE]: 32 KB at a million entries, stays in L1 */
+	uint64_t *top2;     /* top[u * TOP_STRIDE] */
 	size_t n_top2;
-	struct big_when *big;
+	struct big_when *big; /* sorted by serial once sealed */
 	size_t n_big;
 	bool sealed;
 };
@@ -105,8 +111,9 @@ static int grow_entries(struct crl_index *idx, size_t cap)
 {
 	uint64_t *h;
 	struct rec *r;
+	uint32_t *t;
 
-	if (cap > (size_t)UINT32_MAX)
+	if (cap > (size_t)UINT32_MAX / 2)
 		return -ENOMEM;
 	h = big_realloc(idx->head, idx->n * sizeof(*h), cap * sizeof(*h));
 	if (h == NULL)
@@ -116,6 +123,10 @@ static int grow_entries(struct crl_index *idx, size_t cap)
 	if (r == NULL)
 		return -ENOMEM;
 	idx->rec = r;
+	t = big_realloc(idx->toff, idx->n * sizeof(*t), cap * sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	idx->toff = t;
 	idx->cap = cap;
 	return 0;
 }
@@ -179,12 +190,14 @@ int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len
 {
 	size_t tl;
 	uint32_t when;
+	uint64_t head;
 	int r;
 
 	strip(&serial, &len);
 	if (idx->sealed || len > CRL_SERIAL_MAX)
 		return -EINVAL;
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
+	head = head_of(serial, len, negative);
 	if (idx->n == idx->cap && (r = grow_entries(idx, idx->cap ? idx->cap * 2 : 64)) != 0)
 		return r;
 	if (idx->tails_len + tl > idx->tails_cap) {
@@ -192,10 +205,11 @@ int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len
 
 		while (cap < idx->tails_len + tl)
 			cap *= 2;
-		if ((r = grow_tails(idx, cap)) != 0)
-			return r;
+		if (cap > (size_t)UINT32_MAX)
+			cap = (size_t)UINT32_MAX;
+		if (cap < idx->tails_len + tl || (r = grow_tails(idx, cap)) != 0)
+			return -ENOMEM;
 	}
-	idx->head[idx->n] = head_of(serial, len, negative);
 	if (revoked_at >= 0 && (int64_t)revoked_at < (int64_t)WHEN_BIG) {
 		when = (uint32_t)revoked_at;
 	} else {
@@ -204,14 +218,20 @@ int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len
 		if (b == NULL)
 			return -ENOMEM;
 		idx->big = b;
-		b[idx->n_big++] = (struct big_when){ idx->head[idx->n], (uint32_t)idx->tails_len, (int64_t)revoked_at };
+		b = &b[idx->n_big++];
+		memset(b, 0, sizeof(*b));
+		b->head = head;
+		if (tl > 0)
+			memcpy(b->tail, serial + HEAD_OCTETS, tl);
+		b->when = (int64_t)revoked_at;
 		when = WHEN_BIG;
 	}
+	idx->head[idx->n] = head;
 	idx->rec[idx->n] = (struct rec){
 		.when = when,
-		.tail = (uint32_t)idx->tails_len,
 		.reason = (uint8_t)(reason < 0 || reason > 255 ? CRL_REASON_ABSENT : reason),
 	};
+	idx->toff[idx->n] = (uint32_t)idx->tails_len;
 	if (tl > 0)
 		memcpy(idx->tails + idx->tails_len, serial + HEAD_OCTETS, tl);
 	idx->tails_len += tl;
@@ -219,23 +239,17 @@ int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len
 	return 0;
 }
 
-static int tail_cmp(const struct crl_index *idx, uint64_t head, uint32_t a, uint32_t b)
-{
-	size_t tl = tail_len(head);
-	/* Negative serials sort by magnitude too: the order only has to be total and consistent. */
-	return tl == 0 ? 0 : memcmp(idx->tails + a, idx->tails + b, tl);
-}
-
-/* Orders entry positions by (head, tail). */
+/* Orders entry positions by (head, tail) while building. Negative serials sort by magnitude too: the order only has to be total. */
 static int pos_cmp(const void *pa, const void *pb, void *ctx)
 {
 	const struct crl_index *idx = ctx;
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
 	uint64_t ha = idx->head[a], hb = idx->head[b];
+	size_t tl = tail_len(ha);
 
 	if (ha != hb)
 		return ha < hb ? -1 : 1;
-	return tail_cmp(idx, ha, idx->rec[a].tail, idx->rec[b].tail);
+	return tl == 0 ? 0 : memcmp(idx->tails + idx->toff[a], idx->tails + idx->toff[b], tl);
 }
 
 /*
@@ -297,14 +311,96 @@ out:
 }
 
 /*
- * new[k] = old[pos[k]] for rec[]: a gather into a new array. Sequential writes and independent
- * reads run several cache misses at once; an in-place cycle walk is one dependent miss after
- * another (3x slower at a million entries). It costs no peak: the sort's scratch is gone by now.
+ * Sorts by (head, tail): *pos_out[k] is the position (as added) of the k-th smallest serial, and
+ * idx->head is sorted. rec[], toff[] and tails are still in the order added.
  */
-static int permute_recs(struct crl_index *idx, const uint32_t *pos, size_t n)
+static int sort_heads(struct crl_index *idx, uint32_t **pos_out)
 {
-	struct rec *r = big_alloc(n * sizeof(*r));
+	size_t n = idx->n;
+	uint32_t *pos = NULL;
+	uint64_t *sorted = NULL;
+	bool in_order = true;
+	int r;
 
+	for (size_t i = 1; i < n && in_order; i++)
+		in_order = idx->head[i - 1] <= idx->head[i];
+	if (in_order || n < 65536) {
+		/* Already in head order (a CA that writes its list sorted), or small: no radix passes. */
+		pos = big_alloc(n * sizeof(*pos));
+		if (pos == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			pos[i] = (uint32_t)i;
+		if (!in_order) {
+			qsort_r(pos, n, sizeof(*pos), pos_cmp, idx);
+			sorted = big_alloc(n * sizeof(*sorted));
+			if (sorted == NULL) {
+				free(pos);
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < n; i++)
+				sorted[i] = idx->head[pos[i]];
+			free(idx->head);
+			idx->head = sorted;
+			*pos_out = pos;
+			return 0; /* qsort compared the tails too */
+		}
+	} else {
+		r = radix_sort(idx->head, n, &sorted, &pos);
+		if (r != 0)
+			return r;
+		if (sorted != idx->head)
+			free(idx->head);
+		idx->head = sorted;
+	}
+	/* Runs of equal heads (the first 7 octets agree: rare with real serials): the tail decides. */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1, tl = tail_len(idx->head[i]);
+
+		while (j < n && idx->head[j] == idx->head[i])
+			j++;
+		for (size_t a = i + 1; tl > 0 && a < j; a++) {
+			uint32_t v = pos[a];
+			size_t b = a;
+
+			while (b > i && memcmp(idx->tails + idx->toff[pos[b - 1]], idx->tails + idx->toff[v], tl) > 0) {
+				pos[b] = pos[b - 1];
+				b--;
+			}
+			pos[b] = v;
+		}
+		i = j;
+	}
+	*pos_out = pos;
+	return 0;
+}
+
+/*
+ * Puts rec[] and the tails in sorted order: gathers into new arrays (sequential writes, independent
+ * reads: several cache misses in flight, where an in-place cycle walk waits for one after another).
+ * The old arrays and toff[] are freed.
+ */
+static int gather(struct crl_index *idx, const uint32_t *pos)
+{
+	size_t n = idx->n, o = 0;
+	unsigned char *t = big_alloc(idx->tails_len);
+	struct rec *r;
+
+	if (t == NULL)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		size_t tl = tail_len(idx->head[k]);
+
+		if (tl > 0)
+			memcpy(t + o, idx->tails + idx->toff[pos[k]], tl);
+		o += tl;
+	}
+	free(idx->tails);
+	idx->tails = t;
+	idx->tails_cap = idx->tails_len;
+	free(idx->toff);
+	idx->toff = NULL;
+	r = big_alloc(n * sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
 	for (size_t k = 0; k < n; k++)
@@ -314,121 +410,97 @@ static int permute_recs(struct crl_index *idx, const uint32_t *pos, size_t n)
 	return 0;
 }
 
-static int64_t when_of(const struct crl_index *idx, size_t i)
+static int big_cmp(const void *pa, const void *pb)
 {
-	const struct rec *r = &idx->rec[i];
+	const struct big_when *a = pa, *b = pb;
+	int c;
 
-	if (r->when != WHEN_BIG)
-		return r->when;
-	for (size_t b = 0; b < idx->n_big; b++)
-		if (idx->big[b].head == idx->head[i] && idx->big[b].tail == r->tail)
-			return idx->big[b].when;
-	return (int64_t)WHEN_BIG;
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
+	c = memcmp(a->tail, b->tail, sizeof(a->tail));
+	if (c != 0)
+		return c;
+	return (a->when > b->when) - (a->when < b->when);
 }
 
-static int sort_entries(struct crl_index *idx)
+/* The date of a serial whose rec says WHEN_BIG: the earliest the side table has for it. */
+static int64_t big_when_of(const struct crl_index *idx, uint64_t head, const unsigned char *tail)
 {
-	size_t n = idx->n;
-	uint32_t *pos = NULL;
-	uint64_t *sorted = NULL;
-	int r;
+	struct big_when key;
+	size_t lo = 0, hi = idx->n_big, tl = tail_len(head);
 
-	for (size_t i = 1; i < n; i++) {
-		if (idx->head[i - 1] > idx->head[i])
-			goto unsorted;
-	}
-	/* Already in head order (a CA that writes its list sorted): only runs of equal heads remain. */
-	pos = big_alloc(n * sizeof(*pos));
-	if (pos == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		pos[i] = (uint32_t)i;
-	sorted = idx->head;
-	goto runs;
-unsorted:
-	if (n < 65536) {
-		pos = big_alloc(n * sizeof(*pos));
-		if (pos == NULL)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++)
-			pos[i] = (uint32_t)i;
-		qsort_r(pos, n, sizeof(*pos), pos_cmp, idx);
-		sorted = big_alloc(n * sizeof(*sorted));
-		if (sorted == NULL) {
-			free(pos);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; i < n; i++)
-			sorted[i] = idx->head[pos[i]];
-		goto apply;
-	}
-	r = radix_sort(idx->head, n, &sorted, &pos);
-	if (r != 0)
-		return r;
-	if (sorted != idx->head)
-		free(idx->head);
-	idx->head = sorted;
-runs:
-	/* Equal heads: order by tail. Rare with real serials (the first 7 octets agree). */
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
+	memset(&key, 0, sizeof(key));
+	key.head = head;
+	memcpy(key.tail, tail, tl);
+	key.when = INT64_MIN;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		while (j < n && sorted[j] == sorted[i])
-			j++;
-		if (j - i > 1 && tail_len(sorted[i]) > 0) {
-			/* pos_cmp reads head[] by original position: use the tails directly. */
-			for (size_t a = i + 1; a < j; a++) {
-				uint32_t v = pos[a];
-				size_t b = a;
-
-				while (b > i && tail_cmp(idx, sorted[i], idx->rec[pos[b - 1]].tail, idx->rec[v].tail) > 0) {
-					pos[b] = pos[b - 1];
-					b--;
-				}
-				pos[b] = v;
-			}
-		}
-		i = j;
+		if (big_cmp(&idx->big[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-apply:
-	if (sorted != idx->head) {
-		free(idx->head);
-		idx->head = sorted;
-	}
-	r = permute_recs(idx, pos, n);
-	free(pos);
-	return r;
+	if (lo < idx->n_big && idx->big[lo].head == head && memcmp(idx->big[lo].tail, key.tail, sizeof(key.tail)) == 0)
+		return idx->big[lo].when;
+	return (int64_t)WHEN_BIG; /* not reached: every WHEN_BIG entry has a row */
 }
 
-static bool same_serial(const struct crl_index *idx, size_t a, size_t b)
+static int64_t when_at(const struct crl_index *idx, size_t i, const unsigned char *tail)
 {
-	return idx->head[a] == idx->head[b] && tail_cmp(idx, idx->head[a], idx->rec[a].tail, idx->rec[b].tail) == 0;
+	return idx->rec[i].when != WHEN_BIG ? (int64_t)idx->rec[i].when : big_when_of(idx, idx->head[i], tail);
+}
+
+/* Drops duplicate serials in sorted order, keeping the earliest revocation; compacts head, rec and tails. */
+static void dedup(struct crl_index *idx)
+{
+	size_t k = 0, k_off = 0, i_off;
+
+	if (idx->n == 0)
+		return;
+	i_off = tail_len(idx->head[0]);
+	for (size_t i = 1; i < idx->n; i++) {
+		size_t tl = tail_len(idx->head[i]);
+		const unsigned char *ti = idx->tails + i_off;
+
+		if (idx->head[i] == idx->head[k] && memcmp(idx->tails + k_off, ti, tl) == 0) {
+			if (when_at(idx, i, ti) < when_at(idx, k, idx->tails + k_off))
+				idx->rec[k] = idx->rec[i];
+		} else {
+			k_off += tail_len(idx->head[k]);
+			k++;
+			idx->head[k] = idx->head[i];
+			idx->rec[k] = idx->rec[i];
+			memmove(idx->tails + k_off, ti, tl);
+		}
+		i_off += tl;
+	}
+	idx->n = k + 1;
+	idx->tails_len = k_off + tail_len(idx->head[k]);
 }
 
 /* Sorts, drops duplicate serials (keeping the earliest revocation), trims, builds the directory. */
 int crl_index_seal(struct crl_index *idx)
 {
-	size_t k = 0;
+	uint32_t *pos = NULL;
+	size_t off = 0;
 	int r;
 
 	if (idx->sealed)
 		return 0;
-	if (idx->n > 1) {
-		r = sort_entries(idx);
+	if (idx->n_big > 1)
+		qsort(idx->big, idx->n_big, sizeof(*idx->big), big_cmp);
+	if (idx->n > 0) {
+		r = sort_heads(idx, &pos);
+		if (r == 0)
+			r = gather(idx, pos);
+		free(pos);
 		if (r != 0)
 			return r;
-		for (size_t i = 1; i < idx->n; i++) {
-			if (same_serial(idx, k, i)) {
-				if (when_of(idx, i) < when_of(idx, k))
-					idx->rec[k] = idx->rec[i];
-				continue;
-			}
-			k++;
-			idx->head[k] = idx->head[i];
-			idx->rec[k] = idx->rec[i];
-		}
-		idx->n = k + 1;
+		dedup(idx);
 	}
+	free(idx->toff);
+	idx->toff = NULL;
 	/* Duplicates or a generous hint left room: give it back (the old arrays stay valid if that fails). */
 	if (idx->n < idx->cap && idx->n > 0) {
 		uint64_t *h = big_realloc(idx->head, idx->n * sizeof(*h), idx->n * sizeof(*h));
@@ -443,21 +515,19 @@ int crl_index_seal(struct crl_index *idx)
 			}
 		}
 	}
-	if (idx->tails_len < idx->tails_cap && idx->tails_len > 0) {
-		unsigned char *t = big_realloc(idx->tails, idx->tails_len, idx->tails_len);
-
-		if (t != NULL) {
-			idx->tails = t;
-			idx->tails_cap = idx->tails_len;
-		}
-	}
 	idx->n_top = (idx->n + TOP_STRIDE - 1) / TOP_STRIDE;
 	if (idx->n_top > 0) {
 		idx->top = malloc(idx->n_top * sizeof(*idx->top));
-		if (idx->top == NULL)
+		idx->top_tail = malloc(idx->n_top * sizeof(*idx->top_tail));
+		if (idx->top == NULL || idx->top_tail == NULL)
 			return -ENOMEM;
-		for (size_t t = 0; t < idx->n_top; t++)
-			idx->top[t] = idx->head[t * TOP_STRIDE];
+		for (size_t i = 0; i < idx->n; i++) {
+			if (i % TOP_STRIDE == 0) {
+				idx->top[i / TOP_STRIDE] = idx->head[i];
+				idx->top_tail[i / TOP_STRIDE] = (uint32_t)off;
+			}
+			off += tail_len(idx->head[i]);
+		}
 		idx->n_top2 = (idx->n_top + TOP_STRIDE - 1) / TOP_STRIDE;
 		idx->top2 = malloc(idx->n_top2 * sizeof(*idx->top2));
 		if (idx->top2 == NULL)
@@ -469,49 +539,61 @@ int crl_index_seal(struct crl_index *idx)
 	return 0;
 }
 
+/* In a sampled array a[j] = b[j * STRIDE], the first b[] >= key from the first a[] >= key (found at u). */
+static size_t block_start(size_t u)
+{
+	return u > 0 ? (u - 1) * TOP_STRIDE : 0;
+}
+
 bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, size_t len, bool negative,
 		    struct crl_index_hit *hit)
 {
-	size_t lo = 0, n_top, i, tl;
+	size_t lo = 0, n, i, b, tl, off;
 	uint64_t key;
 
-	if (idx == NULL || !idx->sealed)
+	if (idx == NULL || !idx->sealed || idx->n == 0)
 		return false;
 	strip(&serial, &len);
 	if (len > CRL_SERIAL_MAX)
 		return false;
 	key = head_of(serial, len, negative);
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
-	/*
-	 * Lower bound of key, level by level. In a sampled array a[j] = b[j * STRIDE], if u is the
-	 * first j with a[j] >= key then b's first element >= key lies in ((u - 1) * STRIDE, u * STRIDE]:
-	 * a scan of at most STRIDE elements (two cache lines of u64). The smallest level is bisected
-	 * without branches.
-	 */
-	n_top = idx->n_top2;
-	while (n_top > 1) {
-		size_t half = n_top / 2;
+	/* top2: branch-free bisection for its first element >= key. */
+	n = idx->n_top2;
+	while (n > 1) {
+		size_t half = n / 2;
 
 		lo = idx->top2[lo + half - 1] < key ? lo + half : lo;
-		n_top -= half;
+		n -= half;
 	}
-	if (n_top == 1 && idx->top2[lo] < key)
+	if (idx->top2[lo] < key)
 		lo++;
-	i = lo > 0 ? (lo - 1) * TOP_STRIDE + 1 : 0;
-	while (i < idx->n_top && idx->top[i] < key)
-		i++;
-	lo = i;
-	i = lo > 0 ? (lo - 1) * TOP_STRIDE + 1 : 0;
-	while (i < idx->n && idx->head[i] < key)
-		i++;
-	for (; i < idx->n && idx->head[i] == key; i++) {
-		const struct rec *r = &idx->rec[i];
-
-		if (tl > 0 && memcmp(idx->tails + r->tail, serial + HEAD_OCTETS, tl) != 0)
+	/* top: a scan of one block. */
+	for (i = block_start(lo); i < idx->n_top && idx->top[i] < key; i++)
+		;
+	/* head: the block before top's answer holds the first head >= key (or its first entry does). */
+	b = i > 0 ? i - 1 : 0;
+	i = b * TOP_STRIDE;
+	off = idx->top_tail[b];
+	/* Everything the rest may touch, asked for at once: the misses overlap instead of queueing. */
+	__builtin_prefetch(&idx->head[i]);
+	__builtin_prefetch(&idx->head[i] + 8);
+	__builtin_prefetch(&idx->rec[i]);
+	__builtin_prefetch((const char *)&idx->rec[i] + 64);
+	if (tl > 0) {
+		__builtin_prefetch(idx->tails + off);
+		__builtin_prefetch(idx->tails + off + 64);
+		__builtin_prefetch(idx->tails + off + 128);
+		__builtin_prefetch(idx->tails + off + 192);
+	}
+	for (; i < idx->n && idx->head[i] < key; i++)
+		off += tail_len(idx->head[i]);
+	for (; i < idx->n && idx->head[i] == key; off += tl, i++) {
+		if (tl > 0 && memcmp(idx->tails + off, serial + HEAD_OCTETS, tl) != 0)
 			continue;
 		if (hit != NULL) {
-			hit->revoked_at = (time_t)when_of(idx, i);
-			hit->reason = r->reason;
+			hit->revoked_at = (time_t)when_at(idx, i, idx->tails + off);
+			hit->reason = idx->rec[i].reason;
 		}
 		return true;
 	}
@@ -527,8 +609,10 @@ size_t crl_index_bytes(const struct crl_index *idx)
 {
 	if (idx == NULL)
 		return 0;
-	return sizeof(*idx) + idx->cap * (sizeof(*idx->head) + sizeof(*idx->rec)) + idx->tails_cap +
-	       (idx->n_top + idx->n_top2) * sizeof(*idx->top) + idx->n_big * sizeof(*idx->big);
+	return sizeof(*idx) + idx->cap * (sizeof(*idx->head) + sizeof(*idx->rec)) +
+	       (idx->toff ? idx->cap * sizeof(*idx->toff) : 0) + idx->tails_cap +
+	       idx->n_top * (sizeof(*idx->top) + sizeof(*idx->top_tail)) + idx->n_top2 * sizeof(*idx->top2) +
+	       idx->n_big * sizeof(*idx->big);
 }
 
 void crl_index_free(struct crl_index *idx)
@@ -537,8 +621,10 @@ void crl_index_free(struct crl_index *idx)
 		return;
 	free(idx->head);
 	free(idx->rec);
+	free(idx->toff);
 	free(idx->tails);
 	free(idx->top);
+	free(idx->top_tail);
 	free(idx->top2);
 	free(idx->big);
 	free(idx);
