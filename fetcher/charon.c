@@ -221,12 +221,22 @@ static int sync_small(struct vici_conn *c, const struct cfg_source *src, const u
 	return 0;
 }
 
+/* Errors after which charon is not worth asking again in this pass: it went away, or stopped answering. */
+static bool unreachable_error(int r)
+{
+	return r == -ETIMEDOUT || r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN;
+}
+
 bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed)
+		 bool installed, bool *unreachable)
 {
 	const char *vici = cfg->strongswan_vici;
 	char fname[CFG_NAME_MAX + 8], err[1536] = "", uri[512];
-	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	unsigned char *buf = NULL, md[SHA256_DIGEST_LENGTH];
+	const unsigned char *der = NULL;
+	struct crl_der *ders = NULL;
+	size_t buflen = 0, n_ders = 0;
+	char why[512];
 	struct vici_conn *c = NULL;
 	struct held h = { .src = src, .digest = st->digest };
 	struct authority a = { .want_uri = uri };
@@ -256,20 +266,43 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		ok = true;
 		goto save;
 	}
-	r = crl_read_file_at(dirfd, fname, CRL_FILE_MAX, &der, &len);
+	r = crl_read_file_at(dirfd, fname, CRL_FILE_MAX, &buf, &buflen);
 	if (r != 0) {
 		snprintf(err, sizeof(err), "cannot read %s/%s: %s", cfg->cache_dir, fname, strerror(-r));
 		goto fail;
 	}
+	/*
+	 * The state's number and digest describe the CRL's DER (a file found installed may be PEM,
+	 * learn_installed() accepts it): hand over and compare exactly those bytes, and only when they
+	 * are still the CRL the state describes. Whatever happens to the file afterwards, what charon is
+	 * given and what list-certs must return is this DER, so "held" never names another number.
+	 */
+	if (crl_split(buf, buflen, &ders, &n_ders, err, sizeof(err)) != CRL_OK || n_ders != 1) {
+		if (n_ders > 1)
+			snprintf(err, sizeof(err), "%zu CRLs in it", n_ders);
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, sizeof(err), "%s/%s is not one CRL (%s); retried at the next refresh", cfg->cache_dir, fname,
+			 why);
+		goto fail;
+	}
+	der = ders[0].der;
+	len = ders[0].len;
 	SHA256(der, len, md);
 	if (memcmp(md, st->digest, sizeof(md)) != 0) {
-		snprintf(err, sizeof(err), "%s/%s changed under us; retried at the next refresh", cfg->cache_dir, fname);
+		snprintf(err, sizeof(err), "%s/%s is no longer the CRL number %s the state describes (replaced since); "
+				   "retried at the next refresh", cfg->cache_dir, fname, st->number_hex);
+		goto fail;
+	}
+	if (*unreachable) {
+		snprintf(err, sizeof(err), "not tried: charon was unreachable or stopped answering earlier in this pass");
 		goto fail;
 	}
 	r = vici_connect(vici, CHARON_TIMEOUT_MS, &c);
 	if (r != 0) {
+		*unreachable = true; /* absent, refusing or not accepting: the same for every source */
 		snprintf(err, sizeof(err), "cannot connect: %s%s", strerror(-r),
-			 r == -ENOENT || r == -ECONNREFUSED ? " (is charon running, with the vici plugin?)" : "");
+			 r == -ENOENT || r == -ECONNREFUSED ? " (is charon running, with the vici plugin?)" :
+			 r == -ETIMEDOUT ? " (charon accepts no connection: busy or hung?)" : "");
 		goto fail;
 	}
 	if (len <= VICI_VALUE_MAX) {
@@ -334,6 +367,8 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 	}
 	goto save;
 fail:
+	if (c != NULL && unreachable_error(r))
+		*unreachable = true;
 	printable(err);
 	set_outcome(st, "error", "%s", err);
 	log_error(logger, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
@@ -344,6 +379,7 @@ save:
 		log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s", src->name, cfg->cache_dir,
 			  strerror(-r));
 	vici_close(c);
-	free(der);
+	crl_der_free(ders, n_ders);
+	free(buf);
 	return ok;
 }

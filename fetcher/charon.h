@@ -8,7 +8,7 @@
 #include "crlsync/config.h"
 #include "state.h"
 
-#define CHARON_TIMEOUT_MS 5000 /* per vici read or write: a hung charon never holds up the fetcher for long */
+#define CHARON_TIMEOUT_MS 5000 /* per vici connect, read or write (a whole request: VICI_REQUEST_SPAN of them) */
 
 /*
  * Makes the charon at cfg->strongswan_vici hold the CRL installed for `src` (described by *st),
@@ -24,8 +24,11 @@
  * charon fields of *st and saves the state; never touches the installed file. Returns true when
  * charon holds the CRL (or it is deliberately not loaded), false on any error (logged with the
  * socket and the source; retried on the next call).
+ * `unreachable` is shared by the calls of one pass (start it false): set when charon could not be
+ * reached or stopped answering, so that the next sources of the pass fail at once instead of each
+ * waiting for its own timeout (a hung charon holds a pass up for one timeout, not one per source).
  */
 bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed);
+		 bool installed, bool *unreachable);
 
 #endif

@@ -534,6 +534,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 {
 	struct job *jobs = NULL;
 	struct dl_multi *m = NULL;
+	bool charon_unreachable = false; /* one timeout per pass for a hung charon, not one per source */
 	int lock = -1, r = 0;
 
 	jobs = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*jobs));
@@ -627,7 +628,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			job_finish(&jobs[i], false);
 		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */
 		if (r != -EINTR && cfg->strongswan_vici != NULL)
-			charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed);
+			charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, &charon_unreachable);
 		if (results != NULL) {
 			results[i].ok = jobs[i].ok;
 			results[i].installed = jobs[i].installed;

@@ -28,7 +28,11 @@ static json_t *jtime(time_t t)
 	return json_string(buf);
 }
 
-/* Whether charon holds the installed CRL: "held 0A", "on-demand 0A", "not-loaded", "error", "stale 09" or "-". */
+/*
+ * Whether charon holds the installed CRL, as last seen by the fetcher (status does not ask charon):
+ * "held", "on-demand", "not-loaded", "error" about the installed number, "stale(09)" when the last
+ * outcome is about an older number (the current one not handed over yet), or "-".
+ */
 static void charon_word(const struct src_state *st, char *buf, size_t len)
 {
 	if (st->charon[0] == '\0' || !st->have_crl)

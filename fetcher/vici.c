@@ -133,6 +133,10 @@ void vici_add_kv(struct vici_builder *b, const char *name, const void *value, si
 
 void vici_add_kv_str(struct vici_builder *b, const char *name, const char *value)
 {
+	if (value == NULL) {
+		builder_fail(b, "key-value without a value");
+		return;
+	}
 	vici_add_kv(b, name, value, strlen(value));
 }
 
@@ -433,6 +437,7 @@ bool vici_msg_get_str(const struct vici_msg *msg, const char *key, char *buf, si
 struct vici_conn {
 	int fd;
 	int timeout_ms;
+	bool broken; /* a packet went half-way or an answer made no sense: the stream is out of step */
 };
 
 static long long now_ms(void)
@@ -441,6 +446,11 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
 }
 
 /* Waits until fd is ready for `events` or the deadline passes. 0, -ETIMEDOUT, or -errno. */
@@ -466,37 +476,60 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vici_conn *c;
 	const char *path;
-	int fd, r;
+	long long deadline;
+	int fd, r = 0;
 
 	*out = NULL;
 	if (uri == NULL || strncmp(uri, "unix://", 7) != 0 || uri[7] != '/')
+		return -EINVAL;
+	if (timeout_ms <= 0)
 		return -EINVAL;
 	path = uri + 7;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	deadline = now_ms() + timeout_ms;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno != EINPROGRESS && errno != EAGAIN) {
-			r = -errno;
-			close(fd);
-			return r;
-		}
-		r = wait_fd(fd, POLLOUT, now_ms() + timeout_ms);
-		if (r == 0) {
-			int e = 0;
-			socklen_t el = sizeof(e);
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EISCONN)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/*
+			 * AF_UNIX: the listen backlog is full (charon busy or hung). Nothing is in
+			 * progress (polling for POLLOUT would report an unconnected socket as ready):
+			 * try again until the deadline.
+			 */
+			long long left = deadline - now_ms();
 
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
-				e = errno;
-			r = -e;
+			if (left <= 0) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			poll(NULL, 0, left < 20 ? (int)left : 20);
+			continue;
 		}
-		if (r != 0) {
-			close(fd);
-			return r;
+		if (errno == EINPROGRESS || errno == EALREADY) {
+			r = wait_fd(fd, POLLOUT, deadline);
+			if (r == 0) {
+				int e = 0;
+				socklen_t el = sizeof(e);
+
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+					e = errno;
+				r = -e;
+			}
+			break;
 		}
+		r = -errno;
+		break;
+	}
+	if (r != 0) {
+		close(fd);
+		return r;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -517,10 +550,9 @@ void vici_close(struct vici_conn *c)
 	free(c);
 }
 
-static int write_all(struct vici_conn *c, const unsigned char *p, size_t n)
+/* MSG_NOSIGNAL: charon closing its end must not kill the fetcher with SIGPIPE (it is not ignored). */
+static int write_all(struct vici_conn *c, const unsigned char *p, size_t n, long long deadline)
 {
-	long long deadline = now_ms() + c->timeout_ms;
-
 	while (n > 0) {
 		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
 
@@ -563,62 +595,85 @@ static int read_all(struct vici_conn *c, unsigned char *p, size_t n, long long d
 	return 0;
 }
 
+static void io_err(const struct vici_conn *c, int r, const char *what, char *err, size_t errlen)
+{
+	if (r == -ETIMEDOUT)
+		set_err(err, errlen, "cannot %s: no answer in time (%d ms)", what, c->timeout_ms);
+	else
+		set_err(err, errlen, "cannot %s: %s", what, strerror(-r));
+}
+
+/* Sends one packet, done by `end` (and within one timeout). A failure leaves the connection broken. */
 static int send_packet(struct vici_conn *c, enum vici_op op, const char *name, const struct vici_builder *b,
-		       char *err, size_t errlen)
+		       long long end, char *err, size_t errlen)
 {
 	unsigned char *pkt = NULL;
 	size_t len = 0;
 	int r;
 
 	if (!vici_packet_encode(op, name, b, &pkt, &len, err, errlen))
-		return -EMSGSIZE;
-	r = write_all(c, pkt, len);
-	if (r != 0)
-		set_err(err, errlen, "cannot send: %s", strerror(-r));
+		return -EMSGSIZE; /* nothing sent: the stream is still in step */
+	r = write_all(c, pkt, len, min_ll(now_ms() + c->timeout_ms, end));
+	if (r != 0) {
+		io_err(c, r, "send", err, errlen);
+		c->broken = true;
+	}
 	free(pkt);
 	return r;
 }
 
-static int recv_packet(struct vici_conn *c, struct vici_msg *msg, char *err, size_t errlen)
+/* Receives one packet, done by `end` (and within one timeout). A failure leaves the connection broken. */
+static int recv_packet(struct vici_conn *c, struct vici_msg *msg, long long end, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + c->timeout_ms;
-	unsigned char hdr[4], *body;
+	long long deadline = min_ll(now_ms() + c->timeout_ms, end);
+	unsigned char hdr[4], *body = NULL;
 	size_t len;
 	int r;
 
+	memset(msg, 0, sizeof(*msg));
 	r = read_all(c, hdr, sizeof(hdr), deadline);
 	if (r != 0) {
-		set_err(err, errlen, "cannot receive: %s", r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
-		return r;
+		io_err(c, r, "receive", err, errlen);
+		goto out;
 	}
 	len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
 	if (len == 0 || len > VICI_PACKET_MAX) {
+		/* refused before any allocation: the length is charon's word only */
 		set_err(err, errlen, "announced packet of %zu bytes (limit %d)", len, VICI_PACKET_MAX);
-		return -EBADMSG;
+		r = -EBADMSG;
+		goto out;
 	}
 	body = malloc(len);
-	if (body == NULL)
-		return -ENOMEM;
-	r = read_all(c, body, len, deadline);
-	if (r != 0) {
-		set_err(err, errlen, "cannot receive: %s", r == -ETIMEDOUT ? "no answer in time" : strerror(-r));
-	} else if (!vici_parse(body, len, msg, err, errlen)) {
-		r = -EBADMSG;
+	if (body == NULL) {
+		set_err(err, errlen, "out of memory for a packet of %zu bytes", len);
+		r = -ENOMEM;
+		goto out;
 	}
+	r = read_all(c, body, len, deadline);
+	if (r != 0)
+		io_err(c, r, "receive", err, errlen);
+	else if (!vici_parse(body, len, msg, err, errlen))
+		r = -EBADMSG;
+out:
+	if (r != 0)
+		c->broken = true;
 	free(body);
 	return r;
 }
 
-/* (Un)registers `event`: 0, -ENOSYS (EVENT_UNKNOWN), or an error. Events arriving meanwhile go to fn. */
-static int event_op(struct vici_conn *c, enum vici_op op, const char *event, vici_event_fn *fn, void *ctx,
+/*
+ * (Un)registers `event`: 0, -ENOSYS (EVENT_UNKNOWN: still in step), or an error. While
+ * unregistering, late events of our own stream (`late_ok`) are skipped.
+ */
+static int event_op(struct vici_conn *c, enum vici_op op, const char *event, bool late_ok, long long end,
 		    char *err, size_t errlen)
 {
-	int r = send_packet(c, op, event, NULL, err, errlen);
+	int r = send_packet(c, op, event, NULL, end, err, errlen);
 
 	while (r == 0) {
 		struct vici_msg m;
 
-		r = recv_packet(c, &m, err, errlen);
+		r = recv_packet(c, &m, end, err, errlen);
 		if (r != 0)
 			break;
 		if (m.op == VICI_EVENT_CONFIRM) {
@@ -628,10 +683,12 @@ static int event_op(struct vici_conn *c, enum vici_op op, const char *event, vic
 		if (m.op == VICI_EVENT_UNKNOWN) {
 			set_err(err, errlen, "charon knows no event `%s'", event);
 			r = -ENOSYS;
-		} else if (m.op == VICI_EVENT && fn != NULL && strcmp(m.name, event) == 0) {
+		} else if (m.op == VICI_EVENT && late_ok && strcmp(m.name, event) == 0) {
 			/* a late event of our own stream, before the unregistration took effect */
 		} else {
-			set_err(err, errlen, "unexpected operation %u while (un)registering `%s'", (unsigned)m.op, event);
+			set_err(err, errlen, "unexpected operation %u while %s `%s'", (unsigned)m.op,
+				op == VICI_EVENT_REGISTER ? "registering" : "unregistering", event);
+			c->broken = true;
 			r = -EBADMSG;
 		}
 		vici_msg_clear(&m);
@@ -639,23 +696,42 @@ static int event_op(struct vici_conn *c, enum vici_op op, const char *event, vic
 	return r;
 }
 
+/* Puts "`cmd': " in front of the message in err (truncating its end when it does not fit). */
+static void prefix_err(char *err, size_t errlen, const char *cmd)
+{
+	char tmp[512];
+
+	if (err == NULL || errlen == 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	set_err(err, errlen, "`%s': %s", cmd, tmp);
+}
+
 int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder *b, const char *event,
 		 vici_event_fn *fn, void *ctx, struct vici_msg *resp, char *err, size_t errlen)
 {
+	long long end;
 	bool cancelled = false;
 	int r;
 
 	memset(resp, 0, sizeof(*resp));
-	if (event != NULL) {
-		r = event_op(c, VICI_EVENT_REGISTER, event, NULL, NULL, err, errlen);
-		if (r != 0)
-			return r;
+	if (c->broken) {
+		set_err(err, errlen, "the connection is unusable after an earlier error");
+		r = -ENOTCONN;
+		goto out;
 	}
-	r = send_packet(c, VICI_CMD_REQUEST, cmd, b, err, errlen);
+	/* Every read and write has its timeout; the whole exchange (a stream of events) has one too. */
+	end = now_ms() + (long long)c->timeout_ms * VICI_REQUEST_SPAN;
+	if (event != NULL) {
+		r = event_op(c, VICI_EVENT_REGISTER, event, false, end, err, errlen);
+		if (r != 0)
+			goto out;
+	}
+	r = send_packet(c, VICI_CMD_REQUEST, cmd, b, end, err, errlen);
 	while (r == 0) {
 		struct vici_msg m;
 
-		r = recv_packet(c, &m, err, errlen);
+		r = recv_packet(c, &m, end, err, errlen);
 		if (r != 0)
 			break;
 		if (m.op == VICI_CMD_RESPONSE) {
@@ -663,23 +739,32 @@ int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder
 			break;
 		}
 		if (m.op == VICI_CMD_UNKNOWN) {
-			set_err(err, errlen, "charon knows no command `%s'", cmd);
+			set_err(err, errlen, "charon knows no such command");
 			r = -ENOSYS;
 		} else if (m.op == VICI_EVENT && event != NULL && strcmp(m.name, event) == 0) {
 			if (!cancelled && fn != NULL && !fn(&m, ctx))
 				cancelled = true; /* keep reading up to the response: the stream must end cleanly */
 		} else {
-			set_err(err, errlen, "unexpected operation %u (%s) in answer to `%s'", (unsigned)m.op,
-				m.name[0] ? m.name : "unnamed", cmd);
+			set_err(err, errlen, "unexpected operation %u (%s) in the answer", (unsigned)m.op,
+				m.name[0] ? m.name : "unnamed");
+			c->broken = true;
 			r = -EBADMSG;
 		}
 		vici_msg_clear(&m);
 	}
-	if (r == 0 && event != NULL)
-		r = event_op(c, VICI_EVENT_UNREGISTER, event, fn, ctx, err, errlen);
-	if (r != 0)
-		vici_msg_clear(resp);
-	else if (cancelled)
+	/* Also after CMD_UNKNOWN (in step): the registration must not outlive the request. */
+	if (event != NULL && !c->broken && (r == 0 || r == -ENOSYS || r == -EMSGSIZE)) {
+		int u = event_op(c, VICI_EVENT_UNREGISTER, event, true, end, err, errlen);
+
+		if (u != 0)
+			r = u;
+	}
+out:
+	if (r == 0 && cancelled)
 		r = -ECANCELED;
+	if (r != 0)
+		vici_msg_clear(resp); /* *resp is only ever handed over with 0 */
+	if (r != 0 && r != -ECANCELED)
+		prefix_err(err, errlen, cmd);
 	return r;
 }

@@ -17,7 +17,13 @@
 #define VICI_VALUE_MAX 0xffff
 #define VICI_NAME_MAX 255
 #define VICI_DEPTH_MAX 32     /* sections nested deeper are refused */
-#define VICI_ITEMS_MAX 65536  /* elements per message */
+/*
+ * Elements per message. Each decoded element takes ~280 bytes (its name is copied): 16,384 bound a
+ * hostile packet to ~4.5 MiB, far above what the answers crlsync reads carry (a handful each).
+ */
+#define VICI_ITEMS_MAX 16384
+/* A whole request (registration, command, event stream, unregistration) takes at most this many timeouts. */
+#define VICI_REQUEST_SPAN 6
 
 enum vici_op {
 	VICI_CMD_REQUEST = 0,    /* named: a command */
@@ -110,7 +116,9 @@ bool vici_msg_get_str(const struct vici_msg *msg, const char *key, char *buf, si
 struct vici_conn;
 
 /*
- * Connects to `uri` (unix:///path). Every later read and write gives up after timeout_ms.
+ * Connects to `uri` (unix:///path), waiting at most timeout_ms (a full listen backlog is retried
+ * until then: -ETIMEDOUT). Every later read and write gives up after timeout_ms, and a whole
+ * vici_request() after VICI_REQUEST_SPAN * timeout_ms. Never raises SIGPIPE (MSG_NOSIGNAL).
  * Returns 0 and *out (free with vici_close), or -errno (-EINVAL for a bad URI).
  */
 int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out);
@@ -121,11 +129,13 @@ void vici_close(struct vici_conn *c);
 typedef bool vici_event_fn(const struct vici_msg *event, void *ctx);
 
 /*
- * Sends command `cmd` with message `b` (NULL: empty) and reads its answer into *resp (free with
- * vici_msg_clear). With `event`, registers for it first, hands every such event to `fn`, and
+ * Sends command `cmd` with message `b` (NULL: empty) and reads its answer into *resp (filled only
+ * when 0 is returned; free with vici_msg_clear). With `event`, registers for it first, hands every such event to `fn`, and
  * unregisters afterwards (the streamed commands: list-certs, list-authorities, ...).
  * Returns 0, -ENOSYS for a command (or event) charon does not know, -ETIMEDOUT, -EBADMSG for a
- * malformed or unexpected packet (err says why), -EMSGSIZE, or another -errno.
+ * malformed or unexpected packet (err says why, after the command's name), -EMSGSIZE, or another
+ * -errno. After an error that leaves the stream out of step (anything but -ENOSYS, -ECANCELED and
+ * -EMSGSIZE), the connection is unusable: later requests fail with -ENOTCONN; close it.
  */
 int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder *b, const char *event,
 		 vici_event_fn *fn, void *ctx, struct vici_msg *resp, char *err, size_t errlen);

@@ -5,6 +5,7 @@ charon holds (vici list-certs, the CRL number parsed from the DER it returns), c
 lines and status, and, in network namespaces the test creates, real IKEv2 handshakes with
 `revocation = strict`. One ctest per scenario (integration.strongswan_<name>)."""
 
+import os
 import re
 import signal
 import time
@@ -163,6 +164,96 @@ def charon_stopped_during_refresh(crlsync):
         d.wait_for_log(rf"holds CRL number {rx_number(2)}", timeout=20, since=mark)
         assert_held(env, ch, 2, d2)
         d.assert_running()
+
+
+def charon_pid(ch: Charon) -> int:
+    """The charon process itself (the harness execs it from unshare's shell, so normally proc.pid)."""
+    pid = ch.proc.pid
+    for _ in range(3):
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "charon":
+            return pid
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(kids) != 1:
+            break
+        pid = int(kids[0])
+    raise Failure(f"cannot find charon below pid {ch.proc.pid}")
+
+
+@scenario
+def charon_hung_during_refresh(crlsync):
+    """charon hangs (SIGSTOP: its vici socket still accepts, nothing answers) while the daemon
+    installs number 2: the install is not held up, the hand-over gives up after its timeout
+    (5 s per read) with an error naming the socket, the source and the command, status says
+    error, and the daemon keeps running and still answers. Twin: charon resumes (SIGCONT) and the
+    next `crlsync refresh` hands number 2 over."""
+    env, ch = env_with_charon(crlsync, "charon_hung_during_refresh")
+    with env:
+        d1 = env.crl(number=1)
+        env.publish(PATH, d1)
+        d = env.start_daemon()
+        d.wait_for_log(rf"holds CRL number {rx_number(1)}", timeout=20)
+        pid = charon_pid(ch)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            d2 = env.crl(entries=[Entry(0x07)], number=2)
+            env.publish(PATH, d2)
+            mark = d.mark()
+            t0 = time.monotonic()
+            env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=0)
+            d.wait_for_log(rf"installed CRL number {rx_number(2)}", timeout=20, since=mark)
+            env.assert_installed(SRC, d2)
+            d.wait_for_log(rf"error: source {SRC}: charon at {re.escape(ch.uri)}: `[a-z-]+': cannot receive: no "
+                           rf"answer in time \(5000 ms\); the installed CRL number {rx_number(2)} stays", timeout=40,
+                           since=mark)
+            took = time.monotonic() - t0
+            log(f"hung charon: hand-over abandoned after {took:.1f} s")
+            if took > 35:
+                raise Failure(f"a hung charon held the daemon for {took:.1f} s")
+            d.assert_running()
+            c = charon_status(env)
+            if c.get("state") != "error" or c.get("holds_current") is not False:
+                raise Failure(f"status while charon hangs: {c}")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        mark = d.mark()
+        env.run("refresh", "--pidfile", str(env.pidfile), expect_rc=0)
+        d.wait_for_log(rf"holds CRL number {rx_number(2)}", timeout=20, since=mark)
+        assert_held(env, ch, 2, d2)
+        d.assert_running()
+
+
+@scenario
+def pem_found_installed(crlsync):
+    """A PEM CRL an administrator put into cache-dir before crlsync's first run, the same CRL
+    nginx serves: crlsync learns it (no install: unchanged) and hands charon its DER, which
+    list-certs returns byte for byte. Twin: a PEM file holding an older number is replaced by the
+    served one, and charon holds the served number, never the PEM's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    def pem(der: bytes) -> bytes:
+        return x509.load_der_x509_crl(der).public_bytes(Encoding.PEM)
+
+    env, ch = env_with_charon(crlsync, "pem_found_installed")
+    with env:
+        d4 = env.crl(entries=[Entry(0x05)], number=4)
+        env.publish(PATH, d4)
+        env.cache.mkdir(parents=True, exist_ok=True)
+        (env.cache / f"{SRC}.crl").write_bytes(pem(d4))
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"serves the installed CRL number {rx_number(4)}: unchanged")
+        r.assert_not("installed CRL number 04 from")
+        r.assert_err(rf"source {SRC}: charon at {re.escape(ch.uri)} holds CRL number {rx_number(4)}")
+        assert_held(env, ch, 4, d4)
+    env, ch = env_with_charon(crlsync, "pem_found_installed_older")
+    with env:
+        d3, d5 = env.crl(number=3), env.crl(entries=[Entry(0x05)], number=5)
+        env.cache.mkdir(parents=True, exist_ok=True)
+        (env.cache / f"{SRC}.crl").write_bytes(pem(d3))
+        env.publish(PATH, d5)
+        env.fetch(expect_rc=0).assert_err(rf"holds CRL number {rx_number(5)}")
+        env.assert_installed(SRC, d5)
+        assert_held(env, ch, 5, d5)
 
 
 @scenario
