@@ -27,6 +27,9 @@
 #define HEAD_OCTETS 7
 #define TOP_STRIDE 16
 #define WHEN_BIG UINT32_MAX
+#define DIR_FILL 32     /* entries per directory bucket on average: a directory of n/8 bytes stays in L2 */
+#define DIR_MAX_FILL 256 /* a fuller bucket means an uneven spread: no directory */
+#define DIR_MIN_ENTRIES 4096
 
 struct rec {
 	uint32_t when;
@@ -52,6 +55,14 @@ struct crl_index {
 	size_t n_top;
 	uint64_t *top2;     /* top[u * TOP_STRIDE] */
 	size_t n_top2;
+	/*
+	 * When the heads spread evenly over [dir_min, dir_max] (random serials: the common case), a
+	 * direct directory replaces both bisections: bucket (head - dir_min) >> dir_shift holds the
+	 * entries dir[b] .. dir[b + 1] - 1, DIR_FILL on average; NULL otherwise (sequential serials).
+	 */
+	uint32_t *dir;
+	uint64_t dir_min, dir_max;
+	unsigned dir_shift;
 	struct big_when *big; /* sorted by serial once sealed */
 	size_t n_big;
 	bool sealed;
@@ -479,6 +490,54 @@ static void dedup(struct crl_index *idx)
 	idx->tails_len = k_off + tail_len(idx->head[k]);
 }
 
+static int build_dir(struct crl_index *idx)
+{
+	uint64_t range;
+	unsigned bits = 0, lg = 0;
+	size_t nb, b = 0, fill = 0, most = 0, first, last;
+
+	if (idx->n < DIR_MIN_ENTRIES)
+		return 0;
+	/*
+	 * The range leaves out the smallest and largest 0.2 %: a few serials of another length (a
+	 * random 20-octet serial with a leading zero octet is 19 octets long) must not stretch it.
+	 * Keys outside it take the sampled directory.
+	 */
+	first = idx->n / 512;
+	last = idx->n - 1 - idx->n / 512;
+	idx->dir_min = idx->head[first];
+	idx->dir_max = idx->head[last];
+	range = idx->dir_max - idx->dir_min;
+	if (range == 0)
+		return 0;
+	while (bits < 64 && (range >> bits) != 0)
+		bits++;
+	while (((size_t)2 << lg) <= (last - first + 1) / DIR_FILL)
+		lg++;
+	idx->dir_shift = bits > lg ? bits - lg : 0;
+	nb = (size_t)(range >> idx->dir_shift) + 1;
+	idx->dir = malloc((nb + 1) * sizeof(*idx->dir));
+	if (idx->dir == NULL)
+		return -ENOMEM;
+	for (size_t i = first; i <= last; i++) {
+		size_t bi = (size_t)((idx->head[i] - idx->dir_min) >> idx->dir_shift);
+
+		for (; b <= bi; b++) {
+			idx->dir[b] = (uint32_t)i;
+			fill = 0;
+		}
+		if (++fill > most)
+			most = fill;
+	}
+	for (; b <= nb; b++)
+		idx->dir[b] = (uint32_t)(last + 1);
+	if (most > DIR_MAX_FILL) {
+		free(idx->dir);
+		idx->dir = NULL; /* uneven: the sampled directory answers instead */
+	}
+	return 0;
+}
+
 /* Sorts, drops duplicate serials (keeping the earliest revocation), trims, builds the directory. */
 int crl_index_seal(struct crl_index *idx)
 {
@@ -535,6 +594,9 @@ int crl_index_seal(struct crl_index *idx)
 		for (size_t u = 0; u < idx->n_top2; u++)
 			idx->top2[u] = idx->top[u * TOP_STRIDE];
 	}
+	r = build_dir(idx);
+	if (r != 0)
+		return r;
 	idx->sealed = true;
 	return 0;
 }
@@ -558,34 +620,38 @@ bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, si
 		return false;
 	key = head_of(serial, len, negative);
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
-	/* top2: branch-free bisection for its first element >= key. */
-	n = idx->n_top2;
-	while (n > 1) {
-		size_t half = n / 2;
+	if (idx->dir != NULL && key >= idx->dir_min && key <= idx->dir_max) {
+		i = idx->dir[(key - idx->dir_min) >> idx->dir_shift];
+		b = i / TOP_STRIDE; /* tail offsets are counted from the start of i's block */
+	} else {
+		/* top2: branch-free bisection for its first element >= key. */
+		n = idx->n_top2;
+		while (n > 1) {
+			size_t half = n / 2;
 
-		lo = idx->top2[lo + half - 1] < key ? lo + half : lo;
-		n -= half;
+			lo = idx->top2[lo + half - 1] < key ? lo + half : lo;
+			n -= half;
+		}
+		if (idx->top2[lo] < key)
+			lo++;
+		/* top: a scan of one block. */
+		for (i = block_start(lo); i < idx->n_top && idx->top[i] < key; i++)
+			;
+		/* head: the block before top's answer holds the first head >= key (or its first entry does). */
+		b = i > 0 ? i - 1 : 0;
 	}
-	if (idx->top2[lo] < key)
-		lo++;
-	/* top: a scan of one block. */
-	for (i = block_start(lo); i < idx->n_top && idx->top[i] < key; i++)
-		;
-	/* head: the block before top's answer holds the first head >= key (or its first entry does). */
-	b = i > 0 ? i - 1 : 0;
 	i = b * TOP_STRIDE;
 	off = idx->top_tail[b];
-	/* Everything the rest may touch, asked for at once: the misses overlap instead of queueing. */
-	__builtin_prefetch(&idx->head[i]);
-	__builtin_prefetch(&idx->head[i] + 8);
-	__builtin_prefetch(&idx->rec[i]);
-	__builtin_prefetch((const char *)&idx->rec[i] + 64);
-	if (tl > 0) {
-		__builtin_prefetch(idx->tails + off);
-		__builtin_prefetch(idx->tails + off + 64);
-		__builtin_prefetch(idx->tails + off + 128);
-		__builtin_prefetch(idx->tails + off + 192);
-	}
+	/*
+	 * Everything the rest may touch, asked for at once (a bucket's heads, records and tails from
+	 * the block start on): the cache misses overlap instead of queueing one after another.
+	 */
+	for (size_t l = 0; l < 6; l++)
+		__builtin_prefetch((const char *)&idx->head[i] + 64 * l);
+	for (size_t l = 0; l < 4; l++)
+		__builtin_prefetch((const char *)&idx->rec[i] + 64 * l);
+	for (size_t l = 0; tl > 0 && l < 8; l++)
+		__builtin_prefetch(idx->tails + off + 64 * l);
 	for (; i < idx->n && idx->head[i] < key; i++)
 		off += tail_len(idx->head[i]);
 	for (; i < idx->n && idx->head[i] == key; off += tl, i++) {
@@ -612,6 +678,7 @@ size_t crl_index_bytes(const struct crl_index *idx)
 	return sizeof(*idx) + idx->cap * (sizeof(*idx->head) + sizeof(*idx->rec)) +
 	       (idx->toff ? idx->cap * sizeof(*idx->toff) : 0) + idx->tails_cap +
 	       idx->n_top * (sizeof(*idx->top) + sizeof(*idx->top_tail)) + idx->n_top2 * sizeof(*idx->top2) +
+	       (idx->dir ? ((size_t)((idx->dir_max - idx->dir_min) >> idx->dir_shift) + 2) * sizeof(*idx->dir) : 0) +
 	       idx->n_big * sizeof(*idx->big);
 }
 
@@ -626,6 +693,7 @@ void crl_index_free(struct crl_index *idx)
 	free(idx->top);
 	free(idx->top_tail);
 	free(idx->top2);
+	free(idx->dir);
 	free(idx->big);
 	free(idx);
 }

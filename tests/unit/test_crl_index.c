@@ -445,6 +445,33 @@ static void crl_index_find__presorted_against_model__agrees(void **state)
 	model_case(100000, true); /* the already-sorted shortcut, reserved at its final size */
 }
 
+/* Sequential serials (openssl ca, easy-rsa) bunch up in a few directory buckets: the sampled directory answers. */
+static void crl_index_find__100000_sequential__all_found_neighbours_not(void **state)
+{
+	struct crl_index *idx = crl_index_new(0);
+	unsigned char s[4];
+	struct crl_index_hit hit;
+
+	(void)state;
+	for (uint32_t v = 1; v <= 100000; v++) {
+		s[0] = (unsigned char)(v >> 24), s[1] = (unsigned char)(v >> 16), s[2] = (unsigned char)(v >> 8), s[3] = (unsigned char)v;
+		assert_int_equal(crl_index_add(idx, s, 4, false, T0 + v, CRL_REASON_SUPERSEDED), 0);
+	}
+	assert_int_equal(crl_index_seal(idx), 0);
+	for (uint32_t v = 0; v <= 100001; v++) {
+		bool want = v >= 1 && v <= 100000;
+
+		s[0] = (unsigned char)(v >> 24), s[1] = (unsigned char)(v >> 16), s[2] = (unsigned char)(v >> 8), s[3] = (unsigned char)v;
+		if (crl_index_find(idx, s, 4, false, &hit) != want)
+			fail_msg("serial %u: want %d", v, want);
+		if (want)
+			assert_int_equal(hit.revoked_at, T0 + v);
+		if (v > 0 && crl_index_find(idx, s, 4, true, NULL))
+			fail_msg("negative %u found", v);
+	}
+	crl_index_free(idx);
+}
+
 static void crl_index_reserve__exact__no_growth_needed(void **state)
 {
 	const unsigned char s[20] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
@@ -514,6 +541,7 @@ int main(void)
 		cmocka_unit_test(crl_index_find__small_mixed_against_model__agrees),
 		cmocka_unit_test(crl_index_find__large_mixed_against_model__agrees),
 		cmocka_unit_test(crl_index_find__presorted_against_model__agrees),
+		cmocka_unit_test(crl_index_find__100000_sequential__all_found_neighbours_not),
 		cmocka_unit_test(crl_index_reserve__exact__no_growth_needed),
 		cmocka_unit_test(crl_reason_str__codes__rfc5280_names),
 		cmocka_unit_test(crl_index_free__null__no_op),
