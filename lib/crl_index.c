@@ -30,6 +30,8 @@
 #define DIR_FILL 32     /* entries per directory bucket on average: a directory of n/8 bytes stays in L2 */
 #define DIR_MAX_FILL 256 /* a fuller bucket means an uneven spread: no directory */
 #define DIR_MIN_ENTRIES 4096
+#define FILTER_BITS 8          /* per entry: about 2 % false positives with 4 probes in a 512-bit block */
+#define FILTER_MIN_ENTRIES 4096
 
 struct rec {
 	uint32_t when;
@@ -63,6 +65,14 @@ struct crl_index {
 	uint32_t *dir;
 	uint64_t dir_min, dir_max;
 	unsigned dir_shift;
+	/*
+	 * A blocked Bloom filter (one cache line a serial, FILTER_BITS per entry): most lookups are
+	 * for serials that are not listed (every good client, every CA certificate), and the filter,
+	 * 1 MB at a million entries, answers those from cache, never from DRAM. It has no false
+	 * negatives: "not in the filter" is exact; the rare false positive takes the full lookup.
+	 */
+	uint64_t *filter;   /* n_blocks * 8 words */
+	size_t filter_mask; /* n_blocks - 1 */
 	struct big_when *big; /* sorted by serial once sealed */
 	size_t n_big;
 	bool sealed;
@@ -490,6 +500,68 @@ static void dedup(struct crl_index *idx)
 	idx->tails_len = k_off + tail_len(idx->head[k]);
 }
 
+/* A 64-bit hash of the whole serial (head and tail): murmur3's finaliser over a simple fold. */
+static uint64_t serial_hash(uint64_t head, const unsigned char *tail, size_t tl)
+{
+	uint64_t h = head * 0x9E3779B97F4A7C15ULL;
+
+	for (size_t i = 0; i < tl; i++)
+		h = (h ^ tail[i]) * 0x100000001B3ULL;
+	h ^= h >> 33;
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The block (8 words) and the 4 bit positions (9 bits each) a hash selects. */
+static const uint64_t *filter_block(const struct crl_index *idx, uint64_t h)
+{
+	return idx->filter + ((size_t)(h >> 36) & idx->filter_mask) * 8;
+}
+
+static bool filter_has(const struct crl_index *idx, uint64_t h)
+{
+	const uint64_t *blk = filter_block(idx, h);
+
+	for (int k = 0; k < 4; k++) {
+		unsigned bit = (unsigned)(h >> (9 * k)) & 511;
+
+		if (!(blk[bit >> 6] & (1ULL << (bit & 63))))
+			return false;
+	}
+	return true;
+}
+
+static int build_filter(struct crl_index *idx)
+{
+	size_t blocks = 1, off = 0;
+
+	if (idx->n < FILTER_MIN_ENTRIES)
+		return 0;
+	while (blocks * 512 < idx->n * FILTER_BITS)
+		blocks *= 2;
+	idx->filter = big_alloc(blocks * 64);
+	if (idx->filter == NULL)
+		return -ENOMEM;
+	memset(idx->filter, 0, blocks * 64);
+	idx->filter_mask = blocks - 1;
+	for (size_t i = 0; i < idx->n; i++) {
+		size_t tl = tail_len(idx->head[i]);
+		uint64_t h = serial_hash(idx->head[i], idx->tails + off, tl);
+		uint64_t *blk = (uint64_t *)filter_block(idx, h);
+
+		for (int k = 0; k < 4; k++) {
+			unsigned bit = (unsigned)(h >> (9 * k)) & 511;
+
+			blk[bit >> 6] |= 1ULL << (bit & 63);
+		}
+		off += tl;
+	}
+	return 0;
+}
+
 static int build_dir(struct crl_index *idx)
 {
 	uint64_t range;
@@ -595,6 +667,8 @@ int crl_index_seal(struct crl_index *idx)
 			idx->top2[u] = idx->top[u * TOP_STRIDE];
 	}
 	r = build_dir(idx);
+	if (r == 0)
+		r = build_filter(idx);
 	if (r != 0)
 		return r;
 	idx->sealed = true;
@@ -620,6 +694,8 @@ bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, si
 		return false;
 	key = head_of(serial, len, negative);
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
+	if (idx->filter != NULL && !filter_has(idx, serial_hash(key, serial + HEAD_OCTETS, tl)))
+		return false; /* certainly not listed */
 	if (idx->dir != NULL && key >= idx->dir_min && key <= idx->dir_max) {
 		i = idx->dir[(key - idx->dir_min) >> idx->dir_shift];
 		b = i / TOP_STRIDE; /* tail offsets are counted from the start of i's block */
@@ -679,7 +755,7 @@ size_t crl_index_bytes(const struct crl_index *idx)
 	       (idx->toff ? idx->cap * sizeof(*idx->toff) : 0) + idx->tails_cap +
 	       idx->n_top * (sizeof(*idx->top) + sizeof(*idx->top_tail)) + idx->n_top2 * sizeof(*idx->top2) +
 	       (idx->dir ? ((size_t)((idx->dir_max - idx->dir_min) >> idx->dir_shift) + 2) * sizeof(*idx->dir) : 0) +
-	       idx->n_big * sizeof(*idx->big);
+	       (idx->filter ? (idx->filter_mask + 1) * 64 : 0) + idx->n_big * sizeof(*idx->big);
 }
 
 void crl_index_free(struct crl_index *idx)
@@ -694,6 +770,7 @@ void crl_index_free(struct crl_index *idx)
 	free(idx->top_tail);
 	free(idx->top2);
 	free(idx->dir);
+	free(idx->filter);
 	free(idx->big);
 	free(idx);
 }
