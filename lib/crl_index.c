@@ -694,8 +694,6 @@ bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, si
 		return false;
 	key = head_of(serial, len, negative);
 	tl = len > HEAD_OCTETS ? len - HEAD_OCTETS : 0;
-	if (idx->filter != NULL && !filter_has(idx, serial_hash(key, serial + HEAD_OCTETS, tl)))
-		return false; /* certainly not listed */
 	if (idx->dir != NULL && key >= idx->dir_min && key <= idx->dir_max) {
 		i = idx->dir[(key - idx->dir_min) >> idx->dir_shift];
 		b = i / TOP_STRIDE; /* tail offsets are counted from the start of i's block */
@@ -728,6 +726,13 @@ bool crl_index_find(const struct crl_index *idx, const unsigned char *serial, si
 		__builtin_prefetch((const char *)&idx->rec[i] + 64 * l);
 	for (size_t l = 0; tl > 0 && l < 8; l++)
 		__builtin_prefetch(idx->tails + off + 64 * l);
+	/*
+	 * The filter after the prefetches: for a listed serial its own cache miss then overlaps
+	 * theirs (filter first cost a listed lookup a whole extra memory round trip, 400 against
+	 * 250 ns at 1M entries); an unlisted one pays only the issued prefetches.
+	 */
+	if (idx->filter != NULL && !filter_has(idx, serial_hash(key, serial + HEAD_OCTETS, tl)))
+		return false; /* certainly not listed */
 	for (; i < idx->n && idx->head[i] < key; i++)
 		off += tail_len(idx->head[i]);
 	for (; i < idx->n && idx->head[i] == key; off += tl, i++) {
