@@ -131,8 +131,10 @@ struct crl_der {
 
 /*
  * Splits a buffer holding one DER CRL or one or more PEM CRLs (detected by content) into DER
- * CRLs. Returns CRL_OK with *out (free with crl_der_free()) and *n >= 1, or CRL_E_PARSE /
- * CRL_E_TOO_LARGE with `err` (a PEM file with any undecodable block fails whole, as crl_decode()).
+ * CRLs; PEM blocks of other types (a certificate in a bundle) are skipped. Returns CRL_OK with
+ * *out (free with crl_der_free()) and *n >= 1, or CRL_E_PARSE / CRL_E_TOO_LARGE with `err`: a
+ * PEM block that does not decode (base64, armour) fails the whole file, as in crl_decode(); a
+ * block whose DER is not a CRL is refused on its own by crl_from_der().
  */
 enum crl_error crl_split(const unsigned char *buf, size_t len, struct crl_der **out, size_t *n, char *err,
 			 size_t errlen);
