@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/bio.h>
@@ -30,6 +31,24 @@ int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len
 int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len)
 {
 	return read_file(dirfd, path, O_NOFOLLOW, cap, buf, len);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; glibc 2.36's headers lack it */
+#endif
+
+/*
+ * Faults a big buffer's pages in with one call before read() fills it: 40 MB in 4 KiB pages is
+ * ten thousand page faults, 120 ms on a virtual machine, 70 ms this way. Not huge pages: the
+ * plugin releases the buffer's pages as it parses (CRL_LOAD_DISCARD), at 4 KiB granularity. An
+ * older kernel says EINVAL and the faults happen one by one, as before.
+ */
+static void prefault(void *p, size_t len)
+{
+	uintptr_t page = 4096, a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (len >= ((size_t)4 << 20) && b > a)
+		(void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 }
 
 static int read_file(int dirfd, const char *path, int flags, size_t cap, unsigned char **buf, size_t *len)
@@ -67,6 +86,7 @@ static int read_file(int dirfd, const char *path, int flags, size_t cap, unsigne
 		r = -ENOMEM;
 		goto out;
 	}
+	prefault(b, want);
 	for (;;) {
 		ssize_t n = read(fd, b + have, want - have);
 
