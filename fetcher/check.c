@@ -246,6 +246,8 @@ int verify_main(int argc, char *argv[])
 		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), cafile);
 		fetch_scope_text(c, scope, sizeof(scope));
 		printf("  scope:       %s\n", scope);
+		printf("  decoded by:  %s\n", c->fast ? "the streaming DER pass"
+						       : "OpenSSL's decoder (not in canonical DER: slower for a large CRL)");
 		crl_unref(c);
 	}
 out:

@@ -947,8 +947,8 @@ def check_bad_pem_block(crlsync):
 
 @scenario
 def verify_cmd(crlsync):
-    """verify: a good CRL exits 0 and prints its summary; against the wrong CA 1 with the reason;
-    garbage 1; a missing file 3."""
+    """verify: a good CRL exits 0 and prints its summary, decoded by the streaming pass (a BER
+    twin by OpenSSL's decoder); against the wrong CA 1 with the reason; garbage 1; a missing file 3."""
     with FetchEnv(crlsync, "verify_cmd") as env:
         der = env.crl(entries=[Entry(0x05), Entry(0x06)], number=0x2A)
         f = gen.write(env.dir / "x.crl", der)
@@ -959,6 +959,16 @@ def verify_cmd(crlsync):
         r.assert_out(r"(?i)nextUpdate:?\s+\d{4}-\d\d-\d\d")
         r.assert_out(r"(?i)entries:?\s+2\b")
         r.assert_out(r"crlsync test issuing CA")
+        r.assert_out(r"decoded by:\s+the streaming DER pass")
+        # The same CRL with a BER length (0x84, leading zero octets) on the outside: the signature
+        # still holds, OpenSSL's decoder takes it, and so does the fallback.
+        assert der[0] == 0x30 and der[1] in (0x81, 0x82), "fixture: outer length form"
+        n = der[1] & 0x7F
+        ber = bytes([0x30, 0x84]) + bytes(4 - n) + der[2:2 + n] + der[2 + n:]
+        b = gen.write(env.dir / "ber.crl", ber)
+        r = env.run("verify", str(b), "--ca", str(env.pki.issuing_crt), expect_rc=0, config=False)
+        r.assert_out(r"(?i)number:?\s+(?:0x)?2A\b")
+        r.assert_out(r"decoded by:\s+OpenSSL's decoder")
         r = env.run("verify", str(f), "--ca", str(env.pki.root_crt), expect_rc=1, config=False)
         r.assert_out(r"(?i)unusable[^\n]*(issuer|signature|ca)")
         g = gen.write(env.dir / "g.crl", gen.garbage(300))

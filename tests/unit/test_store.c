@@ -206,6 +206,9 @@ static void store_loader_load__good_crls_for_two_cas__both_in_force(void **state
 	assert_string_equal(only_crl(s, 0)->origin, "alpha.crl");
 	assert_int_equal(X509_cmp(only_crl(s, 1)->ca, fx.b->cert), 0);
 	assert_string_equal(only_crl(s, 1)->origin, "beta.pem");
+	/* The streaming DER loader built both, the DER file's and the PEM file's. */
+	assert_true(only_crl(s, 0)->fast);
+	assert_true(only_crl(s, 1)->fast);
 	assert_true(logged(w, "loaded alpha.crl"));
 }
 
