@@ -6,6 +6,8 @@
 #include <string.h>
 #include <openssl/err.h>
 
+#include "crlsync/text.h"
+
 void log_ssl_errors(char *buf, unsigned long len)
 {
 	unsigned long e;
@@ -55,5 +57,10 @@ void log_msg(const struct log_sink *sink, enum log_level level, const char *func
 			snprintf(line + off, sizeof(line) - off, ": %s", ssl);
 		}
 	}
+	/*
+	 * Arguments carry untrusted text (file names, subjects, server messages): one line stays one
+	 * line whatever they hold, so no input can forge a line of its own (text.h).
+	 */
+	text_sanitize(line);
 	sink->fn(sink->ctx, level, line);
 }
