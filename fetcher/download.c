@@ -73,10 +73,14 @@ static size_t authority_start(const char *url)
 }
 
 /*
- * The length of the userinfo (up to and including the last '@') in the authority that starts at
- * `s` and ends before any of `stop`, or 0 if there is none. The last '@', not the first: in
- * "user:p@ss@host" everything before host is secret (RFC 3986 §3.2.1 forbids a raw '@' there,
- * but a masker must not rely on the input being valid).
+ * The length of what must be masked at `s`, the start of an authority: everything up to and
+ * including the LAST '@' before the first byte of `stop` (NUL always stops), or 0 if there is no
+ * '@'. Not the authority as RFC 3986 §3.2 delimits it (up to the first '/', '?' or '#'): a
+ * password holding a raw '/', '?', '#' or '@' ("http://u:p/a?b#c@host/") would then show in part.
+ * Where the authority ends depends on where the userinfo ends, so only the last '@' is a boundary
+ * no password can cross. The price: an '@' in a path or query ("http://host/~a@b/c.crl") hides
+ * what comes before it (shown as "***@b/c.crl" after the slashes). Hiding too much is a nuisance, showing a password a
+ * leak (issue 10, item 11).
  */
 static size_t userinfo_len(const char *s, const char *stop)
 {
@@ -95,7 +99,7 @@ char *dl_mask_url(const char *url)
 		return NULL;
 	len = strlen(url);
 	start = authority_start(url);
-	ui = userinfo_len(url + start, "/?#");
+	ui = userinfo_len(url + start, ""); /* the whole rest: see userinfo_len() */
 	if (ui == 0)
 		return strdup(url);
 	/* "***@" replaces ui bytes (which include the '@') */
@@ -111,10 +115,14 @@ char *dl_mask_url(const char *url)
 /*
  * Copies free text (libcurl's error buffer) into dst, masking the userinfo of anything that looks
  * like a URL. libcurl 7.88 does not put URLs in its messages (it names hosts and paths), but a
- * later version might: this keeps the promise of dl_request.error whatever libcurl says.
+ * later version might: this keeps the promise of dl_request.error whatever libcurl says. In text
+ * a URL ends at white space or a control character (a password may hold anything else), and
+ * everything up to its last '@' is masked, as in dl_mask_url().
  */
 static void mask_text(char *dst, size_t dstlen, const char *src)
 {
+	static const char url_end[] = " \t\r\n\v\f\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13"
+				      "\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f";
 	size_t o = 0;
 
 	if (dstlen == 0)
@@ -125,7 +133,7 @@ static void mask_text(char *dst, size_t dstlen, const char *src)
 
 			while (src[skip] == '/')
 				skip++;
-			ui = userinfo_len(src + skip, "/?# \t\r\n\"'<>()[]");
+			ui = userinfo_len(src + skip, url_end);
 			for (size_t k = 0; k < skip && o + 1 < dstlen; k++)
 				dst[o++] = src[k];
 			src += skip;

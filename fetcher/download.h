@@ -64,7 +64,11 @@ void dl_multi_free(struct dl_multi *m);
 /* Frees the outputs of a request (body, validators); the inputs are the caller's. */
 void dl_request_clear(struct dl_request *req);
 
-/* A copy of `url` with any user:password replaced by "***" (caller frees); NULL on allocation failure. */
+/*
+ * A copy of `url` with everything between the scheme's "//" and the LAST '@' in the URL replaced
+ * by "***" (caller frees); NULL on allocation failure. Conservative on purpose: a password may
+ * hold a raw '/', '?', '#' or '@', so an '@' in a path or query masks what precedes it too.
+ */
 char *dl_mask_url(const char *url);
 
 /*

@@ -494,9 +494,7 @@ static void dl_mask_url__no_credentials__unchanged_copy(void **state)
 {
 	(void)state;
 	mask_is("http://host/x", "http://host/x");
-	mask_is("http://host/~a@b/c.crl", "http://host/~a@b/c.crl");
-	mask_is("http://host?who=a@b", "http://host?who=a@b");
-	mask_is("http://host#a@b", "http://host#a@b");
+	mask_is("http://host:8080/ca.crl?x=1#f", "http://host:8080/ca.crl?x=1#f");
 	mask_is("file:///var/lib/crlsync/ca.crl", "file:///var/lib/crlsync/ca.crl");
 	mask_is("", "");
 }
@@ -516,6 +514,41 @@ static void dl_mask_url__at_in_password__everything_before_host_masked(void **st
 	(void)state;
 	mask_is("http://user:p@ss@host/x", "http://***@host/x");
 	mask_is("http://user:p@ss@host", "http://***@host");
+}
+
+/* Issue 10, item 11: whatever a password holds, nothing of it shows, nor of the user name. */
+static void dl_mask_url__slash_query_fragment_in_password__nothing_of_it_shown(void **state)
+{
+	(void)state;
+	mask_is("http://u:p/a?b#c@host/path", "http://***@host/path");
+	mask_is("http://user:pa/ss@host/x.crl", "http://***@host/x.crl");
+	mask_is("http://user:pa?ss@host/x.crl", "http://***@host/x.crl");
+	mask_is("http://user:pa#ss@host/x.crl", "http://***@host/x.crl");
+	mask_is("https://user:p/@?#@@crl.example.net:8443/ca.crl?x=1", "https://***@crl.example.net:8443/ca.crl?x=1");
+	mask_is("http://tok/en+b64==@host/", "http://***@host/"); /* a user-only token with a '/' */
+	mask_is("user:p/w@host/x", "***@host/x");
+	mask_is("http:/u:p?w@host", "http:/***@host");
+}
+
+/* The price of masking up to the last '@': an '@' after the host hides what comes before it. */
+static void dl_mask_url__at_in_path_or_query__masked_up_to_it(void **state)
+{
+	(void)state;
+	mask_is("http://host/~a@b/c.crl", "http://***@b/c.crl");
+	mask_is("http://host?who=a@b", "http://***@b");
+	mask_is("http://host#a@b", "http://***@b");
+	mask_is("http://u:pw@host/x?mail=a@b", "http://***@b");
+}
+
+/* A malformed URL leaks nothing either: no scheme, stray backslashes, an '@' at the very end. */
+static void dl_mask_url__malformed__nothing_before_last_at_shown(void **state)
+{
+	(void)state;
+	mask_is("http:\\\\u:p/x@host/", "***@host/"); /* no "scheme:/": masked from the start */
+	mask_is("http://u:p/x@", "http://***@");
+	mask_is("@", "***@");
+	mask_is("http://@@@", "http://***@");
+	mask_is("u:p/x", "u:p/x"); /* no '@': no userinfo at all, nothing to tell apart */
 }
 
 static void dl_mask_url__null__null(void **state)
@@ -1041,6 +1074,28 @@ static void http_credentials__used_but_never_in_error_or_log(void **state)
 	dl_request_clear(&r);
 }
 
+/*
+ * A password with a raw '/', '?' and '#': libcurl takes "alice:s3c" for host and port and gives
+ * up, but the URL as configured reaches the debug log and the error, and none of it may show.
+ */
+static void http_password_with_slash_query_fragment__never_in_error_or_log(void **state)
+{
+	char u[160];
+	struct dl_request r;
+
+	(void)state;
+	snprintf(u, sizeof(u), "http://alice:s3c/re?t#pw@127.0.0.1:%d/404", srv.port);
+	r = new_req(u);
+	fetch(&r);
+	assert_int_not_equal(r.result, DL_OK);
+	for (const char *const *p = (const char *const[]){ "alice", "s3c", "re?t", "t#pw", NULL }; *p; p++) {
+		assert_lacks(r.error, *p);
+		assert_lacks(logbuf, *p);
+	}
+	assert_contains(logbuf, "http://***@127.0.0.1:");
+	dl_request_clear(&r);
+}
+
 static void http_redirect_with_credentials__location_masked(void **state)
 {
 	char u[128];
@@ -1430,6 +1485,9 @@ int main(void)
 		cmocka_unit_test_setup(dl_mask_url__no_credentials__unchanged_copy, test_setup),
 		cmocka_unit_test_setup(dl_mask_url__no_scheme__handled, test_setup),
 		cmocka_unit_test_setup(dl_mask_url__at_in_password__everything_before_host_masked, test_setup),
+		cmocka_unit_test_setup(dl_mask_url__slash_query_fragment_in_password__nothing_of_it_shown, test_setup),
+		cmocka_unit_test_setup(dl_mask_url__at_in_path_or_query__masked_up_to_it, test_setup),
+		cmocka_unit_test_setup(dl_mask_url__malformed__nothing_before_last_at_shown, test_setup),
 		cmocka_unit_test_setup(dl_mask_url__null__null, test_setup),
 		cmocka_unit_test_setup(dl_parse_header__validators__kept, test_setup),
 		cmocka_unit_test_setup(dl_parse_header__names_any_case__kept, test_setup),
@@ -1457,6 +1515,7 @@ int main(void)
 		cmocka_unit_test_setup(http_304_to_unconditional_request__http_error, test_setup),
 		cmocka_unit_test_setup(http_404__http_error_with_status, test_setup),
 		cmocka_unit_test_setup(http_credentials__used_but_never_in_error_or_log, test_setup),
+		cmocka_unit_test_setup(http_password_with_slash_query_fragment__never_in_error_or_log, test_setup),
 		cmocka_unit_test_setup(http_redirect_with_credentials__location_masked, test_setup),
 		cmocka_unit_test_setup(http_content_length_over_max__too_large_before_the_body, test_setup),
 		cmocka_unit_test_setup(http_content_length_equal_max__ok, test_setup),
