@@ -21,14 +21,6 @@ struct file_rec {
 	size_t n_crls;
 };
 
-/* The newest CRL ever accepted for one stream: revocations are never silently undone (rollback). */
-struct mark {
-	X509 *ca;
-	unsigned char *scope;
-	size_t scope_len;
-	struct crl *newest; /* metadata only is needed, but a reference keeps this simple and exact */
-};
-
 struct store_loader {
 	const struct cfg *cfg;
 	const struct log_sink *log;
@@ -39,8 +31,16 @@ struct store_loader {
 	size_t n_files;
 	struct crl **in_force; /* what the last snapshot held */
 	size_t n_in_force;
+	/*
+	 * The newest CRL ever accepted per stream (mark.h): revocations are never silently undone.
+	 * mark_origin[i] names the file it came from, or is NULL for a mark given by the caller.
+	 */
 	struct mark *marks;
+	char **mark_origin;
 	size_t n_marks;
+	store_marks_fn *marks_fn;
+	void *marks_ctx;
+	struct store_loader_stats stats;
 	unsigned long generation;
 	/*
 	 * cache-dir stays open: scans are relative to it, so they keep working after OpenVPN's
@@ -135,7 +135,8 @@ void store_loader_free(struct store_loader *l)
 	free(l->files);
 	free_crls(l->in_force, l->n_in_force);
 	for (size_t i = 0; i < l->n_marks; i++)
-		crl_unref(l->marks[i].newest);
+		free(l->mark_origin[i]);
+	free(l->mark_origin);
 	free(l->marks);
 	free(l->cas);
 	free(l->ca_source);
@@ -188,16 +189,35 @@ static int push_crl(struct crl ***v, size_t *n, struct crl *c)
 	return 0;
 }
 
-static const struct file_rec *find_file(const struct store_loader *l, const char *name)
+/*
+ * The record of `name` at the last scan. l->files is in strcmp order (built from the sorted
+ * listing), so this is a binary search: with thousands of stray files in cache-dir, a scan stays
+ * n log n (a linear search here made 40,000 files cost 8.5 s a reload).
+ */
+static const struct file_rec *find_file(struct store_loader *l, const char *name)
 {
-	for (size_t i = 0; i < l->n_files; i++)
-		if (strcmp(l->files[i].name, name) == 0)
-			return &l->files[i];
+	size_t lo = 0, hi = l->n_files;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, l->files[mid].name);
+
+		l->stats.name_compares++;
+		if (c == 0)
+			return &l->files[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int name_cmp(const void *a, const void *b, void *ctx)
 {
+	struct store_loader *l = ctx;
+
+	l->stats.name_compares++;
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
@@ -294,12 +314,66 @@ static bool is_fresh(struct crl *c, struct crl **fresh, size_t n_fresh)
 	return false;
 }
 
-static struct mark *find_mark(struct store_loader *l, const struct crl *c)
+/* The mark of `stream`, or -1. */
+static ssize_t find_mark(const struct store_loader *l, const struct mark_stream *stream)
 {
 	for (size_t i = 0; i < l->n_marks; i++)
-		if (crl_same_stream(l->marks[i].newest, c))
-			return &l->marks[i];
-	return NULL;
+		if (mark_same_stream(&l->marks[i].stream, stream))
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * Adds the mark `m` (from `origin`, NULL when given by the caller) or raises the one of its
+ * stream. Returns 1 when the set changed, 0 when not, -ENOMEM.
+ */
+static int remember(struct store_loader *l, const struct mark *m, const char *origin)
+{
+	ssize_t i = find_mark(l, &m->stream);
+	char *o = NULL;
+
+	if (i >= 0 && mark_compare_age(m, &l->marks[i]) <= 0)
+		return 0;
+	if (origin != NULL && (o = strdup(origin)) == NULL)
+		return -ENOMEM;
+	if (i < 0) {
+		struct mark *nm = realloc(l->marks, (l->n_marks + 1) * sizeof(*nm));
+		char **no;
+
+		if (nm == NULL) {
+			free(o);
+			return -ENOMEM;
+		}
+		l->marks = nm;
+		no = realloc(l->mark_origin, (l->n_marks + 1) * sizeof(*no));
+		if (no == NULL) {
+			free(o);
+			return -ENOMEM;
+		}
+		l->mark_origin = no;
+		i = (ssize_t)l->n_marks++;
+		l->mark_origin[i] = NULL;
+	}
+	l->marks[i] = *m;
+	free(l->mark_origin[i]);
+	l->mark_origin[i] = o;
+	return 1;
+}
+
+int store_loader_set_marks(struct store_loader *l, const struct mark *initial, size_t n, store_marks_fn *fn,
+			   void *ctx)
+{
+	l->marks_fn = fn;
+	l->marks_ctx = ctx;
+	for (size_t i = 0; i < n; i++)
+		if (remember(l, &initial[i], NULL) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+void store_loader_get_stats(const struct store_loader *l, struct store_loader_stats *out)
+{
+	*out = l->stats;
 }
 
 static void describe(const struct crl *c, char *buf, size_t len)
@@ -315,69 +389,85 @@ static void describe(const struct crl *c, char *buf, size_t len)
 		 c->number_hex, c->entries, tu, nu, c->flags & CRL_HAS_IDP ? ", scoped by issuingDistributionPoint" : "");
 }
 
-/* True when `c` would undo what `ref` says: an older CRL, or the same number with other content. */
-static bool is_rollback(const struct crl *c, const struct crl *ref)
+/* `c` (whose mark is cm) refused against `ref`, the mark of `ref_origin` (NULL: given by the caller). */
+static void log_refused(const struct store_loader *l, const struct crl *c, const struct mark *cm,
+			const struct mark *ref, const char *ref_origin, const char *what, const struct crl *kept)
 {
-	int age = crl_compare_age(c, ref);
-
-	return age < 0 || (age == 0 && memcmp(c->digest, ref->digest, sizeof(c->digest)) != 0);
-}
-
-static void log_refused(const struct store_loader *l, const struct crl *c, const struct crl *ref, const char *what,
-			const struct crl *kept)
-{
-	char t_new[40], t_old[40];
+	char t_new[40], t_old[40], was[200];
 
 	crl_time_str(c->this_update, t_new, sizeof(t_new));
 	crl_time_str(ref->this_update, t_old, sizeof(t_old));
+	if (ref_origin != NULL)
+		snprintf(was, sizeof(was), "%s number %s, thisUpdate %s", ref_origin, ref->number_hex, t_old);
+	else
+		snprintf(was, sizeof(was), "number %s, thisUpdate %s, remembered in the marks file", ref->number_hex, t_old);
 	/* A rollback is an error; an older copy beside the newer one is only worth a note. */
 	log_msg(l->log, what[0] == 'r' ? LOG_LVL_ERROR : LOG_LVL_NOTE, NULL, 0,
-		  "%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s number %s, thisUpdate "
-		  "%s); %s",
-		  l->cfg->cache_dir, c->origin, what, c->issuer_text, c->number_hex, t_new,
-		  crl_compare_age(c, ref) < 0 ? "is older than" : "has the same number but other content than",
-		  what[0] == 'r' ? "accepted before" : "in force", ref->origin, ref->number_hex, t_old,
-		  kept ? "keeping the CRL in force" : "no CRL in force for it");
+		"%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s); %s", l->cfg->cache_dir,
+		c->origin, what, c->issuer_text, c->number_hex, t_new,
+		mark_compare_age(cm, ref) < 0 ? "is older than" : "has the same number but other content than",
+		what[0] == 'r' ? "accepted before" : "in force", was,
+		kept ? "keeping the CRL in force" : "no CRL in force for it");
 }
 
 /*
- * Chooses, per stream, the CRL in force: the newest candidate, unless it is older than (or as old as
- * but different from) the newest ever accepted, in which case the previous one in force stays.
- * Every fresh candidate that is not chosen is logged with the reason.
+ * Chooses, per stream, the CRL in force: the newest candidate, unless it is a rollback against
+ * the stream's mark (mark_is_rollback(): older than the newest ever accepted, or as old but
+ * different), in which case the previous one in force stays. Every fresh candidate that is not
+ * chosen is logged with the reason. *raised tells whether a mark rose.
  */
 static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, struct crl **fresh, size_t n_fresh,
-		  struct crl ***out, size_t *n_out)
+		  struct crl ***out, size_t *n_out, bool *raised)
 {
+	struct mark *cm = calloc(n_cand ? n_cand : 1, sizeof(*cm)), pm, chm;
 	char d[600];
 	int r = 0;
 
+	if (cm == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_cand; i++)
+		mark_from_crl(cand[i], &cm[i]);
 	for (size_t i = 0; i < n_cand; i++) {
-		struct crl *best = cand[i], *prev = NULL, *chosen, *ref;
-		struct mark *m;
+		struct crl *best = cand[i], *prev = NULL, *chosen;
+		const struct mark *bm = &cm[i], *ref;
+		const char *ref_origin = NULL;
+		ssize_t mi;
 		bool done = false;
 
 		for (size_t j = 0; j < i && !done; j++)
-			done = crl_same_stream(cand[j], best); /* stream already decided */
+			done = mark_same_stream(&cm[j].stream, &cm[i].stream); /* stream already decided */
 		if (done)
 			continue;
-		for (size_t j = i + 1; j < n_cand; j++)
-			if (crl_same_stream(cand[j], best) && crl_compare_age(cand[j], best) > 0)
+		for (size_t j = i + 1; j < n_cand; j++) {
+			if (mark_same_stream(&cm[j].stream, &cm[i].stream) && mark_compare_age(&cm[j], bm) > 0) {
 				best = cand[j];
-		for (size_t j = 0; j < l->n_in_force; j++)
-			if (crl_same_stream(l->in_force[j], best))
+				bm = &cm[j];
+			}
+		}
+		for (size_t j = 0; j < l->n_in_force; j++) {
+			mark_stream_of(l->in_force[j], &pm.stream);
+			if (mark_same_stream(&pm.stream, &cm[i].stream))
 				prev = l->in_force[j];
-		m = find_mark(l, best);
-		ref = m ? m->newest : NULL;
-		chosen = ref && is_rollback(best, ref) ? prev : best;
+		}
+		mi = find_mark(l, &cm[i].stream);
+		ref = mi >= 0 ? &l->marks[mi] : NULL;
+		if (ref != NULL) {
+			pm = *ref; /* a copy: remember() below may move the array */
+			ref = &pm;
+			ref_origin = l->mark_origin[mi];
+		}
+		chosen = ref && mark_is_rollback(bm, ref) ? prev : best;
+		if (chosen != NULL)
+			mark_from_crl(chosen, &chm);
 		for (size_t j = i; j < n_cand; j++) {
 			struct crl *c = cand[j];
 
-			if (c == chosen || !crl_same_stream(c, best) || !is_fresh(c, fresh, n_fresh))
+			if (c == chosen || !mark_same_stream(&cm[j].stream, &cm[i].stream) || !is_fresh(c, fresh, n_fresh))
 				continue;
-			if (ref && is_rollback(c, ref))
-				log_refused(l, c, ref, "rollback", chosen);
-			else if (chosen && is_rollback(c, chosen))
-				log_refused(l, c, chosen, "superseded", chosen);
+			if (ref && mark_is_rollback(&cm[j], ref))
+				log_refused(l, c, &cm[j], ref, ref_origin, "rollback", chosen);
+			else if (chosen && mark_is_rollback(&cm[j], &chm))
+				log_refused(l, c, &cm[j], &chm, chosen->origin, "superseded", chosen);
 		}
 		if (chosen == NULL)
 			continue;
@@ -385,41 +475,40 @@ static int choose(struct store_loader *l, struct crl **cand, size_t n_cand, stru
 			describe(chosen, d, sizeof(d));
 			log_note(l->log, "loaded %s: %s", chosen->origin, d);
 		}
-		if (m == NULL) {
-			struct mark *nm = realloc(l->marks, (l->n_marks + 1) * sizeof(*nm));
-
-			if (nm == NULL)
-				return -ENOMEM;
-			l->marks = nm;
-			m = &nm[l->n_marks++];
-			m->newest = crl_ref(chosen);
-		} else if (crl_compare_age(chosen, m->newest) > 0) {
-			crl_unref(m->newest);
-			m->newest = crl_ref(chosen);
-		}
+		r = remember(l, &chm, chosen->origin);
+		if (r < 0)
+			goto out;
+		*raised = *raised || r > 0;
 		if ((r = push_crl(out, n_out, chosen)) != 0)
-			return r;
+			goto out;
 	}
-	return 0;
+out:
+	free(cm);
+	return r < 0 ? r : 0;
 }
 
-/* Says what became of the CRLs of files that disappeared since the last scan. */
-static void log_removed(const struct store_loader *l, const struct file_rec *recs, size_t n_recs,
+/*
+ * Says what became of the CRLs of files that disappeared since the last scan. Both tables are in
+ * name order: one merge walk, not a search per file.
+ */
+static void log_removed(struct store_loader *l, const struct file_rec *recs, size_t n_recs,
 			struct crl *const *chosen, size_t n_chosen)
 {
+	size_t j = 0;
+
 	for (size_t i = 0; i < l->n_files; i++) {
 		const struct file_rec *f = &l->files[i];
-		bool still = false;
+		int c = 1;
 
-		for (size_t j = 0; j < n_recs && !still; j++)
-			still = strcmp(recs[j].name, f->name) == 0;
-		if (still)
-			continue;
+		while (j < n_recs && (l->stats.name_compares++, c = strcmp(recs[j].name, f->name)) < 0)
+			j++;
+		if (j < n_recs && c == 0)
+			continue; /* still there */
 		for (size_t k = 0; k < f->n_crls; k++) {
 			bool kept = false;
 
-			for (size_t j = 0; j < n_chosen && !kept; j++)
-				kept = chosen[j] == f->crls[k];
+			for (size_t m = 0; m < n_chosen && !kept; m++)
+				kept = chosen[m] == f->crls[k];
 			if (kept)
 				log_warn(l->log,
 					 "%s/%s removed, but its CRL of %s number %s stays in force: the CRLs left for "
@@ -477,9 +566,11 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	char **names = NULL, *path = NULL;
 	struct dirent *de;
 	DIR *dir = NULL;
+	bool raised = false;
 	int r = 0;
 
 	*out = NULL;
+	memset(&l->stats, 0, sizeof(l->stats));
 	r = open_dir(l);
 	if (r == 0) {
 		/* fdopendir() takes the descriptor over: hand it a duplicate, rewound. */
@@ -522,8 +613,9 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 			  strerror(-r));
 		goto out;
 	}
+	l->stats.names = n_names;
 	if (n_names > 1)
-		qsort(names, n_names, sizeof(*names), name_cmp);
+		qsort_r(names, n_names, sizeof(*names), name_cmp, l);
 	recs = calloc(n_names ? n_names : 1, sizeof(*recs));
 	if (recs == NULL) {
 		r = -ENOMEM;
@@ -583,9 +675,12 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		for (size_t j = 0; j < recs[i].n_crls; j++)
 			if ((r = push_crl(&cand, &n_cand, recs[i].crls[j])) != 0)
 				goto out;
-	r = choose(l, cand, n_cand, fresh, n_fresh, &chosen, &n_chosen);
+	r = choose(l, cand, n_cand, fresh, n_fresh, &chosen, &n_chosen, &raised);
 	if (r != 0)
 		goto out;
+	/* Before the snapshot exists: whoever keeps the marks has them before a handshake sees it. */
+	if (raised && l->marks_fn != NULL)
+		l->marks_fn(l->marks_ctx, l->marks, l->n_marks);
 	log_removed(l, recs, n_recs, chosen, n_chosen);
 	r = build_snapshot(l, chosen, n_chosen, out);
 	if (r != 0)

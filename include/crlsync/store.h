@@ -11,6 +11,7 @@
 #include "crlsync/config.h"
 #include "crlsync/crl.h"
 #include "crlsync/log.h"
+#include "crlsync/mark.h"
 
 /* CRLs in force for one configured ca. */
 struct store_issuer {
@@ -60,5 +61,30 @@ struct store_loader *store_loader_new(const struct cfg *cfg, const struct log_si
 int store_loader_load(struct store_loader *l, time_t now, struct store **out);
 
 void store_loader_free(struct store_loader *l);
+
+/*
+ * Hears of every load that raised or added a mark (the newest CRL accepted for a stream): `marks`
+ * is then the whole set, and the call comes before store_loader_load() returns the snapshot that
+ * enforces them, so that a caller who keeps them (the plugin's marks file) has them before any
+ * handshake sees the new CRL. Called on the loading thread.
+ */
+typedef void store_marks_fn(void *ctx, const struct mark *marks, size_t n);
+
+/*
+ * Before the first load: the marks the loader must respect besides its own (e.g. kept across
+ * restarts: a CRL older than one of them, or as old with other content, is refused as a rollback
+ * even when nothing is in force for its stream yet), and who hears of raised ones (fn may be
+ * NULL). Returns 0 or -ENOMEM.
+ */
+int store_loader_set_marks(struct store_loader *l, const struct mark *initial, size_t n, store_marks_fn *fn,
+			   void *ctx);
+
+/* The work the last load did, for tests and benchmarks: it must grow as n log n with the files. */
+struct store_loader_stats {
+	size_t names;                   /* visible names listed in cache-dir */
+	unsigned long long name_compares; /* file-name comparisons (sorting, lookups of the last scan) */
+};
+
+void store_loader_get_stats(const struct store_loader *l, struct store_loader_stats *out);
 
 #endif
