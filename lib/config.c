@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -23,6 +24,7 @@
 /* Caps (STYLE: every buffer has one). A bigger config or ca is a mistake, or /dev/zero. */
 #define CFG_FILE_MAX (1024 * 1024)
 #define CFG_CA_FILE_MAX (1024 * 1024)
+#define CFG_SECRET_MAX 4096
 
 /* Room for one message body; inih lines are at most 199 characters, paths included. */
 #define CFG_WHAT_MAX 512
@@ -201,7 +203,10 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 		set_err(p->err, p->errlen, "%s: %s", p->name, what);
 }
 
-/* Reads an open file whole, at most `cap` bytes. Returns 0, -EFBIG when larger, or -errno. */
+/*
+ * Reads an open file whole, at most `cap` bytes, into a buffer NUL-terminated one byte past *outlen
+ * (so that a text can be used as a string whatever it holds). Returns 0, -EFBIG when larger, or -errno.
+ */
 static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
 {
 	char *buf = NULL;
@@ -213,12 +218,13 @@ static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
 	for (;;) {
 		ssize_t n;
 
-		if (size == alloc) {
+		/* Room for the data, and always one byte more for the NUL. */
+		if (size + 1 >= alloc) {
 			size_t grow = alloc ? alloc * 2 : 4096;
 			char *nbuf;
 
-			if (grow > cap + 1) /* one byte past the cap tells "larger" from "exactly cap" */
-				grow = cap + 1;
+			if (grow > cap + 2) /* cap + 1 bytes tell "larger" from "exactly cap"; + the NUL */
+				grow = cap + 2;
 			nbuf = realloc(buf, grow);
 			if (!nbuf) {
 				rc = -ENOMEM;
@@ -227,7 +233,7 @@ static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
 			buf = nbuf;
 			alloc = grow;
 		}
-		n = read(fd, buf + size, alloc - size);
+		n = read(fd, buf + size, alloc - 1 - size);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -242,29 +248,96 @@ static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
 			goto out;
 		}
 	}
+	buf[size] = '\0';
 	*out = buf;
 	*outlen = size;
 	buf = NULL; /* transferred */
 out:
-	free(buf);
+	if (buf) {
+		OPENSSL_cleanse(buf, alloc); /* it may hold a secret (cfg_read_secret) */
+		free(buf);
+	}
 	return rc;
 }
 
-static int read_file_capped(const char *path, size_t cap, char **out, size_t *outlen, bool *opened)
+/* What kind of file a mode is, for "is a FIFO, not a regular file". */
+static const char *file_kind(mode_t mode)
 {
-	int fd, rc;
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFDIR:
+		return "a directory";
+	default:
+		return "not a regular file";
+	}
+}
+
+/*
+ * Opens `path` and reads it whole with read_fd_capped(), only if it is a regular file: a FIFO or a
+ * device would block open() or read() forever (a hung OpenVPN startup) or never end (/dev/zero).
+ * O_NONBLOCK lets open() return on a FIFO without a writer; fstat() then refuses it before any read.
+ * Returns 0, -EFBIG, -EISDIR, -ENOTREG_ (then *type holds the file's type) or -errno; *opened says
+ * whether open() succeeded.
+ */
+#define ENOTREG_ 0x10000 /* not an errno: "not a regular file", described with file_kind() */
+
+static int read_file_capped(const char *path, size_t cap, char **out, size_t *outlen, bool *opened,
+			    mode_t *type)
+{
+	struct stat st;
+	int fd, flags, rc;
 
 	*opened = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		*out = NULL;
-		*outlen = 0;
+	*out = NULL;
+	*outlen = 0;
+	*type = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return -errno;
-	}
 	*opened = true;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	*type = st.st_mode & S_IFMT;
+	if (S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -ENOTREG_;
+		goto out;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		rc = -errno;
+		goto out;
+	}
 	rc = read_fd_capped(fd, cap, out, outlen);
+out:
 	close(fd);
 	return rc;
+}
+
+/* The reason read_file_capped() failed, for a message that names the file before it. */
+static const char *read_error(int rc, mode_t type, size_t cap, char *buf, size_t len)
+{
+	char ebuf[128];
+
+	if (rc == -EFBIG)
+		snprintf(buf, len, "larger than %zu bytes", cap);
+	else if (rc == -ENOTREG_)
+		snprintf(buf, len, "%s, not a regular file", file_kind(type));
+	else
+		snprintf(buf, len, "%s", errno_str(-rc, ebuf, sizeof(ebuf)));
+	return buf;
 }
 
 /* A certificate is never encrypted; without this OpenSSL would prompt on the terminal. */
@@ -285,16 +358,18 @@ static bool load_ca(const char *path, X509 **out, char *what, size_t whatlen)
 	size_t len = 0;
 	BIO *bio = NULL;
 	bool opened, ok = false;
+	mode_t type;
 	int rc;
 
 	*out = NULL;
-	rc = read_file_capped(path, CFG_CA_FILE_MAX, &data, &len, &opened);
+	rc = read_file_capped(path, CFG_CA_FILE_MAX, &data, &len, &opened, &type);
 	if (rc == -EFBIG) {
 		snprintf(what, whatlen, "ca `%s' is larger than %d bytes", path, CFG_CA_FILE_MAX);
 		goto out;
 	}
 	if (rc < 0) {
-		snprintf(what, whatlen, "cannot read ca `%s': %s", path, errno_str(-rc, ebuf, sizeof(ebuf)));
+		snprintf(what, whatlen, "cannot read ca `%s': %s", path,
+			 read_error(rc, type, CFG_CA_FILE_MAX, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	bio = BIO_new_mem_buf(data, (int)len);
@@ -496,9 +571,23 @@ static bool key_interval(const struct key_ctx *k, const char *key, const char *v
 	return positive_seconds(&k->cfg->interval, key, value, what, whatlen);
 }
 
+/*
+ * libcurl keeps a timeout in milliseconds in an int: CURLOPT_TIMEOUT refuses more than INT_MAX/1000 s
+ * (24.8 days), CURLOPT_TIMEOUT_MS more than INT_MAX ms, and either refusal would only show at fetch
+ * time. A day is far past any sane transfer and fits both.
+ */
 static bool key_timeout(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
-	return positive_seconds(&k->cfg->timeout, key, value, what, whatlen);
+	long long v;
+
+	if (!positive_seconds(&v, key, value, what, whatlen))
+		return false;
+	if (v > CFG_TIMEOUT_MAX) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (at most %d s, 1d)", value, key, CFG_TIMEOUT_MAX);
+		return false;
+	}
+	k->cfg->timeout = v;
+	return true;
 }
 
 static bool key_max_size(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
@@ -591,49 +680,81 @@ static bool key_management(const struct key_ctx *k, const char *key, const char 
 }
 
 /*
- * The password file is read now, while OpenVPN is still root: after its privilege drop the
- * plugin could not read a 0600 file any more. Like OpenVPN, the first line is the password.
+ * Only the path is recorded here, never the file read: the configuration is shared with the
+ * fetcher (its own user), and the plugin reopens it unprivileged on SIGHUP, and neither can read a
+ * root-only 0600 password file. The plugin reads it with cfg_read_secret() (see plugin.c).
  */
 static bool key_management_password(const struct key_ctx *k, const char *key, const char *value, char *what,
 				    size_t whatlen)
 {
-	char *path = NULL, *pw = NULL, *buf = NULL;
-	size_t len = 0;
-	bool opened;
-	int rc;
+	char *path;
 
 	if (value[0] != '/') {
 		snprintf(what, whatlen, "`%s' must be an absolute path, not `%s'", key, value);
 		return false;
 	}
-	if (k->load_cas) {
-		rc = read_file_capped(value, 4096, &buf, &len, &opened);
-		if (rc != 0) {
-			snprintf(what, whatlen, "cannot read `%s' %s: %s", key, value,
-				 rc == -EFBIG ? "larger than 4096 bytes" : strerror(-rc));
-			return false;
-		}
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (buf[0] == '\0') {
-			snprintf(what, whatlen, "`%s' %s holds no password on its first line", key, value);
-			free(buf);
-			return false;
-		}
-		pw = buf;
-	}
 	path = strdup(value);
 	if (!path) {
-		free(pw);
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	if (k->cfg->management_password)
-		OPENSSL_cleanse(k->cfg->management_password, strlen(k->cfg->management_password));
-	free(k->cfg->management_password);
 	free(k->cfg->management_password_path);
-	k->cfg->management_password = pw;
 	k->cfg->management_password_path = path;
 	return true;
+}
+
+int cfg_read_secret(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	char ebuf[128];
+	char *buf = NULL;
+	size_t len = 0, n;
+	bool opened;
+	mode_t type;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || path[0] != '/') {
+		set_err(err, errlen, "password file `%s' is not an absolute path", path ? path : "");
+		return -EINVAL;
+	}
+	rc = read_file_capped(path, CFG_SECRET_MAX, &buf, &len, &opened, &type);
+	if (rc < 0) {
+		set_err(err, errlen, "cannot read password file `%s': %s", path,
+			read_error(rc, type, CFG_SECRET_MAX, ebuf, sizeof(ebuf)));
+		return rc == -ENOTREG_ ? -EINVAL : rc;
+	}
+	/* Like OpenVPN's own password files: the first line, without its CR/LF (if any: `echo -n`). */
+	for (n = 0; n < len && buf[n] != '\n' && buf[n] != '\r'; n++) {
+		if (buf[n] == '\0') {
+			set_err(err, errlen, "password file `%s' has a NUL byte in its first line", path);
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	if (n == 0) {
+		set_err(err, errlen, "password file `%s' holds no password on its first line", path);
+		rc = -EINVAL;
+		goto out;
+	}
+	OPENSSL_cleanse(buf + n, len - n); /* the rest of the file is not ours to keep */
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	buf = NULL; /* transferred */
+out:
+	cfg_secret_free(buf, len);
+	return rc;
+}
+
+void cfg_secret_free(char *secret, size_t len)
+{
+	if (!secret)
+		return;
+	OPENSSL_cleanse(secret, len);
+	free(secret);
 }
 
 static bool key_evict(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
@@ -708,30 +829,72 @@ static bool key_cache_dir(const struct key_ctx *k, const char *key, const char *
 	return true;
 }
 
-/* scheme "://" and something after it; RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-static bool url_ok(const char *u)
+/*
+ * The length of the scheme of "scheme://rest" with something after "://", or 0.
+ * RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+ */
+static size_t url_scheme_len(const char *u)
 {
 	size_t i = 0;
 
 	if (!is_alpha(u[0]))
-		return false;
+		return 0;
 	while (is_alpha(u[i]) || is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')
 		i++;
-	return strncmp(u + i, "://", 3) == 0 && u[i + 3] != '\0';
+	return strncmp(u + i, "://", 3) == 0 && u[i + 3] != '\0' ? i : 0;
+}
+
+/* The fetcher's allow-list (fetcher/download.c DL_PROTOCOLS); schemes are case-insensitive (RFC 3986 §3.1). */
+static bool url_scheme_allowed(const char *u, size_t len)
+{
+	static const char *const allowed[] = { "http", "https", "file" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+		size_t j = 0;
+
+		if (strlen(allowed[i]) != len)
+			continue;
+		/* ASCII folding, not strncasecmp(): OpenVPN's locale must not matter */
+		while (j < len && (u[j] | 0x20) == allowed[i][j])
+			j++;
+		if (j == len)
+			return true;
+	}
+	return false;
 }
 
 static bool key_url(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
 	struct cfg_source *src = k->src;
 	char *url = NULL, **urls;
+	size_t scheme;
 
 	/* The value is not echoed: a URL may carry credentials (STYLE: never log them). */
 	if (value[0] == '\0') {
 		snprintf(what, whatlen, "empty `%s'", key);
 		return false;
 	}
-	if (!url_ok(value)) {
+	/*
+	 * RFC 3986 has no whitespace or control characters in a URI: here they are a comment or a second
+	 * URL left on the line (only `;' starts a comment), which would otherwise fail at fetch time.
+	 */
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f) {
+			snprintf(what, whatlen,
+				 "whitespace or control character in `%s' (one URL per line; comments start with `;')",
+				 key);
+			return false;
+		}
+	}
+	scheme = url_scheme_len(value);
+	if (scheme == 0) {
 		snprintf(what, whatlen, "`%s' needs a scheme, as in scheme://host/path", key);
+		return false;
+	}
+	if (!url_scheme_allowed(value, scheme)) {
+		/* the scheme alone is safe to echo: RFC 3986 characters, before any credentials */
+		snprintf(what, whatlen, "unsupported scheme `%.*s' in `%s' (expected http, https or file)",
+			 (int)(scheme > 32 ? 32 : scheme), value, key);
 		return false;
 	}
 	url = strdup(value);
@@ -848,9 +1011,12 @@ static bool source_name_ok(struct parser *p, const char *name, size_t len)
 			return false;
 		}
 	}
-	/* The name becomes a file name in cache-dir. */
-	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
-		fail(p, p->line, "invalid source name `%.*s' (reserved)", (int)len, name);
+	/*
+	 * The name becomes a file name in cache-dir, where a leading dot means hidden: "." and "..",
+	 * the installer's temp files (.NAME.crl.XXXXXX) and the lock, files the plugin skips.
+	 */
+	if (name[0] == '.') {
+		fail(p, p->line, "invalid source name `%.*s' (must not start with `.')", (int)len, name);
 		return false;
 	}
 	return true;
@@ -1125,17 +1291,18 @@ bool cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	char *buf = NULL;
 	size_t len = 0;
 	bool opened, ok = false;
+	mode_t type;
 	int rc;
 
 	*out = NULL;
-	rc = read_file_capped(path, CFG_FILE_MAX, &buf, &len, &opened);
+	rc = read_file_capped(path, CFG_FILE_MAX, &buf, &len, &opened, &type);
 	if (rc == -EFBIG) {
 		set_err(err, errlen, "%s: larger than %d bytes", path, CFG_FILE_MAX);
 		goto out;
 	}
 	if (rc < 0) {
 		set_err(err, errlen, "%s: cannot %s: %s", path, opened ? "read" : "open",
-			errno_str(-rc, ebuf, sizeof(ebuf)));
+			read_error(rc, type, CFG_FILE_MAX, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	ok = cfg_parse_buffer(path, buf, len, true, out, err, errlen);
@@ -1167,7 +1334,7 @@ bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errle
 	}
 	k.cfg = cfg;
 	k.src = NULL;
-	k.load_cas = true; /* an argument naming a file (management-password) is read like in the file */
+	k.load_cas = false; /* [plugin] keys load no file (management-password: see cfg_read_secret()) */
 	if (!kd->fn(&k, kd->key, eq + 1, what, sizeof(what))) {
 		set_err(err, errlen, "plugin argument `%s': %s", kv, what);
 		return false;

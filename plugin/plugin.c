@@ -17,6 +17,7 @@
 #include "crlsync/log.h"
 #include "crlsync/store.h"
 #include "evict.h"
+#include "persist.h"
 #include "watch.h"
 
 #define PLUGIN_NAME "crlsync"
@@ -214,6 +215,55 @@ static void plugin_free(struct plugin *p)
 	free(p);
 }
 
+/*
+ * The management password ([plugin] management-password, or the plugin argument): read here, by the
+ * plugin alone, never by cfg_load(), which the fetcher shares. OpenVPN opens the plugin as root and,
+ * on SIGHUP, again after its privilege drop, when a root-only 0600 file cannot be read any more: so a
+ * copy read as root is kept for the process' lifetime (persist.c, the .so stays mapped) and used by a
+ * reopen that may not read the file. Returns false after logging why the plugin cannot start.
+ */
+static bool load_management_password(struct plugin *p)
+{
+	struct cfg *cfg = p->cfg;
+	const char *path = cfg->management_password_path;
+	char err[768], key[PERSIST_KEY_MAX];
+	char *pw = NULL;
+	size_t len = 0;
+	bool keep;
+	int rc, r;
+
+	if (path == NULL || !cfg_evict(cfg))
+		return true; /* only eviction logs in to the management interface */
+	r = snprintf(key, sizeof(key), "management-password:%s", path);
+	keep = r > 0 && (size_t)r < sizeof(key);
+	rc = cfg_read_secret(path, &pw, &len, err, sizeof(err));
+	if (rc == 0) {
+		if (keep && (r = persist_put(key, pw, len, true)) != 0)
+			log_warn(&p->sink, "cannot keep the management password for a reopen after SIGHUP: %s",
+				 strerror(-r));
+		cfg->management_password = pw;
+		return true;
+	}
+	if ((rc == -EACCES || rc == -EPERM) && geteuid() != 0) {
+		if (keep && persist_get(key, &pw, &len) == 0) {
+			log_note(&p->sink,
+				 "management-password: %s (uid %ld); using the password kept from when the plugin read "
+				 "it as root (a changed password file needs an OpenVPN restart: SIGHUP does not re-read it)",
+				 err, (long)geteuid());
+			cfg->management_password = pw;
+			return true;
+		}
+		log_error(&p->sink,
+			  "management-password: %s (uid %ld), and no copy was kept from OpenVPN's start as root: restart "
+			  "OpenVPN so that the plugin reads it as root, or make the file readable by uid %ld; refusing to "
+			  "start",
+			  err, (long)geteuid(), (long)geteuid());
+		return false;
+	}
+	log_error(&p->sink, "management-password: %s; refusing to start", err);
+	return false;
+}
+
 CRLSYNC_EXPORT int openvpn_plugin_min_version_required_v1(void)
 {
 	return 3;
@@ -272,6 +322,8 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 			goto fail;
 		}
 	}
+	if (!load_management_password(p))
+		goto fail;
 	policy_from_cfg(p->cfg, &p->policy);
 	if (p->cfg->evict == 1 && p->cfg->management == NULL) {
 		log_error(&p->sink, "%s: `evict = yes' needs `management' in [plugin]; refusing to start", p->cfg->path);

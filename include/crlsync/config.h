@@ -28,6 +28,8 @@ struct cfg_source {
 
 #define CFG_DEFAULT_INTERVAL 3600
 #define CFG_DEFAULT_TIMEOUT 30
+/* Largest `timeout` (1 day): libcurl refuses more than INT_MAX/1000 s, and only at fetch time. */
+#define CFG_TIMEOUT_MAX 86400
 /* Longest vici socket path (sun_path holds 108 bytes with its NUL). */
 #define CFG_VICI_PATH_MAX 108
 #define CFG_DEFAULT_MAX_SIZE (64ULL << 20)
@@ -44,7 +46,12 @@ struct cfg {
 	unsigned long long max_size;  /* [global] max-size: largest CRL downloaded (bytes, > 0) */
 	char *user_agent;             /* [global] user-agent */
 	char *management;             /* [plugin] management: "unix:/path" or "host:port", or NULL */
-	char *management_password;    /* [plugin] management-password: the password read from that file */
+	/*
+	 * [plugin] management-password: cfg_load() records the path only, and never reads the file (the
+	 * fetcher shares this configuration, and a root-only 0600 file is not for its user). The plugin
+	 * reads it with cfg_read_secret() and puts the password here; cfg_free() wipes it.
+	 */
+	char *management_password;
 	char *management_password_path;
 	int evict;                    /* [plugin] evict: 1/0, or -1 when unset (then: yes iff management) */
 	char *strongswan_vici;        /* [strongswan] vici: "unix:///path" of charon's vici socket, or NULL */
@@ -54,7 +61,7 @@ struct cfg {
 };
 
 /*
- * Parses `path` into a new configuration and loads every `ca` file.
+ * Parses `path` into a new configuration and loads every `ca` file (both must be regular files).
  * Returns true and sets *out (caller frees with cfg_free()); on false, *out stays NULL and
  * `err` holds one line naming the file and line, e.g. "crlsync.conf line 12: unknown key `intervall'".
  */
@@ -72,6 +79,18 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
  * Returns false with `err` set when the key is unknown or the value bad; cfg is then unchanged.
  */
 bool cfg_apply_override(struct cfg *cfg, const char *kv, char *err, size_t errlen);
+
+/*
+ * Reads a password file: its first line, without CR/LF, at most 4096 bytes of file.
+ * Only a regular file is read (a FIFO or device is refused without blocking); a file larger than
+ * that, an empty first line or a NUL byte in it is an error. Returns 0 and sets *out (NUL-terminated,
+ * *outlen bytes; the caller frees it with cfg_secret_free()), or -errno (-EACCES when the caller's
+ * user may not read it; -EINVAL for bad content) with `err` naming the file.
+ */
+int cfg_read_secret(const char *path, char **out, size_t *outlen, char *err, size_t errlen);
+
+/* Wipes `len` bytes of a secret and frees it; NULL is a no-op. */
+void cfg_secret_free(char *secret, size_t len);
 
 /* Parses a size in bytes with an optional K or M suffix (binary: 1K = 1024). */
 bool cfg_parse_size(const char *s, unsigned long long *out);

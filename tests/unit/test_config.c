@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@ static struct {
 	char dir[4096];
 	char ca1[4200], ca2[4200], notpem[4200], encrypted[4200], noread[4200], junk_first[4200];
 	char missing[4200], cadir[4200], good_conf[4200], big_conf[4200];
+	char fifo[4200], pw_root[4200];
 	X509 *x1, *x2;
 } fx;
 
@@ -119,6 +121,8 @@ static int group_setup(void **state)
 	P(cadir, "cadir");
 	P(good_conf, "good.conf");
 	P(big_conf, "big.conf");
+	P(fifo, "fifo");
+	P(pw_root, "mgmt.pass");
 #undef P
 	fx.x1 = make_ca("crlsync test CA one");
 	fx.x2 = make_ca("crlsync test CA two");
@@ -137,6 +141,10 @@ static int group_setup(void **state)
 		   "trailing text\n");
 	if (mkdir(fx.cadir, 0700) != 0)
 		return -1;
+	if (mkfifo(fx.fifo, 0644) != 0) /* no writer ever: open() without O_NONBLOCK would block */
+		return -1;
+	write_file(fx.pw_root, "root-only\n", NULL, NULL);
+	chmod(fx.pw_root, 0600);
 	/* One byte over the 1 MiB cap, all comment lines. */
 	f = fopen(fx.big_conf, "w");
 	if (!f)
@@ -208,6 +216,44 @@ static struct cfg *expect_ok(const char *conf, bool load_cas)
 
 #define GLOBAL "[global]\ncache-dir = /var/lib/crlsync\n" /* lines 1-2 */
 
+/*
+ * Runs fn(arg) in a child, as nobody when `as_nobody` (root reads any file), and requires it to
+ * return true within 10 s: a call that blocks (open() of a FIFO) fails the test, it does not hang the run.
+ */
+static void in_child(bool (*fn)(const void *arg), const void *arg, bool as_nobody)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(10);
+		if (as_nobody && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the child was killed by signal %d (%s)", WTERMSIG(status),
+			 WTERMSIG(status) == SIGALRM ? "blocked for 10 s" : "crash");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Writes `len` bytes to a new file of fx.dir; returns its path (caller frees). */
+static char *write_bytes(const char *leaf, const void *data, size_t len)
+{
+	char *path = xasprintf("%s/%s", fx.dir, leaf);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
 /* --- good files -------------------------------------------------------------------------- */
 
 static void cfg_load__good_file__every_value_parsed(void **state)
@@ -235,7 +281,7 @@ static void cfg_load__good_file__every_value_parsed(void **state)
 			 "[source Root_CA.2]\n"                                        /* 15 */
 			 "url = https://pki.example.com/root.crl\n"                    /* 16 */
 			 "ca = %s\n"                                                   /* 17 */
-			 "url = ldap://ldap.example.com/cn=Root,o=x?certificateRevocationList\n", /* 18 */
+			 "url = FILE:///srv/pki/root.crl\n",                          /* 18 */
 			 fx.ca1, fx.junk_first);
 	f = fopen(fx.good_conf, "w");
 	assert_non_null(f);
@@ -266,7 +312,7 @@ static void cfg_load__good_file__every_value_parsed(void **state)
 	assert_int_equal(cfg->sources[1].line, 15);
 	assert_int_equal(cfg->sources[1].n_urls, 2);
 	assert_string_equal(cfg->sources[1].urls[0], "https://pki.example.com/root.crl");
-	assert_string_equal(cfg->sources[1].urls[1], "ldap://ldap.example.com/cn=Root,o=x?certificateRevocationList");
+	assert_string_equal(cfg->sources[1].urls[1], "FILE:///srv/pki/root.crl"); /* schemes ignore case */
 	assert_string_equal(cfg->sources[1].ca_path, fx.junk_first);
 	assert_non_null(cfg->sources[1].ca);
 	assert_int_equal(X509_cmp(cfg->sources[1].ca, fx.x2), 0); /* the first certificate, past other blocks */
@@ -486,6 +532,22 @@ static void cfg_parse_buffer__invalid_source_name__rejected(void **state)
 	expect_fail(GLOBAL "[source .]\n", 3, "invalid source name `.'");
 }
 
+/* cache-dir/.NAME.crl is hidden: the installer's temp files and the lock look alike, the plugin skips it. */
+static void cfg_parse_buffer__source_name_leading_dot__rejected(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	expect_fail(GLOBAL "[source .hidden]\nca = /x\n", 3, "invalid source name `.hidden' (must not start with `.')");
+	expect_fail(GLOBAL "[source .crlsync.lock]\nca = /x\n", 3, "must not start with `.'");
+	expect_fail(GLOBAL "[source ...]\nca = /x\n", 3, "must not start with `.'");
+	/* the twin: a dot elsewhere is fine */
+	cfg = expect_ok(GLOBAL "[source a.b.]\nca = /x\n[source a..b]\nca = /y\n", false);
+	assert_string_equal(cfg->sources[0].name, "a.b.");
+	assert_string_equal(cfg->sources[1].name, "a..b");
+	cfg_free(cfg);
+}
+
 static void cfg_parse_buffer__duplicate_source__rejected(void **state)
 {
 	(void)state;
@@ -559,6 +621,26 @@ static void cfg_parse_buffer__fetcher_keys_bad__rejected(void **state)
 	expect_fail(GLOBAL "user-agent = caf\xc3\xa9\n", 3, "printable ASCII");
 	expect_fail(GLOBAL "[source a]\nca = /x\ninterval = soon\n", 5, "bad value `soon' for `interval'");
 	expect_fail(GLOBAL "interval = 1h\ninterval = 2h\n", 4, "duplicate key `interval'");
+}
+
+/* libcurl refuses CURLOPT_TIMEOUT above INT_MAX/1000 s, and only when the fetch starts. */
+static void cfg_parse_buffer__timeout_over_a_day__rejected(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	expect_fail(GLOBAL "timeout = 86401\n", 3, "bad value `86401' for `timeout' (at most 86400 s, 1d)");
+	expect_fail(GLOBAL "timeout = 2147484\n", 3, "at most 86400 s"); /* INT_MAX/1000 + 1 */
+	expect_fail(GLOBAL "timeout = 25d\n", 3, "at most 86400 s");
+	expect_fail(GLOBAL "timeout = 9223372036854775807\n", 3, "for `timeout'");
+	/* the twins: the largest accepted */
+	cfg = expect_ok(GLOBAL "timeout = 1d\n", false);
+	assert_int_equal(cfg->timeout, CFG_TIMEOUT_MAX);
+	assert_int_equal(cfg->timeout, 86400);
+	cfg_free(cfg);
+	cfg = expect_ok(GLOBAL "timeout = 86400s\n", false);
+	assert_int_equal(cfg->timeout, 86400);
+	cfg_free(cfg);
 }
 
 static void cfg_parse_buffer__management_keys__parsed(void **state)
@@ -718,13 +800,66 @@ static void cfg_parse_buffer__bad_url__rejected(void **state)
 
 static void cfg_parse_buffer__bad_url__credentials_not_echoed(void **state)
 {
-	const char conf[] = GLOBAL "[source a]\nca = /x\nurl = user:s3cret@host/a.crl\n";
-	struct cfg *cfg = NULL;
-	char err[512];
+	static const char *const confs[] = {
+		GLOBAL "[source a]\nca = /x\nurl = user:s3cret@host/a.crl\n",
+		GLOBAL "[source a]\nca = /x\nurl = ftp://user:s3cret@host/a.crl\n",
+		GLOBAL "[source a]\nca = /x\nurl = http://user:s3cret@host/a.crl # mirror\n",
+		GLOBAL "[source a]\nca = /x\nurl = http://user:s3cret@host/a\x01.crl\n",
+	};
 
 	(void)state;
-	assert_false(cfg_parse_buffer("neg.conf", conf, strlen(conf), false, &cfg, err, sizeof(err)));
-	assert_null(strstr(err, "s3cret"));
+	for (size_t i = 0; i < sizeof(confs) / sizeof(confs[0]); i++) {
+		struct cfg *cfg = NULL;
+		char err[512];
+
+		assert_false(cfg_parse_buffer("neg.conf", confs[i], strlen(confs[i]), false, &cfg, err, sizeof(err)));
+		if (strstr(err, "s3cret") || strstr(err, "user"))
+			fail_msg("credentials echoed: %s", err);
+	}
+}
+
+/* The fetcher allows http, https and file only (DL_PROTOCOLS): anything else would fail at every fetch. */
+static void cfg_parse_buffer__url_scheme_not_allowed__rejected(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = ldap://ldap.example.com/cn=Root?crl\n", 5,
+		    "unsupported scheme `ldap' in `url' (expected http, https or file)");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = ftp://x/a.crl\n", 5, "unsupported scheme `ftp'");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = httpx://x/a.crl\n", 5, "unsupported scheme `httpx'");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http+unix://x/a.crl\n", 5, "unsupported scheme `http+unix'");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = htt://x/a.crl\n", 5, "unsupported scheme `htt'");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://x/a.crl\nurl = gopher://x/1\n", 6, "`gopher'");
+	/* the twins: every allowed scheme, in any case */
+	cfg = expect_ok(GLOBAL "[source a]\nca = /x\nurl = http://x/a.crl\nurl = HTTPS://x/a.crl\n"
+			       "url = file:///srv/a.crl\nurl = Http://u:p@x:8080/a.crl?x=1#f\n",
+			false);
+	assert_int_equal(cfg->sources[0].n_urls, 4);
+	assert_string_equal(cfg->sources[0].urls[1], "HTTPS://x/a.crl");
+	assert_string_equal(cfg->sources[0].urls[3], "Http://u:p@x:8080/a.crl?x=1#f");
+	cfg_free(cfg);
+}
+
+/* inih ends a value only at `;' after whitespace: "# mirror" or a second URL stays in the value. */
+static void cfg_parse_buffer__url_with_trailing_text__rejected(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b # mirror\n", 5,
+		    "whitespace or control character in `url' (one URL per line; comments start with `;')");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b http://c/d\n", 5, "whitespace");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\t#x\n", 5, "whitespace");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\x01\n", 5, "control character");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\x7f\n", 5, "control character");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\vc\n", 5, "control character");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a /b\n", 5, "whitespace");
+	/* the twins: a `;' comment after whitespace is a comment, trailing blanks are inih's to strip */
+	cfg = expect_ok(GLOBAL "[source a]\nca = /x\nurl = http://a/b ; mirror\nurl = http://c/d;x   \n", false);
+	assert_string_equal(cfg->sources[0].urls[0], "http://a/b");
+	assert_string_equal(cfg->sources[0].urls[1], "http://c/d;x");
+	cfg_free(cfg);
 }
 
 /* --- ca files ---------------------------------------------------------------------------- */
@@ -798,6 +933,264 @@ static void cfg_parse_buffer__ca_empty__rejected(void **state)
 	expect_fail(GLOBAL "[source a]\nca =\n", 4, "empty `ca'");
 }
 
+/* A FIFO or a device as `ca' would block OpenVPN's startup (open) or never end (read): refused at once. */
+static bool ca_fifo_refused(const void *arg)
+{
+	char *conf = xasprintf(GLOBAL "[source a]\nurl = http://x/a.crl\nca = %s\n", fx.fifo);
+	char *want = xasprintf("neg.conf line 5: cannot read ca `%s': a FIFO, not a regular file", fx.fifo);
+	struct cfg *cfg = NULL;
+	char err[512] = "";
+	bool ok;
+
+	(void)arg;
+	ok = !cfg_parse_buffer("neg.conf", conf, strlen(conf), true, &cfg, err, sizeof(err)) && !cfg &&
+	     strcmp(err, want) == 0;
+	if (!ok)
+		fprintf(stderr, "child got: %s\n", err);
+	cfg_free(cfg);
+	free(conf);
+	free(want);
+	return ok;
+}
+
+static void cfg_parse_buffer__ca_fifo__refused_without_blocking(void **state)
+{
+	(void)state;
+	in_child(ca_fifo_refused, NULL, false);
+}
+
+static void cfg_parse_buffer__ca_device__refused(void **state)
+{
+	(void)state;
+	expect_ca_fail("/dev/zero", "cannot read ca `/dev/zero': a character device, not a regular file");
+	expect_ca_fail("/dev/null", "a character device, not a regular file");
+	/* the twin: a regular file with a certificate */
+	{
+		char *conf = xasprintf(GLOBAL "[source a]\nurl = http://x/a.crl\nca = %s\n", fx.ca1);
+		struct cfg *cfg = expect_ok(conf, true);
+
+		assert_non_null(cfg->sources[0].ca);
+		cfg_free(cfg);
+		free(conf);
+	}
+}
+
+/* --- management-password: recorded by the parser, read by cfg_read_secret() ------------------- */
+
+/* The fetcher (its own user) and the plugin's unprivileged reopen load the same file. */
+static bool password_root_only_not_read(const void *arg)
+{
+	char *conf = xasprintf(GLOBAL "[plugin]\nmanagement = 127.0.0.1:7505\nmanagement-password = %s\n"
+				      "[source a]\nca = %s\n",
+			       fx.pw_root, fx.ca1);
+	struct cfg *cfg = NULL;
+	char err[512] = "";
+	bool ok;
+
+	(void)arg;
+	ok = cfg_parse_buffer("ok.conf", conf, strlen(conf), true, &cfg, err, sizeof(err));
+	if (!ok)
+		fprintf(stderr, "child got: %s\n", err);
+	ok = ok && cfg->management_password == NULL && cfg->management_password_path != NULL &&
+	     strcmp(cfg->management_password_path, fx.pw_root) == 0;
+	cfg_free(cfg);
+	free(conf);
+	return ok;
+}
+
+static void cfg_parse_buffer__management_password_root_only__path_kept_file_not_read(void **state)
+{
+	char *conf;
+	struct cfg *cfg;
+
+	(void)state;
+	/* as nobody, with a 0600 root file (in a 0700 directory): loads, reads nothing */
+	chmod(fx.dir, 0711);
+	in_child(password_root_only_not_read, NULL, true);
+	chmod(fx.dir, 0700);
+	/* a file that does not exist is the plugin's business, when it starts */
+	conf = xasprintf(GLOBAL "[plugin]\nmanagement-password = %s\n", fx.missing);
+	cfg = expect_ok(conf, true);
+	assert_string_equal(cfg->management_password_path, fx.missing);
+	assert_null(cfg->management_password);
+	cfg_free(cfg);
+	free(conf);
+}
+
+static void expect_override_fail(struct cfg *cfg, const char *kv, const char *want);
+
+static void cfg_apply_override__management_password__path_only(void **state)
+{
+	struct cfg *cfg;
+	char err[256] = "";
+
+	(void)state;
+	cfg = expect_ok(GLOBAL, false);
+	if (!cfg_apply_override(cfg, "management-password=/nonexistent/mgmt.pass", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(cfg->management_password_path, "/nonexistent/mgmt.pass");
+	assert_null(cfg->management_password);
+	expect_override_fail(cfg, "management-password=mgmt.pass", "absolute path");
+	assert_string_equal(cfg->management_password_path, "/nonexistent/mgmt.pass");
+	cfg_free(cfg);
+}
+
+/* Reads `path` with cfg_read_secret() and checks the result: `want` (NULL: an error containing `word`). */
+static void expect_secret(const char *path, const char *want, size_t wantlen, int wantrc, const char *word)
+{
+	char err[512], *pw = (char *)&fx;
+	size_t len = 42;
+	int rc;
+
+	memset(err, 'x', sizeof(err));
+	rc = cfg_read_secret(path, &pw, &len, err, sizeof(err));
+	if (want) {
+		if (rc != 0)
+			fail_msg("%s: %d %s", path, rc, err);
+		assert_non_null(pw);
+		assert_int_equal(len, wantlen);
+		assert_memory_equal(pw, want, wantlen);
+		assert_int_equal(pw[len], '\0'); /* a string, whatever the file held */
+		assert_int_equal(strlen(pw), len);
+		cfg_secret_free(pw, len);
+		return;
+	}
+	if (rc == 0)
+		fail_msg("%s: accepted (%zu bytes)", path, len);
+	assert_int_equal(rc, wantrc);
+	assert_null(pw);
+	assert_int_equal(len, 0);
+	if (!strstr(err, path) || !strstr(err, word))
+		fail_msg("error `%s' does not name `%s' and `%s'", err, path, word);
+	assert_null(strchr(err, '\n'));
+}
+
+/* `echo -n secret > mgmt.pass`: once a heap over-read and a 1-byte overflow in OpenVPN's root process. */
+static void cfg_read_secret__no_trailing_newline__whole_file(void **state)
+{
+	char *path = write_bytes("pw-nonl", "s3cret", 6);
+
+	(void)state;
+	expect_secret(path, "s3cret", 6, 0, NULL);
+	free(path);
+	path = write_bytes("pw-one", "x", 1);
+	expect_secret(path, "x", 1, 0, NULL);
+	free(path);
+}
+
+static void cfg_read_secret__exactly_4096_bytes__accepted(void **state)
+{
+	char buf[4097], *path;
+
+	(void)state;
+	memset(buf, 'p', sizeof(buf));
+	path = write_bytes("pw-4096", buf, 4096);
+	expect_secret(path, buf, 4096, 0, NULL);
+	free(path);
+	buf[4095] = '\n';
+	path = write_bytes("pw-4095nl", buf, 4096);
+	expect_secret(path, buf, 4095, 0, NULL);
+	free(path);
+}
+
+static void cfg_read_secret__larger_than_4096__error_names_file(void **state)
+{
+	char buf[8192], *path;
+
+	(void)state;
+	memset(buf, 'p', sizeof(buf));
+	buf[10] = '\n'; /* even with a short first line: the file is wrong */
+	path = write_bytes("pw-4097", buf, 4097);
+	expect_secret(path, NULL, 0, -EFBIG, "larger than 4096 bytes");
+	free(path);
+	path = write_bytes("pw-8192", buf, 8192);
+	expect_secret(path, NULL, 0, -EFBIG, "larger than 4096 bytes");
+	free(path);
+}
+
+static void cfg_read_secret__first_line__without_cr_lf(void **state)
+{
+	char *path = write_bytes("pw-crlf", "pw one\r\nsecond line\n", 21);
+
+	(void)state;
+	expect_secret(path, "pw one", 6, 0, NULL);
+	free(path);
+	path = write_bytes("pw-nl", "pw\n\0after\n", 10); /* a NUL past the first line is not the password */
+	expect_secret(path, "pw", 2, 0, NULL);
+	free(path);
+}
+
+static void cfg_read_secret__nul_or_empty__rejected(void **state)
+{
+	char *path = write_bytes("pw-nul", "s3\0cret\n", 8);
+
+	(void)state;
+	expect_secret(path, NULL, 0, -EINVAL, "NUL byte in its first line");
+	free(path);
+	path = write_bytes("pw-nul-end", "s3cret\0", 7);
+	expect_secret(path, NULL, 0, -EINVAL, "NUL byte");
+	free(path);
+	path = write_bytes("pw-empty", "", 0);
+	expect_secret(path, NULL, 0, -EINVAL, "holds no password on its first line");
+	free(path);
+	path = write_bytes("pw-emptyline", "\nsecond\n", 8);
+	expect_secret(path, NULL, 0, -EINVAL, "holds no password");
+	free(path);
+}
+
+static bool secret_fifo_refused(const void *arg)
+{
+	char *pw = NULL, err[512] = "";
+	size_t len = 0;
+	int rc;
+
+	(void)arg;
+	rc = cfg_read_secret(fx.fifo, &pw, &len, err, sizeof(err));
+	if (rc != -EINVAL || pw || !strstr(err, "a FIFO, not a regular file")) {
+		fprintf(stderr, "child got: %d %s\n", rc, err);
+		return false;
+	}
+	return true;
+}
+
+static void cfg_read_secret__not_regular__refused(void **state)
+{
+	(void)state;
+	in_child(secret_fifo_refused, NULL, false);
+	expect_secret("/dev/zero", NULL, 0, -EINVAL, "a character device, not a regular file");
+	expect_secret(fx.cadir, NULL, 0, -EISDIR, "Is a directory");
+	expect_secret(fx.missing, NULL, 0, -ENOENT, "No such file or directory");
+}
+
+static bool secret_root_only_eacces(const void *arg)
+{
+	char *pw = NULL, err[512] = "", *want;
+	size_t len = 0;
+	bool ok;
+	int rc;
+
+	(void)arg;
+	want = xasprintf("cannot read password file `%s': Permission denied", fx.pw_root);
+	rc = cfg_read_secret(fx.pw_root, &pw, &len, err, sizeof(err));
+	ok = rc == -EACCES && !pw && strcmp(err, want) == 0;
+	if (!ok)
+		fprintf(stderr, "child got: %d %s\n", rc, err);
+	free(want);
+	return ok;
+}
+
+/* The plugin tells "not readable by this user" (a reopen after the privilege drop) from the rest. */
+static void cfg_read_secret__root_only_as_nobody__eacces(void **state)
+{
+	(void)state;
+	chmod(fx.dir, 0711);
+	in_child(secret_root_only_eacces, NULL, true);
+	chmod(fx.dir, 0700);
+	expect_secret(fx.pw_root, "root-only", 9, 0, NULL); /* the twin, as root */
+	expect_secret("mgmt.pass", NULL, 0, -EINVAL, "not an absolute path");
+	cfg_secret_free(NULL, 0);
+}
+
 /* --- files ------------------------------------------------------------------------------- */
 
 static void cfg_load__missing_file__names_it_with_strerror(void **state)
@@ -824,6 +1217,33 @@ static void cfg_load__directory__names_it_with_strerror(void **state)
 	assert_null(cfg);
 	assert_string_equal(err, want);
 	free(want);
+}
+
+static bool load_fifo_refused(const void *arg)
+{
+	char *want = xasprintf("%s: cannot read: a FIFO, not a regular file", fx.fifo);
+	struct cfg *cfg = NULL;
+	char err[512] = "";
+	bool ok;
+
+	(void)arg;
+	ok = !cfg_load(fx.fifo, &cfg, err, sizeof(err)) && !cfg && strcmp(err, want) == 0;
+	if (!ok)
+		fprintf(stderr, "child got: %s\n", err);
+	free(want);
+	return ok;
+}
+
+static void cfg_load__not_regular__refused_without_blocking(void **state)
+{
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	in_child(load_fifo_refused, NULL, false);
+	assert_false(cfg_load("/dev/null", &cfg, err, sizeof(err)));
+	assert_null(cfg);
+	assert_string_equal(err, "/dev/null: cannot read: a character device, not a regular file");
 }
 
 static void cfg_load__larger_than_cap__rejected(void **state)
@@ -1051,6 +1471,7 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__strongswan_bad__rejected),
 		cmocka_unit_test(cfg_parse_buffer__source_without_name__rejected),
 		cmocka_unit_test(cfg_parse_buffer__invalid_source_name__rejected),
+		cmocka_unit_test(cfg_parse_buffer__source_name_leading_dot__rejected),
 		cmocka_unit_test(cfg_parse_buffer__duplicate_source__rejected),
 		cmocka_unit_test(cfg_parse_buffer__source_without_ca__header_line),
 		cmocka_unit_test(cfg_parse_buffer__missing_cache_dir__file_error),
@@ -1058,6 +1479,7 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__fetcher_keys__parsed),
 		cmocka_unit_test(cfg_parse_buffer__fetcher_defaults__documented_values),
 		cmocka_unit_test(cfg_parse_buffer__fetcher_keys_bad__rejected),
+		cmocka_unit_test(cfg_parse_buffer__timeout_over_a_day__rejected),
 		cmocka_unit_test(cfg_parse_size__suffixes__bytes),
 		cmocka_unit_test(cfg_parse_buffer__management_keys__parsed),
 		cmocka_unit_test(cfg_parse_buffer__management_bad__rejected),
@@ -1066,11 +1488,25 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__cache_dir_relative__rejected),
 		cmocka_unit_test(cfg_parse_buffer__bad_url__rejected),
 		cmocka_unit_test(cfg_parse_buffer__bad_url__credentials_not_echoed),
+		cmocka_unit_test(cfg_parse_buffer__url_scheme_not_allowed__rejected),
+		cmocka_unit_test(cfg_parse_buffer__url_with_trailing_text__rejected),
 		cmocka_unit_test(cfg_parse_buffer__ca_missing__strerror),
 		cmocka_unit_test(cfg_parse_buffer__ca_directory__strerror),
 		cmocka_unit_test(cfg_parse_buffer__ca_unreadable__permission_denied),
 		cmocka_unit_test(cfg_parse_buffer__ca_not_pem__names_line_and_path),
 		cmocka_unit_test(cfg_parse_buffer__ca_empty__rejected),
+		cmocka_unit_test(cfg_parse_buffer__ca_fifo__refused_without_blocking),
+		cmocka_unit_test(cfg_parse_buffer__ca_device__refused),
+		cmocka_unit_test(cfg_parse_buffer__management_password_root_only__path_kept_file_not_read),
+		cmocka_unit_test(cfg_apply_override__management_password__path_only),
+		cmocka_unit_test(cfg_read_secret__no_trailing_newline__whole_file),
+		cmocka_unit_test(cfg_read_secret__exactly_4096_bytes__accepted),
+		cmocka_unit_test(cfg_read_secret__larger_than_4096__error_names_file),
+		cmocka_unit_test(cfg_read_secret__first_line__without_cr_lf),
+		cmocka_unit_test(cfg_read_secret__nul_or_empty__rejected),
+		cmocka_unit_test(cfg_read_secret__not_regular__refused),
+		cmocka_unit_test(cfg_read_secret__root_only_as_nobody__eacces),
+		cmocka_unit_test(cfg_load__not_regular__refused_without_blocking),
 		cmocka_unit_test(cfg_load__missing_file__names_it_with_strerror),
 		cmocka_unit_test(cfg_load__directory__names_it_with_strerror),
 		cmocka_unit_test(cfg_load__larger_than_cap__rejected),
