@@ -142,7 +142,7 @@ static void remember_file(struct job *j, const char *fname)
 {
 	struct stat sb;
 
-	if (fstatat(j->dirfd, fname, &sb, 0) != 0)
+	if (fstatat(j->dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 		return;
 	j->st.file_ino = (unsigned long long)sb.st_ino;
 	j->st.file_size = (unsigned long long)sb.st_size;
@@ -561,7 +561,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 	state_cleanup(dirfd);
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		struct job *j = &jobs[i];
-		char fname[CFG_NAME_MAX + 8];
+		char fname[CFG_NAME_MAX + 8], link[256];
 		struct stat sb;
 
 		j->cfg = cfg;
@@ -590,7 +590,13 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		}
 		r = 0;
 		snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
-		j->have_file = fstatat(dirfd, fname, &sb, 0) == 0 && S_ISREG(sb.st_mode);
+		/* A symlink there is no installed CRL (issue 10, item 8): the next install renames over
+		 * the link itself, its target untouched; the high-water mark still refuses older CRLs. */
+		j->have_file = install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0;
+		if (!j->have_file && link[0] != '\0')
+			log_warn(logger, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
+					 "next CRL installed replaces the link (its target is left alone)",
+				 j->src->name, cfg->cache_dir, fname, link);
 		if (!j->have_file) {
 			/* Validators and the record describe a file that is gone; the high-water mark stays. */
 			j->st.have_crl = false;

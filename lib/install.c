@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crlsync/text.h"
+
 #define INSTALL_LOCK_NAME ".crlsync.lock"
 /* ".NAME.XXXXXX": the leading dot hides the temp file from the plugin, which skips hidden names. */
 #define INSTALL_SUFFIX_LEN 6
@@ -202,6 +204,36 @@ out:
 	if (created)
 		unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+int install_inspect(int dirfd, const char *name, struct stat *st, char *target, size_t targetlen)
+{
+	ssize_t n;
+	int r;
+
+	if (targetlen > 0)
+		target[0] = '\0';
+	r = install_check_name(name);
+	if (r < 0)
+		return r;
+	/* Never follows: a link must neither be read as the installed CRL nor hide it (ELOOP). */
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISLNK(st->st_mode))
+		return -EINVAL;
+	if (targetlen > 0) {
+		n = readlinkat(dirfd, name, target, targetlen - 1);
+		if (n < 0)
+			snprintf(target, targetlen, "?");
+		else
+			target[n] = '\0'; /* truncated when longer: only shown */
+		text_sanitize(target);
+	}
+	return -ELOOP;
 }
 
 /* EINTR is returned, not retried: a blocking wait stays interruptible by the caller's signals. */

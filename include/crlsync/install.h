@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /*
@@ -28,6 +29,16 @@ struct install_ops {
  */
 int install_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 		 const struct install_ops *ops);
+
+/*
+ * What is installed as `name` in dirfd, never following a symbolic link: 0 with *st filled for a
+ * regular file; -ELOOP for a symbolic link, with its target (sanitised, truncated to fit) in
+ * `target` when targetlen > 0; -EISDIR for a directory, -EINVAL for another type or a name
+ * install_file() refuses, -ENOENT when absent, another -errno when it cannot be looked at.
+ * A link at `name` is no CRL to read; install_file() replaces the link itself (rename(2) does not
+ * follow it), never its target.
+ */
+int install_inspect(int dirfd, const char *name, struct stat *st, char *target, size_t targetlen);
 
 /*
  * Takes the cache-dir lock (flock on ".crlsync.lock" in dirfd, created 0644 if needed) so that two

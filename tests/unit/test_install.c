@@ -357,6 +357,71 @@ static void install_file__name_is_symlink__replaced_not_followed(void **state)
 	assert_content(w, "victim", OLD);
 }
 
+/* install_inspect: a regular file is what is installed. */
+static void install_inspect__regular_file__zero_with_stat(void **state)
+{
+	struct world *w = *state;
+	char target[64] = "unchanged";
+	struct stat st;
+
+	put(w, NAME, OLD);
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, target, sizeof(target)), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, (off_t)strlen(OLD));
+	assert_string_equal(target, "");
+}
+
+/*
+ * Issue 10, item 8: a symlink at the name (to a CRL elsewhere, here a regular file) is not the
+ * installed CRL: -ELOOP with where it points, sanitised; and install_file() then replaces the
+ * link, never its target.
+ */
+static void install_inspect__symlink_to_file__eloop_target_then_replaced(void **state)
+{
+	struct world *w = *state;
+	char target[64];
+	struct stat st;
+
+	put(w, "victim", OLD);
+	assert_int_equal(symlinkat("victim\n\033[31mforged", w->dirfd, NAME), 0);
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, target, sizeof(target)), -ELOOP);
+	assert_string_equal(target, "victim??[31mforged");
+	assert_int_equal(install_file(w->dirfd, NAME, NEW, strlen(NEW), 0644, NULL), 0);
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, target, sizeof(target)), 0);
+	assert_content(w, NAME, NEW);
+	assert_content(w, "victim", OLD);
+}
+
+/* A dangling link and an over-long target: still -ELOOP, the target cut to fit. */
+static void install_inspect__dangling_long_symlink__eloop_truncated(void **state)
+{
+	struct world *w = *state;
+	char target[8];
+	struct stat st;
+
+	assert_int_equal(symlinkat("/nonexistent/elsewhere.crl", w->dirfd, NAME), 0);
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, target, sizeof(target)), -ELOOP);
+	assert_string_equal(target, "/nonexi");
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, NULL, 0), -ELOOP);
+}
+
+/* Absent, a directory, a FIFO, a name install_file() refuses. */
+static void install_inspect__absent_dir_fifo_bad_name__errors(void **state)
+{
+	struct world *w = *state;
+	char target[16];
+	struct stat st;
+
+	assert_int_equal(install_inspect(w->dirfd, NAME, &st, target, sizeof(target)), -ENOENT);
+	assert_int_equal(mkdirat(w->dirfd, "d.crl", 0755), 0);
+	assert_int_equal(install_inspect(w->dirfd, "d.crl", &st, target, sizeof(target)), -EISDIR);
+	assert_int_equal(mkfifoat(w->dirfd, "f.crl", 0644), 0);
+	assert_int_equal(install_inspect(w->dirfd, "f.crl", &st, target, sizeof(target)), -EINVAL);
+	assert_string_equal(target, "");
+	assert_int_equal(install_inspect(w->dirfd, ".hidden.crl", &st, target, sizeof(target)), -EINVAL);
+	assert_int_equal(install_inspect(w->dirfd, "a/b.crl", &st, target, sizeof(target)), -EINVAL);
+}
+
 /* The twin: a directory at the name cannot be replaced; the error comes back and nothing is left. */
 static void install_file__name_is_directory__error_no_temp(void **state)
 {
@@ -770,6 +835,10 @@ int main(void)
 		T(install_file__null_data_with_length__einval),
 		T(install_file__name_is_symlink__replaced_not_followed),
 		T(install_file__name_is_directory__error_no_temp),
+		T(install_inspect__regular_file__zero_with_stat),
+		T(install_inspect__symlink_to_file__eloop_target_then_replaced),
+		T(install_inspect__dangling_long_symlink__eloop_truncated),
+		T(install_inspect__absent_dir_fifo_bad_name__errors),
 		T(install_file__short_writes_and_eintr__complete_file),
 		T(install_file__temp_name__hidden_with_six_char_suffix),
 		T(install_file__two_installs__different_temp_names),
