@@ -10,11 +10,13 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crlsync/crl.h"
 #include "crlsync/schedule.h"
 #include "fetcher.h"
+#include "priv.h"
 #include "state.h"
 
 /*
@@ -65,15 +67,15 @@ static void check_health(const struct cfg *cfg, int dirfd, time_t now)
 			continue;
 		}
 		crl_time_str(st.next_update, when, sizeof(when));
-		switch (schedule_health(now, st.this_update, st.next_update, true)) {
+		switch (schedule_health(now, st.crl.this_update, st.next_update, true)) {
 		case SCHEDULE_EXPIRED:
 			log_error(logger, "source %s: the installed CRL number %s EXPIRED at %s; gateways applying "
 					  "`expired = reject' now reject its certificates", cfg->sources[i].name,
-				  st.number_hex, when);
+				  st.crl.number_hex, when);
 			break;
 		case SCHEDULE_NEAR_EXPIRY:
 			log_warn(logger, "source %s: the installed CRL number %s expires at %s (%lld min left) and could "
-					 "not be refreshed yet", cfg->sources[i].name, st.number_hex, when,
+					 "not be refreshed yet", cfg->sources[i].name, st.crl.number_hex, when,
 				 (long long)(st.next_update - now) / 60);
 			break;
 		case SCHEDULE_FRESH:
@@ -137,14 +139,19 @@ int daemon_main(int argc, char *argv[])
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	if (pidfile != NULL && (pidfd = pidfile_take(pidfile)) < 0) {
-		rc = 1;
-		pidfile = NULL; /* not ours: never unlinked */
-		goto out;
-	}
+	/*
+	 * cache-dir first: root switches there to the user who owns it (open_cache_dir), and only
+	 * then takes the pidfile, which so belongs to the user the daemon runs as, the one user
+	 * `refresh' agrees to signal a daemon of. Its directory must be writable by that user.
+	 */
 	dirfd = open_cache_dir(cfg);
 	if (dirfd < 0) {
 		rc = 1;
+		goto out;
+	}
+	if (pidfile != NULL && (pidfd = pidfile_take(pidfile)) < 0) {
+		rc = 1;
+		pidfile = NULL; /* not ours: never unlinked */
 		goto out;
 	}
 	log_note(logger, "daemon started (pid %ld): %zu source(s), cache-dir %s, interval %lld s", (long)getpid(),
@@ -259,13 +266,46 @@ out:
 	return rc;
 }
 
+/* pidfd_open(2) and pidfd_send_signal(2) (Linux 5.1/5.3) through syscall(): glibc before 2.36 has no wrappers. */
+static int refresh_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int refresh_pidfd_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+	(void)pidfd;
+	(void)sig;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * The pidfile sits in a directory of the fetcher's user, and `refresh' may run as root (charon's
+ * unit, cron): whoever owns the pidfile chooses the pid. So a pid is signalled only when it is a
+ * crlsync daemon that the pidfile's owner runs (priv_check_daemon), and root first becomes that
+ * owner, so that kill(2)'s own rule forbids signalling anyone else's process (issue 10, item 1).
+ * The process is held by a pidfd from before the checks to the signal: a pid recycled in between
+ * gets nothing (ESRCH).
+ */
 int refresh_main(int argc, char *argv[])
 {
 	const char *pidfile = FETCHER_DEFAULT_PIDFILE;
-	char buf[32];
+	char buf[32], why[512];
+	struct stat st;
 	long pid = 0;
 	ssize_t n;
-	int fd, rc = 1;
+	int fd, pidfd = -1, r, rc = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
@@ -275,11 +315,16 @@ int refresh_main(int argc, char *argv[])
 			return 3;
 		}
 	}
-	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO put there would otherwise block the open for good. */
+	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		fprintf(stderr, "crlsync: cannot read pidfile %s: %s (is the daemon running with --pidfile?)\n", pidfile,
 			strerror(errno));
 		return 1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "crlsync: pidfile %s is not a regular file; nothing signalled\n", pidfile);
+		goto out;
 	}
 	/*
 	 * The daemon holds an exclusive flock on its pidfile for as long as it runs. If a shared one is
@@ -296,17 +341,39 @@ int refresh_main(int argc, char *argv[])
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n > 0)
 		buf[n] = '\0';
-	if (n <= 0 || sscanf(buf, "%ld", &pid) != 1 || pid <= 1) {
+	if (n <= 0 || sscanf(buf, "%ld", &pid) != 1 || pid <= 1 || pid != (long)(pid_t)pid) {
 		fprintf(stderr, "crlsync: pidfile %s holds no pid (is the daemon still starting?)\n", pidfile);
 		goto out;
 	}
-	if (kill((pid_t)pid, SIGUSR1) != 0) {
+	pidfd = refresh_pidfd_open((pid_t)pid);
+	if (pidfd < 0 && errno != ENOSYS) {
+		fprintf(stderr, "crlsync: pid %ld of pidfile %s: %s; nothing signalled\n", pid, pidfile,
+			errno == ESRCH ? "no such process" : strerror(errno));
+		goto out;
+	}
+	r = priv_check_daemon((pid_t)pid, st.st_uid, why, sizeof(why));
+	if (r != 0) {
+		fprintf(stderr, "crlsync: refusing to signal pid %ld of pidfile %s (owned by uid %u): %s; nothing signalled\n",
+			pid, pidfile, (unsigned)st.st_uid, why);
+		goto out;
+	}
+	if (geteuid() == 0 && st.st_uid != 0) {
+		r = priv_drop_to(st.st_uid, st.st_gid, why, sizeof(why));
+		if (r != 0) {
+			fprintf(stderr, "crlsync: cannot become uid %u, the owner of pidfile %s, to signal pid %ld: %s; "
+					"nothing signalled\n", (unsigned)st.st_uid, pidfile, pid, why);
+			goto out;
+		}
+	}
+	if ((pidfd >= 0 ? refresh_pidfd_signal(pidfd, SIGUSR1) : kill((pid_t)pid, SIGUSR1)) != 0) {
 		fprintf(stderr, "crlsync: cannot signal the daemon (pid %ld): %s\n", pid, strerror(errno));
 		goto out;
 	}
 	printf("crlsync: asked the daemon (pid %ld) to refresh every source\n", pid);
 	rc = 0;
 out:
+	if (pidfd >= 0)
+		close(pidfd);
 	close(fd);
 	return rc;
 }

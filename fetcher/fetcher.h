@@ -36,7 +36,12 @@ void logger_use_syslog(void);
 /* Loads the configuration named by -c; logs and returns NULL on error. */
 struct cfg *load_config(void);
 
-/* Opens cache-dir (creating it 0755 if missing). Returns the fd or -errno (logged). */
+/*
+ * Opens cache-dir (creating it 0755 if missing). When the process runs as root and cache-dir
+ * belongs to another user, switches the whole process to that user for good first (priv.h),
+ * before anything in it is touched; a later call (SIGHUP) that would need such a switch is
+ * refused. Returns the fd or -errno (logged).
+ */
 int open_cache_dir(const struct cfg *cfg);
 
 /* The outcome of one source in a pass. */

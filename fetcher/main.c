@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "fetcher.h"
+#include "priv.h"
 
 struct options opts = { .config = FETCHER_DEFAULT_CONFIG };
 
@@ -59,11 +60,15 @@ struct cfg *load_config(void)
 
 int open_cache_dir(const struct cfg *cfg)
 {
-	int fd;
+	/* Whether a first cache-dir was opened: the user to work as is decided then, once. */
+	static bool decided;
+	struct stat st;
+	int fd, r;
 
 	if (mkdir(cfg->cache_dir, 0755) != 0 && errno != EEXIST) {
-		log_error(logger, "cannot create cache-dir %s: %s", cfg->cache_dir, strerror(errno));
-		return -errno;
+		r = -errno;
+		log_error(logger, "cannot create cache-dir %s: %s", cfg->cache_dir, strerror(-r));
+		return r;
 	}
 	fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -71,6 +76,27 @@ int open_cache_dir(const struct cfg *cfg)
 
 		log_error(logger, "cannot open cache-dir %s: %s", cfg->cache_dir, strerror(e));
 		return -e;
+	}
+	/*
+	 * Root working in a directory of the fetcher's user would leave root's 0600 state there, which
+	 * the daemon, run as that user, can then neither read nor replace (issue 10, item 9). The
+	 * configuration and its `ca' files are read by now: switch to the owner before anything in
+	 * the directory is created or opened. Once: a daemon that kept root at start (root's own
+	 * cache-dir) refuses a SIGHUP to another user's directory rather than switch mid-run (its
+	 * pidfile would belong to root, and `refresh' would no longer signal it).
+	 */
+	if (decided && geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid != 0) {
+		log_error(logger, "cache-dir %s belongs to uid %u, but this process runs as root and started with root's "
+				  "cache-dir: restart it to work as that user",
+			  cfg->cache_dir, (unsigned)st.st_uid);
+		close(fd);
+		return -EPERM;
+	}
+	decided = true;
+	r = priv_drop_to_dir_owner(fd, cfg->cache_dir, logger);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	return fd;
 }

@@ -454,14 +454,15 @@ class FetchEnv:
         return [self.crlsync, *(["-c", str(self.config)] if config else []), *args]
 
     def run(self, *args: str, expect_rc: Optional[int] = None, timeout: float = RUN_TIMEOUT,
-            config: bool = True, prefix: Sequence[str] = ()) -> Result:
+            config: bool = True, prefix: Sequence[str] = (), user: Optional[int] = None) -> Result:
         """Runs `crlsync -c CONFIG ARGS...` to the end; logs the exit status and timing. `prefix`
-        runs it through a wrapper (e.g. setpriv dropping capabilities)."""
+        runs it through a wrapper (e.g. setpriv dropping capabilities); `user` as that uid (its
+        passwd group, no supplementary group: needs root)."""
         argv = [*prefix, *self.argv(*args, config=config)]
         self._n_runs += 1
         t0 = time.monotonic()
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             preexec_fn=_die_with_parent)
+                             preexec_fn=_die_with_parent, **as_user(user))
         self.procs.append(p)
         try:
             out, err = p.communicate(timeout=timeout)
@@ -484,16 +485,17 @@ class FetchEnv:
               prefix: Sequence[str] = ()) -> Result:
         return self.run("fetch", expect_rc=expect_rc, timeout=timeout, prefix=prefix)
 
-    def spawn(self, *args: str, out: Optional[Path] = None) -> subprocess.Popen:
-        """Starts `crlsync -c CONFIG ARGS...` without waiting (stdout+stderr to `out` or /dev/null)."""
+    def spawn(self, *args: str, out: Optional[Path] = None, user: Optional[int] = None) -> subprocess.Popen:
+        """Starts `crlsync -c CONFIG ARGS...` without waiting (stdout+stderr to `out` or /dev/null),
+        as `user` when given (see run())."""
         argv = self.argv(*args)
         if out is None:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                 stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent, **as_user(user))
         else:
             with open(out, "wb") as f:
                 p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, **as_user(user))
         self.procs.append(p)
         return p
 
@@ -507,15 +509,19 @@ class FetchEnv:
                 self.procs.remove(p)
         return rc
 
-    def start_daemon(self, extra: Sequence[str] = (), name: str = "daemon") -> Daemon:
+    def start_daemon(self, extra: Sequence[str] = (), name: str = "daemon", user: Optional[int] = None,
+                     pidfile: Optional[Path] = None) -> Daemon:
+        """Starts `crlsync daemon --pidfile PIDFILE` (default env.pidfile), as `user` when given,
+        and waits for its pidfile."""
+        pidfile = Path(pidfile or self.pidfile)
         logp = self.dir / f"{name}.log"
-        p = self.spawn("daemon", "--pidfile", str(self.pidfile), *extra, out=logp)
-        d = Daemon(p, LogFile(logp), self.pidfile)
+        p = self.spawn("daemon", "--pidfile", str(pidfile), *extra, out=logp, user=user)
+        d = Daemon(p, LogFile(logp), pidfile)
         deadline = time.monotonic() + 5
-        while not self.pidfile.exists():
+        while not pidfile.exists():
             d.assert_running()
             if time.monotonic() > deadline:
-                raise Failure(f"the daemon wrote no pidfile {self.pidfile} within 5 s:\n{tail(d.log.text())}")
+                raise Failure(f"the daemon wrote no pidfile {pidfile} within 5 s:\n{tail(d.log.text())}")
             time.sleep(0.005)
         log(f"daemon pid {p.pid}")
         return d
@@ -532,6 +538,28 @@ class FetchEnv:
             if s.get("name") == name:
                 return s
         raise Failure(f"status --json has no source {name!r}")
+
+
+def as_user(uid: Optional[int]) -> dict:
+    """Popen keywords that run the child as `uid` with its passwd group and no supplementary group."""
+    if uid is None:
+        return {}
+    import pwd
+    try:
+        gid = pwd.getpwuid(uid).pw_gid
+    except KeyError:
+        gid = uid
+    return {"user": uid, "group": gid, "extra_groups": []}
+
+
+def need_root(what: str) -> None:
+    """A scenario that switches users needs root: a Failure under CI=true (.ci/run is root), else
+    the test is skipped (exit 77; run.py only turns a Skip at check_environment() into 77)."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            raise Failure(f"{what} needs root (CI=true: no skipping)")
+        log(f"SKIP: {what} needs root")
+        raise SystemExit(77)
 
 
 def _sha(b: bytes) -> str:

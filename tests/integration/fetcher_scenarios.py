@@ -7,12 +7,15 @@ per scenario (integration.fetcher_<name>, see CMakeLists.txt)."""
 import base64
 import datetime
 import os
+import pwd
 import random
 import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
+import sys
 import time
 from typing import Callable, Dict, Optional
 
@@ -20,7 +23,7 @@ from cryptography import x509
 
 import gen
 from gen import Entry
-from fetcher_harness import FetchEnv, Result, big_crl, big_entries, file_mode, tail
+from fetcher_harness import FetchEnv, Result, as_user, big_crl, big_entries, file_mode, need_root, tail
 from harness import Failure, Skip, _die_with_parent, free_port, log
 
 SCENARIOS: Dict[str, Callable] = {}
@@ -732,6 +735,222 @@ def refresh_stale_pidfile(crlsync):
             raise Failure("the daemon left its pidfile behind")
         if bystander.poll() is not None:
             raise Failure("the bystander process died")
+
+
+# --- trust boundaries (issue 10): root, the fetcher's user and what it owns -----------------------
+
+
+def _nobody() -> tuple:
+    """The uid and gid of `nobody`, the stand-in for the fetcher's own user."""
+    pw = pwd.getpwnam("nobody")
+    return pw.pw_uid, pw.pw_gid
+
+
+def _user_dir(path, uid: int, gid: int):
+    """A 0755 directory that belongs to uid:gid (a /run/crlsync/ or /var/lib/crlsync of that user)."""
+    path.mkdir(mode=0o755, exist_ok=True)
+    os.chown(path, uid, gid)
+    os.chmod(path, 0o755)
+    return path
+
+
+def _proc_uids(pid: int) -> list:
+    with open(f"/proc/{pid}/status") as f:
+        for ln in f:
+            if ln.startswith("Uid:"):
+                return [int(x) for x in ln.split()[1:]]
+    return []
+
+
+# Run as the pidfile's owner: takes the pidfile, holds an exclusive flock on it (as the daemon does)
+# and writes into it each pid read from stdin, answering "ok".
+PIDFILE_HOLDER = r"""
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+for line in sys.stdin:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, line.encode(), 0)
+    print("ok", flush=True)
+"""
+
+
+@scenario
+def refresh_hostile_pidfile(crlsync):
+    """The pidfile's directory belongs to the fetcher's user (nobody here), who may write any pid
+    into a pidfile it holds locked. `crlsync refresh` as root then refuses, exit 1, naming the
+    pidfile, the pid, the owner's uid and why, and signals nothing: not root's `sleep` (another
+    uid), not nobody's `sleep` (no crlsync), and a FIFO there does not block it. The twin: the
+    real daemon run by nobody, its pidfile there, is refreshed by root."""
+    need_root("refresh_hostile_pidfile")
+    uid, gid = _nobody()
+    with basic_env(crlsync, "refresh_hostile_pidfile") as env:
+        rundir = _user_dir(env.dir / "run", uid, gid)
+        pidfile = rundir / "crlsync.pid"
+        victims = []
+        for user in (None, uid):
+            p = subprocess.Popen(["sleep", "60"], stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                                 **as_user(user))
+            env.procs.append(p)
+            victims.append(p)
+        holder = subprocess.Popen([sys.executable, "-c", PIDFILE_HOLDER, str(pidfile)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent, **as_user(uid))
+        env.procs.append(holder)
+        whys = (rf"it runs as uid 0 \(effective 0, saved 0\), not as uid {uid}, the pidfile's owner",
+                r"its executable is /\S*/sleep, not crlsync")
+        for victim, why in zip(victims, whys):
+            holder.stdin.write(f"{victim.pid}\n")
+            holder.stdin.flush()
+            if holder.stdout.readline().strip() != "ok":
+                raise Failure(f"the pidfile holder (as nobody) failed (exit {holder.poll()})")
+            if pidfile.stat().st_uid != uid:
+                raise Failure(f"{pidfile} belongs to uid {pidfile.stat().st_uid}, not nobody")
+            r = env.run("refresh", "--pidfile", str(pidfile), timeout=10)
+            r.assert_rc(1)
+            m = r.assert_err(rf"refusing to signal pid {victim.pid} of pidfile {re.escape(str(pidfile))} "
+                             rf"\(owned by uid {uid}\): {why}[^\n]*; nothing signalled")
+            log(f"refused: {m.group(0)}")
+            time.sleep(0.3)
+            if victim.poll() is not None:
+                raise Failure(f"refresh as root signalled pid {victim.pid} named by nobody's pidfile "
+                              f"(it exited {victim.returncode})\n{r.show()}")
+        holder.stdin.close()
+        env.reap(holder, timeout=5)
+        pidfile.unlink()
+        # A FIFO at the pidfile: opened without blocking, refused.
+        os.mkfifo(pidfile)
+        os.chown(pidfile, uid, gid)
+        r = env.run("refresh", "--pidfile", str(pidfile), timeout=5)
+        r.assert_rc(1)
+        r.assert_err(rf"pidfile {re.escape(str(pidfile))} is not a regular file")
+        pidfile.unlink()
+
+        # The twin: nobody's own daemon, its pidfile in nobody's directory: root refreshes it.
+        _user_dir(env.cache, uid, gid)
+        der1 = env.crl(number=1)
+        env.publish(PATH, der1)
+        d = env.start_daemon(user=uid, pidfile=pidfile)
+        d.wait_until(_installed_is(env, SRC, der1), 5, "the first pass of the daemon run by nobody")
+        der2 = env.crl(entries=[Entry(0x05)], number=2)
+        env.publish(PATH, der2)
+        r = env.run("refresh", "--pidfile", str(pidfile), expect_rc=0)
+        r.assert_out(rf"asked the daemon \(pid {d.pid}\)")
+        d.wait_until(_installed_is(env, SRC, der2), 2, "number 2 after root's `crlsync refresh`")
+        d.signal(signal.SIGTERM)
+        if d.wait_exit(3) != 0:
+            raise Failure(f"SIGTERM: exit status {d.proc.returncode}\n{tail(d.log.text())}")
+        for victim in victims:
+            if victim.poll() is not None:
+                raise Failure(f"the bystander pid {victim.pid} died")
+
+
+@scenario
+def symlink_at_installed_name(crlsync):
+    """cache-dir/NAME.crl is a symlink to a file elsewhere (a CRL of the same CA, number 9): it is
+    not read as the installed CRL (the plugin does not follow links either), a warning names the
+    link and where it points, and the served CRL is installed by renaming over the link:
+    NAME.crl is then a regular file, the link's target untouched. A dangling link: the same."""
+    with basic_env(crlsync, "symlink_at_installed_name") as env:
+        der2 = env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=2)
+        env.publish(PATH, der2)
+        elsewhere = env.dir / "elsewhere.crl"
+        precious = env.crl(number=9)
+        elsewhere.write_bytes(precious)
+        env.cache.mkdir(mode=0o755)
+        link = env.crl_path(SRC)
+        os.symlink(elsewhere, link)
+        r = env.fetch()
+        r.assert_err(rf"warning: source {SRC}: {re.escape(str(link))} is a symbolic link "
+                     rf"\(to {re.escape(str(elsewhere))}\), not a CRL file")
+        r.assert_rc(0)
+        r.assert_err(rf"installed CRL number {rx_number(2)}")
+        if not stat.S_ISREG(os.lstat(link).st_mode):
+            raise Failure(f"{link} is still no regular file after the install")
+        env.assert_installed(SRC, der2, "over the symlink")
+        if elsewhere.read_bytes() != precious:
+            raise Failure(f"the link's target {elsewhere} was changed")
+        env.assert_no_temp_files()
+        r = env.fetch(expect_rc=0)
+        r.assert_not("symbolic link")
+
+        # A dangling link, as from a removed target: replaced too.
+        env.publish(PATH, env.crl(number=3))
+        link.unlink()
+        os.symlink(env.dir / "gone.crl", link)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(r"is a symbolic link")
+        if not stat.S_ISREG(os.lstat(link).st_mode):
+            raise Failure(f"{link} (a dangling link) is still no regular file after the install")
+        env.assert_installed(SRC, (env.www / PATH).read_bytes(), "over the dangling symlink")
+        if (env.dir / "gone.crl").exists():
+            raise Failure("the dangling link was written through")
+
+
+@scenario
+def root_fetch_in_owners_cache_dir(crlsync):
+    """cache-dir belongs to the fetcher's user (nobody here) and `crlsync fetch` runs as root: it
+    switches to that user before touching cache-dir (and says so), so NAME.crl, .state/ and the
+    lock belong to nobody, and the daemon run by nobody afterwards reads its state and installs.
+    The daemon started as root switches too, before its pidfile, which so belongs to nobody, and
+    root's `refresh` reaches it. The twin: a cache-dir that does not exist yet is created by root
+    and stays root's (no switch)."""
+    need_root("root_fetch_in_owners_cache_dir")
+    uid, gid = _nobody()
+    with basic_env(crlsync, "root_fetch_in_owners_cache_dir") as env:
+        _user_dir(env.cache, uid, gid)
+        der1 = env.crl(number=1)
+        env.publish(PATH, der1)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"running as root, cache-dir {re.escape(str(env.cache))} belongs to uid {uid} \(nobody\): "
+                     rf"switched to that user")
+        env.assert_installed(SRC, der1)
+        state = env.cache / ".state"
+        for p in (env.crl_path(SRC), state, state / f"{SRC}.json", env.cache / ".crlsync.lock"):
+            st = os.lstat(p)
+            if st.st_uid != uid or st.st_gid != gid:
+                raise Failure(f"{p} belongs to {st.st_uid}:{st.st_gid}, not nobody ({uid}:{gid}), after a fetch "
+                              f"run as root")
+        env.run("status", expect_rc=0).assert_out(rf"^{SRC}\s+{rx_number(1)}")
+
+        # The daemon as nobody: reads the state root's fetch left, installs number 2.
+        rundir = _user_dir(env.dir / "run", uid, gid)
+        pidfile = rundir / "crlsync.pid"
+        der2 = env.crl(entries=[Entry(0x05)], number=2)
+        env.publish(PATH, der2)
+        d = env.start_daemon(user=uid, pidfile=pidfile)
+        d.wait_until(_installed_is(env, SRC, der2), 5, "number 2 by the daemon run by nobody")
+        d.signal(signal.SIGTERM)
+        if d.wait_exit(3) != 0:
+            raise Failure(f"SIGTERM: exit status {d.proc.returncode}\n{tail(d.log.text())}")
+        if re.search(r"error:|cannot|(?i:permission denied)", d.log.text()):
+            raise Failure(f"the daemon run by nobody complained:\n{tail(d.log.text())}")
+
+        # The daemon started as root: nobody's process, nobody's pidfile, refreshed by root.
+        d = env.start_daemon(pidfile=pidfile, name="daemon-root")
+        der3 = env.crl(entries=[Entry(0x06)], number=3)
+        d.wait_for_log(r"switched to that user", 5)
+        uids = _proc_uids(d.pid)
+        if uids != [uid] * 4 or pidfile.stat().st_uid != uid:
+            raise Failure(f"daemon started as root: uids {uids}, pidfile owner {pidfile.stat().st_uid}; "
+                          f"expected nobody ({uid}) for both")
+        env.publish(PATH, der3)
+        env.run("refresh", "--pidfile", str(pidfile), expect_rc=0)
+        d.wait_until(_installed_is(env, SRC, der3), 5, "number 3 after root's refresh of the switched daemon")
+        d.signal(signal.SIGTERM)
+        if d.wait_exit(3) != 0:
+            raise Failure(f"SIGTERM: exit status {d.proc.returncode}\n{tail(d.log.text())}")
+        if pidfile.exists():
+            raise Failure("the switched daemon left its pidfile behind")
+        if env.crl_path(SRC).stat().st_uid != uid:
+            raise Failure("the daemon started as root installed a file nobody does not own")
+
+        # The twin: no cache-dir yet: root creates it and keeps working as root.
+        env.cache = env.dir / "cache-new"
+        env.write_config({SRC: [env.url(PATH)]})
+        r = env.fetch(expect_rc=0)
+        r.assert_not("switched to that user")
+        if os.stat(env.cache).st_uid != 0 or os.stat(env.crl_path(SRC)).st_uid != 0:
+            raise Failure("a cache-dir root created is not root's, or its CRL is not")
 
 
 # --- atomicity ---------------------------------------------------------------------------------
