@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/text.h"
 #include "fetcher.h"
 #include "vici.h"
 
@@ -33,14 +34,6 @@ struct authority {
 	char name[VICI_NAME_MAX + 1];
 	bool found;
 };
-
-/* Keeps a message one printable ASCII line (charon's errmsg is echoed into logs and JSON). */
-static void printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
 
 static void crl_number_hex(X509_CRL *x, char *buf, size_t len)
 {
@@ -119,7 +112,7 @@ static int simple_command(struct vici_conn *c, const char *cmd, const struct vic
 	if (!vici_msg_get_str(&resp, "success", ok, sizeof(ok)) || strcmp(ok, "yes") != 0) {
 		if (!vici_msg_get_str(&resp, "errmsg", msg, sizeof(msg)))
 			snprintf(msg, sizeof(msg), "no reason given");
-		printable(msg);
+		text_sanitize(msg);
 		snprintf(err, errlen, "`%s' failed: %s", cmd, msg);
 		r = -EPROTO;
 	}
@@ -164,11 +157,11 @@ static void set_outcome(struct src_state *st, const char *what, const char *fmt,
 	va_list ap;
 
 	snprintf(st->charon, sizeof(st->charon), "%s", what);
-	snprintf(st->charon_number, sizeof(st->charon_number), "%s", st->number_hex);
+	snprintf(st->charon_number, sizeof(st->charon_number), "%s", st->crl.number_hex);
 	va_start(ap, fmt);
 	vsnprintf(st->charon_detail, sizeof(st->charon_detail), fmt, ap);
 	va_end(ap);
-	printable(st->charon_detail);
+	text_sanitize(st->charon_detail);
 }
 
 /* The small path: load-cert when needed, then list-certs. Returns 0 or -errno with err. */
@@ -238,7 +231,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 	size_t buflen = 0, n_ders = 0;
 	char why[512];
 	struct vici_conn *c = NULL;
-	struct held h = { .src = src, .digest = st->digest };
+	struct held h = { .src = src, .digest = st->crl.digest };
 	struct authority a = { .want_uri = uri };
 	char prev[sizeof(st->charon)], prev_number[sizeof(st->charon_number)];
 	bool ok = false, scoped;
@@ -255,14 +248,14 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		 cfg->cache_dir[strlen(cfg->cache_dir) - 1] == '/' ? "" : "/", fname);
 
 	/* Charon ignores the IssuingDistributionPoint extension: a scoped CRL would count as complete. */
-	scoped = strcmp(st->scope, "complete") != 0;
+	scoped = st->crl.stream.scope_kind != MARK_SCOPE_COMPLETE;
 	if (scoped && !cfg->strongswan_load_scoped) {
 		set_outcome(st, "not-loaded", "has an issuingDistributionPoint (scoped), which charon ignores; "
 					      "load-scoped = no");
 		if (installed || strcmp(prev, "not-loaded") != 0)
 			log_warn(logger, "source %s: CRL number %s is scoped (issuingDistributionPoint), but charon treats "
 					 "every CRL as complete: not handed to charon at %s (load-scoped = no)",
-				 src->name, st->number_hex, vici);
+				 src->name, st->crl.number_hex, vici);
 		ok = true;
 		goto save;
 	}
@@ -288,9 +281,9 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 	der = ders[0].der;
 	len = ders[0].len;
 	SHA256(der, len, md);
-	if (memcmp(md, st->digest, sizeof(md)) != 0) {
+	if (memcmp(md, st->crl.digest, sizeof(md)) != 0) {
 		snprintf(err, sizeof(err), "%s/%s is no longer the CRL number %s the state describes (replaced since); "
-				   "retried at the next refresh", cfg->cache_dir, fname, st->number_hex);
+				   "retried at the next refresh", cfg->cache_dir, fname, st->crl.number_hex);
 		goto fail;
 	}
 	if (*unreachable) {
@@ -306,7 +299,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		goto fail;
 	}
 	if (len <= VICI_VALUE_MAX) {
-		bool load = installed || strcmp(prev, "held") != 0 || strcmp(prev_number, st->number_hex) != 0;
+		bool load = installed || strcmp(prev, "held") != 0 || strcmp(prev_number, st->crl.number_hex) != 0;
 
 		r = sync_small(c, src, der, len, load, &h, err, sizeof(err));
 		if (r != 0)
@@ -315,10 +308,10 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		st->charon_confirmed = time(NULL);
 		if (load || strcmp(prev, "held") != 0)
 			log_note(logger, "source %s: charon at %s holds CRL number %s (load-cert, %zu bytes; confirmed by "
-					 "list-certs)", src->name, vici, st->number_hex, len);
+					 "list-certs)", src->name, vici, st->crl.number_hex, len);
 		else
 			debug_f(logger, "source %s: charon at %s still holds CRL number %s", src->name, vici,
-				st->number_hex);
+				st->crl.number_hex);
 		ok = true;
 		goto save;
 	}
@@ -329,7 +322,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 	 */
 	{
 		struct vici_msg resp;
-		bool flush = installed || strcmp(prev, "on-demand") != 0 || strcmp(prev_number, st->number_hex) != 0;
+		bool flush = installed || strcmp(prev, "on-demand") != 0 || strcmp(prev_number, st->crl.number_hex) != 0;
 
 		r = vici_request(c, "list-authorities", NULL, "list-authority", on_authority, &a, &resp, err,
 				 sizeof(err));
@@ -362,17 +355,17 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		if (flush || strcmp(prev, "on-demand") != 0)
 			log_note(logger, "source %s: charon at %s will read CRL number %s from %s (authority %s; %zu bytes, "
 					 "above vici's %d-byte limit); its CRL cache was flushed", src->name, vici,
-				 st->number_hex, uri, a.name, len, VICI_VALUE_MAX);
+				 st->crl.number_hex, uri, a.name, len, VICI_VALUE_MAX);
 		ok = true;
 	}
 	goto save;
 fail:
 	if (c != NULL && unreachable_error(r))
 		*unreachable = true;
-	printable(err);
+	text_sanitize(err);
 	set_outcome(st, "error", "%s", err);
 	log_error(logger, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
-			  "at the next refresh or SIGUSR1", src->name, vici, err, st->number_hex);
+			  "at the next refresh or SIGUSR1", src->name, vici, err, st->crl.number_hex);
 save:
 	r = state_save(dirfd, src->name, st);
 	if (r != 0)

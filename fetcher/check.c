@@ -10,10 +10,22 @@
 #include "crlsync/check.h"
 #include "crlsync/crl.h"
 #include "crlsync/store.h"
+#include "crlsync/text.h"
 #include "fetcher.h"
 
 /* Exit codes of check and verify. */
 enum { CHECK_EXIT_GOOD = 0, CHECK_EXIT_REVOKED = 1, CHECK_EXIT_UNDECIDED = 2, CHECK_EXIT_USAGE = 3 };
+
+/*
+ * What these commands print echoes untrusted text: cache-dir file names (a CRL's origin),
+ * subjects and issuers, loader messages, file names given on the command line. Each passes the
+ * one sanitiser (text.h) on its way to stdout: no input can forge a line of the output.
+ */
+struct clean {
+	char file[512], subject[512], origin[300], why[600];
+};
+
+#define CLEAN(buf, s) text_sanitize_copy((buf), sizeof(buf), (s))
 
 /* Loading the cache for a one-shot command: only problems are worth printing. */
 static void quiet_sink(void *ctx, enum log_level level, const char *line)
@@ -116,15 +128,17 @@ int check_main(int argc, char *argv[])
 	for (int i = 1; i < argc; i++) {
 		STACK_OF(X509) *certs = NULL;
 		int bad = 0, r = read_certs(argv[i], &certs, &bad);
+		struct clean tx;
 
+		CLEAN(tx.file, argv[i]);
 		if (r == -EBADMSG) {
-			fprintf(stderr, "crlsync: file %s: certificate #%d does not decode; none of it checked\n", argv[i],
+			fprintf(stderr, "crlsync: file %s: certificate #%d does not decode; none of it checked\n", tx.file,
 				bad);
 			usage++;
 			continue;
 		}
 		if (r != 0) {
-			fprintf(stderr, "crlsync: %s: %s\n", argv[i],
+			fprintf(stderr, "crlsync: %s: %s\n", tx.file,
 				r == -EINVAL ? "no PEM or DER certificate in it" : strerror(-r));
 			usage++;
 			continue;
@@ -137,29 +151,31 @@ int check_main(int argc, char *argv[])
 
 			crl_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
 			check_cert(snap, x, now, &res);
-			printf("%s: %s serial %s: ", argv[i], subject ? subject : "?", serial);
+			CLEAN(tx.subject, subject ? subject : "?");
+			CLEAN(tx.origin, res.crl ? res.crl->origin : "");
+			printf("%s: %s serial %s: ", tx.file, tx.subject, serial);
 			switch (res.status) {
 			case CHECK_GOOD:
 				if (res.crl)
-					printf("good (CRL %s number %s)\n", res.crl->origin, res.crl->number_hex);
+					printf("good (CRL %s number %s)\n", tx.origin, res.crl->number_hex);
 				else
 					printf("good (self-signed trust anchor)\n");
 				break;
 			case CHECK_REVOKED:
 				crl_time_str(res.revoked_at, t, sizeof(t));
 				printf("REVOKED on %s, reason %s (CRL %s number %s)\n", t, crl_reason_str(res.reason),
-				       res.crl->origin, res.crl->number_hex);
+				       tx.origin, res.crl->number_hex);
 				revoked++;
 				break;
 			case CHECK_STALE:
 				crl_time_str(res.crl->next_update, t, sizeof(t));
-				printf("cannot decide: CRL %s number %s expired at %s\n", res.crl->origin,
+				printf("cannot decide: CRL %s number %s expired at %s\n", tx.origin,
 				       res.crl->number_hex, t);
 				worst_undecided++;
 				break;
 			case CHECK_UNKNOWN:
 			case CHECK_ERROR:
-				printf("cannot decide: %s\n", res.why);
+				printf("cannot decide: %s\n", CLEAN(tx.why, res.why));
 				worst_undecided++;
 				break;
 			}
@@ -186,6 +202,8 @@ int verify_main(int argc, char *argv[])
 	char err[512];
 	time_t now = time(NULL);
 	int rc = CHECK_EXIT_GOOD, r;
+	struct clean tx;
+	char ca_clean[512];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
@@ -199,20 +217,22 @@ int verify_main(int argc, char *argv[])
 		fprintf(stderr, "usage: crlsync verify CRLFILE --ca CAFILE\n");
 		return CHECK_EXIT_USAGE;
 	}
+	CLEAN(ca_clean, cafile);
+	CLEAN(tx.file, file);
 	f = fopen(cafile, "re");
 	if (f == NULL || (ca = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "crlsync: %s: %s\n", cafile, f ? "no PEM certificate in it" : strerror(errno));
+		fprintf(stderr, "crlsync: %s: %s\n", ca_clean, f ? "no PEM certificate in it" : strerror(errno));
 		rc = CHECK_EXIT_USAGE;
 		goto out;
 	}
 	r = crl_read_file(file, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
-		fprintf(stderr, "crlsync: %s: %s\n", file, strerror(-r));
+		fprintf(stderr, "crlsync: %s: %s\n", tx.file, strerror(-r));
 		rc = CHECK_EXIT_USAGE;
 		goto out;
 	}
 	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) != CRL_OK) {
-		printf("%s: unusable: %s\n", file, err);
+		printf("%s: unusable: %s\n", tx.file, CLEAN(tx.why, err));
 		rc = 1;
 		goto out;
 	}
@@ -222,12 +242,12 @@ int verify_main(int argc, char *argv[])
 		enum crl_error e;
 
 		if (n > 1)
-			snprintf(origin, sizeof(origin), "%s#%zu", file, i + 1);
+			snprintf(origin, sizeof(origin), "%s#%zu", tx.file, i + 1);
 		else
-			snprintf(origin, sizeof(origin), "%s", file);
+			snprintf(origin, sizeof(origin), "%s", tx.file);
 		e = crl_from_der(ders[i].der, ders[i].len, &ca, 1, now, origin, 0, &c, err, sizeof(err));
 		if (e != CRL_OK) {
-			printf("%s: unusable (%s): %s\n", origin, crl_error_str(e), err);
+			printf("%s: unusable (%s): %s\n", origin, crl_error_str(e), CLEAN(tx.why, err));
 			rc = 1;
 			continue;
 		}
@@ -238,12 +258,12 @@ int verify_main(int argc, char *argv[])
 			snprintf(nu, sizeof(nu), "none");
 		printf("%s: usable%s\n", origin,
 		       (c->flags & CRL_HAS_NEXT_UPDATE) && now > c->next_update ? ", but EXPIRED" : "");
-		printf("  issuer:      %s\n", c->issuer_text);
+		printf("  issuer:      %s\n", CLEAN(tx.subject, c->issuer_text));
 		printf("  number:      %s\n", c->number_hex);
 		printf("  thisUpdate:  %s\n", tu);
 		printf("  nextUpdate:  %s\n", nu);
 		printf("  entries:     %zu\n", c->entries);
-		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), cafile);
+		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), ca_clean);
 		fetch_scope_text(c, scope, sizeof(scope));
 		printf("  scope:       %s\n", scope);
 		printf("  decoded by:  %s\n", c->fast ? "the streaming DER pass"

@@ -15,7 +15,9 @@
 
 #include "crlsync/crl.h"
 #include "crlsync/install.h"
+#include "crlsync/mark.h"
 #include "crlsync/schedule.h"
+#include "crlsync/text.h"
 #include "charon.h"
 #include "download.h"
 #include "fetcher.h"
@@ -74,67 +76,28 @@ void fetch_scope_text(const struct crl *c, char *buf, size_t len)
 		 c->flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
 }
 
-/* The scope as the state keeps it: "complete", or the SHA-256 (hex) of the IDP extension's DER. */
-static void scope_id(const struct crl *c, char out[STATE_SCOPE_LEN])
+/* Raises the high-water mark to c when it is newer (mark_raise(): its stream only); never lowers it. */
+static void raise_high_water(struct src_state *st, const struct mark *c)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-
-	if (c->scope == NULL) {
-		snprintf(out, STATE_SCOPE_LEN, "complete");
+	if (!st->have_hw) {
+		st->have_hw = true;
+		st->hw = *c;
 		return;
 	}
-	SHA256(c->scope, c->scope_len, md);
-	for (size_t i = 0; i < sizeof(md); i++)
-		snprintf(out + 2 * i, STATE_SCOPE_LEN - 2 * i, "%02x", md[i]);
-}
-
-/* <0, 0, >0 as c is older than, as old as, newer than (number, else thisUpdate) the given record. */
-static int age_against(const struct crl *c, bool has_number, const unsigned char *number, size_t number_len,
-		       time_t this_update)
-{
-	if ((c->flags & CRL_HAS_NUMBER) && has_number) {
-		if (c->number_len != number_len)
-			return c->number_len < number_len ? -1 : 1;
-		return c->number_len ? memcmp(c->number, number, c->number_len) : 0;
-	}
-	return (c->this_update > this_update) - (c->this_update < this_update);
-}
-
-/* Raises the high-water mark to c when it is newer (same scope, or a mark of unknown scope); never lowers it. */
-static void raise_high_water(struct src_state *st, const struct crl *c, const char *scope)
-{
-	if (st->have_hw && st->hw_scope[0] != '\0' && strcmp(st->hw_scope, scope) != 0)
-		return; /* another stream: its numbers say nothing about this one */
-	if (!st->have_hw ||
-	    age_against(c, st->hw_has_number, st->hw_number, st->hw_number_len, st->hw_this_update) > 0) {
-		st->have_hw = true;
-		snprintf(st->hw_number_hex, sizeof(st->hw_number_hex), "%s", c->number_hex);
-		st->hw_has_number = (c->flags & CRL_HAS_NUMBER) != 0;
-		memcpy(st->hw_number, c->number, c->number_len);
-		st->hw_number_len = c->number_len;
-		st->hw_this_update = c->this_update;
-		memcpy(st->hw_digest, c->digest, sizeof(st->hw_digest));
-	}
-	snprintf(st->hw_scope, sizeof(st->hw_scope), "%s", scope);
+	mark_raise(&st->hw, c);
 }
 
 /* Fills the CRL part of the state from a verified CRL, and raises the high-water mark. */
 static void remember_crl(struct src_state *st, const struct crl *c)
 {
 	st->have_crl = true;
-	snprintf(st->number_hex, sizeof(st->number_hex), "%s", c->number_hex);
-	st->has_number = (c->flags & CRL_HAS_NUMBER) != 0;
-	memcpy(st->number, c->number, c->number_len);
-	st->number_len = c->number_len;
-	st->this_update = c->this_update;
+	mark_from_crl(c, &st->crl);
 	st->has_next_update = (c->flags & CRL_HAS_NEXT_UPDATE) != 0;
 	st->next_update = c->next_update;
 	st->entries = c->entries;
-	memcpy(st->digest, c->digest, sizeof(st->digest));
 	snprintf(st->sig_alg, sizeof(st->sig_alg), "%s", OBJ_nid2ln(c->sig_nid));
-	snprintf(st->issuer, sizeof(st->issuer), "%s", c->issuer_text);
-	scope_id(c, st->scope);
-	raise_high_water(st, c, st->scope);
+	text_sanitize_copy(st->issuer, sizeof(st->issuer), c->issuer_text);
+	raise_high_water(st, &st->crl);
 }
 
 /* Records which file the CRL part of the state describes. */
@@ -215,7 +178,7 @@ static void job_finish(struct job *j, bool ok)
 		.now = j->now,
 		.interval = cfg_source_interval(j->cfg, j->src),
 		.have_crl = j->st.have_crl,
-		.this_update = j->st.this_update,
+		.this_update = j->st.crl.this_update,
 		.next_update = j->st.next_update,
 		.has_next_update = j->st.has_next_update,
 		.jitter = jitter(),
@@ -276,42 +239,37 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 }
 
 /*
- * Compares a verified candidate with the high-water mark and the installed CRL: <0 rollback
- * (older than the mark, or its number with other content: *conflict), 0 the installed CRL
- * itself, >0 to be installed. *scope_diff (and <0) when its scope is not the installed CRL's
- * (or, with no file, the mark's): numbers are only compared within one scope.
+ * Compares a verified candidate with the high-water mark and the installed CRL, by the one
+ * rollback rule (mark.h): <0 rollback (mark_is_rollback() against the mark; *conflict when as old
+ * with other content), 0 the installed CRL itself, >0 to be installed. *scope_diff (and <0) when
+ * its stream is not the installed CRL's (or, with no file, the mark's): numbers are only compared
+ * within one stream.
  */
 static int compare_installed(const struct job *j, const struct crl *c, bool *conflict, bool *scope_diff,
 			     const char **against)
 {
 	const struct src_state *st = &j->st;
-	char scope[STATE_SCOPE_LEN];
 	bool installed = st->have_crl && j->have_file;
+	struct mark m;
 	int age;
 
 	*conflict = *scope_diff = false;
-	*against = st->number_hex;
-	scope_id(c, scope);
-	if (installed ? strcmp(scope, st->scope) != 0
-		      : st->have_hw && st->hw_scope[0] != '\0' && strcmp(scope, st->hw_scope) != 0) {
+	*against = st->crl.number_hex;
+	mark_from_crl(c, &m);
+	if (installed ? !mark_same_stream(&m.stream, &st->crl.stream)
+		      : st->have_hw && !mark_same_stream(&m.stream, &st->hw.stream)) {
 		*scope_diff = true;
 		return -1;
 	}
-	if (st->have_hw && (st->hw_scope[0] == '\0' || strcmp(scope, st->hw_scope) == 0)) {
-		*against = st->hw_number_hex;
-		age = age_against(c, st->hw_has_number, st->hw_number, st->hw_number_len, st->hw_this_update);
-		if (age < 0)
-			return -1;
-		if (age == 0 && memcmp(c->digest, st->hw_digest, sizeof(st->hw_digest)) != 0) {
-			*conflict = true;
-			return -1;
-		}
+	if (st->have_hw && mark_same_stream(&m.stream, &st->hw.stream) && mark_is_rollback(&m, &st->hw)) {
+		*against = st->hw.number_hex;
+		*conflict = mark_compare_age(&m, &st->hw) == 0;
+		return -1;
 	}
 	if (!installed)
 		return 1; /* nothing (usable) installed: anything not below the mark */
-	*against = st->number_hex;
-	age = age_against(c, st->has_number, st->number, st->number_len, st->this_update);
-	if (age == 0 && memcmp(c->digest, st->digest, sizeof(st->digest)) != 0)
+	age = mark_compare_age(&m, &st->crl);
+	if (age == 0 && mark_is_rollback(&m, &st->crl))
 		*conflict = true;
 	return *conflict ? -1 : age;
 }
@@ -600,7 +558,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		if (!j->have_file) {
 			/* Validators and the record describe a file that is gone; the high-water mark stays. */
 			j->st.have_crl = false;
-		} else if (!state_describes(&j->st, &sb) || j->st.scope[0] == '\0') {
+		} else if (!state_describes(&j->st, &sb) || j->st.crl.stream.scope_kind == MARK_SCOPE_UNKNOWN) {
 			/* No state, or a state behind the file (killed between rename and save), or one
 			 * written before scopes were kept: the rollback and scope checks must compare
 			 * against what is really installed. */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "crlsync/install.h"
+#include "crlsync/text.h"
 
 #define STATE_FILE_MAX (64 * 1024)
 
@@ -70,9 +71,66 @@ static time_t jtime(json_t *o, const char *k)
 	return (time_t)json_integer_value(json_object_get(o, k));
 }
 
+/* Strings of a state file are echoed by status and logs: the fetcher's user may have written anything there. */
 static void copy_str(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	text_sanitize_copy(dst, len, src);
+}
+
+static bool set_clean(char **field, const char *value)
+{
+	if (!state_set(field, value))
+		return false;
+	text_sanitize(*field);
+	return true;
+}
+
+/*
+ * A mark as the state keeps it: {number, number_raw, has_number, this_update, sha256, scope,
+ * issuer_key}. A damaged field must not make a mark vanish: without a usable number it falls back
+ * to thisUpdate, without a digest to all zeros (then the same number is always "other content",
+ * which is refused). Returns false when the digest was unusable.
+ */
+static bool load_mark(json_t *o, struct mark *m)
+{
+	unsigned char num[sizeof(m->number)];
+	size_t n = 0;
+	bool has = unhex(jstr(o, "number_raw"), num, sizeof(num), &n) && json_is_true(json_object_get(o, "has_number"));
+	bool digest_ok;
+
+	memset(m, 0, sizeof(*m));
+	mark_set_number(m, has, num, n);
+	m->this_update = jtime(o, "this_update");
+	digest_ok = unhex(jstr(o, "sha256"), m->digest, sizeof(m->digest), &n) && n == sizeof(m->digest);
+	if (!digest_ok)
+		memset(m->digest, 0, sizeof(m->digest));
+	mark_scope_parse(jstr(o, "scope"), &m->stream); /* "" or damaged: unknown */
+	m->stream.has_issuer = unhex(jstr(o, "issuer_key"), m->stream.issuer, sizeof(m->stream.issuer), &n) &&
+			       n == sizeof(m->stream.issuer);
+	if (!m->stream.has_issuer)
+		memset(m->stream.issuer, 0, sizeof(m->stream.issuer));
+	return digest_ok;
+}
+
+static void save_mark(json_t *o, const struct mark *m)
+{
+	char num[2 * sizeof(m->number) + 1], dig[2 * sizeof(m->digest) + 1], scope[MARK_SCOPE_TEXT_LEN];
+
+	hex(m->number, m->number_len, num);
+	hex(m->digest, sizeof(m->digest), dig);
+	mark_scope_text(&m->stream, scope);
+	json_object_set_new(o, "number", json_string(m->number_hex));
+	json_object_set_new(o, "number_raw", json_string(num));
+	json_object_set_new(o, "has_number", json_boolean(m->has_number));
+	json_object_set_new(o, "this_update", json_integer(m->this_update));
+	json_object_set_new(o, "sha256", json_string(dig));
+	json_object_set_new(o, "scope", json_string(scope));
+	if (m->stream.has_issuer) {
+		char ik[2 * sizeof(m->stream.issuer) + 1];
+
+		hex(m->stream.issuer, sizeof(m->stream.issuer), ik);
+		json_object_set_new(o, "issuer_key", json_string(ik));
+	}
 }
 
 int state_load(int dirfd, const char *name, struct src_state *st)
@@ -80,7 +138,6 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 	char path[256];
 	json_error_t jerr;
 	json_t *o = NULL, *crl, *hw;
-	size_t n = 0;
 	int fd, r = 0;
 	FILE *f;
 
@@ -103,8 +160,9 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 		r = -EINVAL;
 		goto out;
 	}
-	if (!state_set(&st->etag, jstr(o, "etag")) || !state_set(&st->last_modified, jstr(o, "last_modified")) ||
-	    !state_set(&st->url, jstr(o, "url")) || !state_set(&st->last_result, jstr(o, "last_result"))) {
+	if (!state_set(&st->etag, text_is_clean(jstr(o, "etag")) ? jstr(o, "etag") : NULL) ||
+	    !state_set(&st->last_modified, text_is_clean(jstr(o, "last_modified")) ? jstr(o, "last_modified") : NULL) ||
+	    !set_clean(&st->url, jstr(o, "url")) || !set_clean(&st->last_result, jstr(o, "last_result"))) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -117,19 +175,13 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 	st->failures = (unsigned)json_integer_value(json_object_get(o, "failures"));
 	crl = json_object_get(o, "crl");
 	if (json_is_object(crl)) {
-		st->have_crl = true;
-		copy_str(st->number_hex, sizeof(st->number_hex), jstr(crl, "number"));
-		st->has_number = unhex(jstr(crl, "number_raw"), st->number, sizeof(st->number), &st->number_len) &&
-				 json_is_true(json_object_get(crl, "has_number"));
-		st->this_update = jtime(crl, "this_update");
+		/* without its digest the record is useless: re-read the file */
+		st->have_crl = load_mark(crl, &st->crl);
 		st->has_next_update = json_is_integer(json_object_get(crl, "next_update"));
 		st->next_update = jtime(crl, "next_update");
 		st->entries = (unsigned long long)json_integer_value(json_object_get(crl, "entries"));
-		if (!unhex(jstr(crl, "sha256"), st->digest, sizeof(st->digest), &n) || n != sizeof(st->digest))
-			st->have_crl = false; /* without its digest the record is useless: re-read the file */
 		copy_str(st->sig_alg, sizeof(st->sig_alg), jstr(crl, "signature_algorithm"));
 		copy_str(st->issuer, sizeof(st->issuer), jstr(crl, "issuer"));
-		copy_str(st->scope, sizeof(st->scope), jstr(crl, "scope"));
 		st->file_ino = (unsigned long long)json_integer_value(json_object_get(crl, "file_ino"));
 		st->file_size = (unsigned long long)json_integer_value(json_object_get(crl, "file_size"));
 		st->file_mtime_ns = (long long)json_integer_value(json_object_get(crl, "file_mtime_ns"));
@@ -148,50 +200,53 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 	hw = json_object_get(o, "high_water");
 	if (json_is_object(hw)) {
 		st->have_hw = true;
-		copy_str(st->hw_number_hex, sizeof(st->hw_number_hex), jstr(hw, "number"));
-		/* A damaged field must not make the mark vanish: fall back to thisUpdate, and an all-zero
-		 * digest (then the same number is always "other content", which is refused). */
-		st->hw_has_number = unhex(jstr(hw, "number_raw"), st->hw_number, sizeof(st->hw_number),
-					  &st->hw_number_len) &&
-				    json_is_true(json_object_get(hw, "has_number"));
-		st->hw_this_update = jtime(hw, "this_update");
-		if (!unhex(jstr(hw, "sha256"), st->hw_digest, sizeof(st->hw_digest), &n) || n != sizeof(st->hw_digest))
-			memset(st->hw_digest, 0, sizeof(st->hw_digest));
-		copy_str(st->hw_scope, sizeof(st->hw_scope), jstr(hw, "scope"));
+		load_mark(hw, &st->hw);
 	} else if (json_is_object(crl)) {
 		/* A state written before the mark was kept: its CRL record is the best mark there is. */
 		st->have_hw = true;
-		copy_str(st->hw_number_hex, sizeof(st->hw_number_hex), jstr(crl, "number"));
-		st->hw_has_number = unhex(jstr(crl, "number_raw"), st->hw_number, sizeof(st->hw_number),
-					  &st->hw_number_len) &&
-				    json_is_true(json_object_get(crl, "has_number"));
-		st->hw_this_update = jtime(crl, "this_update");
-		if (!unhex(jstr(crl, "sha256"), st->hw_digest, sizeof(st->hw_digest), &n) || n != sizeof(st->hw_digest))
-			memset(st->hw_digest, 0, sizeof(st->hw_digest));
-		copy_str(st->hw_scope, sizeof(st->hw_scope), jstr(crl, "scope"));
+		load_mark(crl, &st->hw);
 	}
 out:
 	json_decref(o);
 	return r;
 }
 
+/* A JSON string of text_sanitize()d `s` (also valid UTF-8, which json_string() requires). */
+static json_t *jclean(const char *s)
+{
+	char *copy = strdup(s ? s : "");
+	json_t *j;
+
+	if (copy == NULL)
+		return NULL;
+	text_sanitize(copy);
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 int state_save(int dirfd, const char *name, const struct src_state *st)
 {
-	char num[41], dig[65], fname[256];
+	char fname[256];
 	json_t *o = json_object(), *crl = NULL;
 	char *text = NULL;
 	int sfd = -1, r;
 
 	if (o == NULL)
 		return -ENOMEM;
-	json_object_set_new(o, "etag", st->etag ? json_string(st->etag) : json_null());
-	json_object_set_new(o, "last_modified", st->last_modified ? json_string(st->last_modified) : json_null());
+	/*
+	 * Validators go back to the server as request headers: one that the sanitiser would change
+	 * (a CR LF, a control byte) is not kept at all. Every other string passes text_sanitize().
+	 */
+	json_object_set_new(o, "etag", text_is_clean(st->etag) ? json_string(st->etag) : json_null());
+	json_object_set_new(o, "last_modified", text_is_clean(st->last_modified) ? json_string(st->last_modified)
+										 : json_null());
 	json_object_set_new(o, "url_index", json_integer(st->url_index));
-	json_object_set_new(o, "url", st->url ? json_string(st->url) : json_null());
+	json_object_set_new(o, "url", st->url ? jclean(st->url) : json_null());
 	json_object_set_new(o, "last_attempt", json_integer(st->last_attempt));
 	json_object_set_new(o, "last_success", json_integer(st->last_success));
 	json_object_set_new(o, "next_attempt", json_integer(st->next_attempt));
-	json_object_set_new(o, "last_result", st->last_result ? json_string(st->last_result) : json_null());
+	json_object_set_new(o, "last_result", st->last_result ? jclean(st->last_result) : json_null());
 	json_object_set_new(o, "failures", json_integer(st->failures));
 	if (st->have_crl) {
 		crl = json_object();
@@ -199,19 +254,12 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 			r = -ENOMEM;
 			goto out;
 		}
-		hex(st->number, st->number_len, num);
-		hex(st->digest, sizeof(st->digest), dig);
-		json_object_set_new(crl, "number", json_string(st->number_hex));
-		json_object_set_new(crl, "number_raw", json_string(num));
-		json_object_set_new(crl, "has_number", json_boolean(st->has_number));
-		json_object_set_new(crl, "this_update", json_integer(st->this_update));
+		save_mark(crl, &st->crl);
 		if (st->has_next_update)
 			json_object_set_new(crl, "next_update", json_integer(st->next_update));
 		json_object_set_new(crl, "entries", json_integer((json_int_t)st->entries));
-		json_object_set_new(crl, "sha256", json_string(dig));
-		json_object_set_new(crl, "signature_algorithm", json_string(st->sig_alg));
-		json_object_set_new(crl, "issuer", json_string(st->issuer));
-		json_object_set_new(crl, "scope", json_string(st->scope));
+		json_object_set_new(crl, "signature_algorithm", jclean(st->sig_alg));
+		json_object_set_new(crl, "issuer", jclean(st->issuer));
 		json_object_set_new(crl, "file_ino", json_integer((json_int_t)st->file_ino));
 		json_object_set_new(crl, "file_size", json_integer((json_int_t)st->file_size));
 		json_object_set_new(crl, "file_mtime_ns", json_integer((json_int_t)st->file_mtime_ns));
@@ -224,14 +272,7 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 			r = -ENOMEM;
 			goto out;
 		}
-		hex(st->hw_number, st->hw_number_len, num);
-		hex(st->hw_digest, sizeof(st->hw_digest), dig);
-		json_object_set_new(hw, "number", json_string(st->hw_number_hex));
-		json_object_set_new(hw, "number_raw", json_string(num));
-		json_object_set_new(hw, "has_number", json_boolean(st->hw_has_number));
-		json_object_set_new(hw, "this_update", json_integer(st->hw_this_update));
-		json_object_set_new(hw, "sha256", json_string(dig));
-		json_object_set_new(hw, "scope", json_string(st->hw_scope));
+		save_mark(hw, &st->hw);
 		json_object_set_new(o, "high_water", hw);
 	}
 	if (st->charon[0] != '\0') {
@@ -241,9 +282,9 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 			r = -ENOMEM;
 			goto out;
 		}
-		json_object_set_new(ch, "state", json_string(st->charon));
-		json_object_set_new(ch, "number", json_string(st->charon_number));
-		json_object_set_new(ch, "detail", json_string(st->charon_detail));
+		json_object_set_new(ch, "state", jclean(st->charon));
+		json_object_set_new(ch, "number", jclean(st->charon_number));
+		json_object_set_new(ch, "detail", jclean(st->charon_detail));
 		json_object_set_new(ch, "checked", json_integer(st->charon_checked));
 		json_object_set_new(ch, "confirmed", json_integer(st->charon_confirmed));
 		json_object_set_new(o, "charon", ch);

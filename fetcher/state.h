@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "crlsync/mark.h"
+
 /* Hidden, so that the plugin (which reads every visible file of cache-dir) never sees it. */
 #define STATE_DIR ".state"
 
-/* "complete", or the lower-case hex SHA-256 of the issuingDistributionPoint extension's DER. */
-#define STATE_SCOPE_LEN 65
+/* A scope as the state writes it: mark.h's text form ("complete", or the SHA-256 hex of the IDP's DER). */
+#define STATE_SCOPE_LEN MARK_SCOPE_TEXT_LEN
 
 struct src_state {
 	/* conditional GET validators, valid for the mirror at url_index only */
@@ -26,18 +28,17 @@ struct src_state {
 	unsigned failures;      /* consecutive */
 	/* the installed CRL */
 	bool have_crl;
-	char number_hex[48];    /* "none" without a crlNumber */
-	unsigned char number[20];
-	size_t number_len;
-	bool has_number;
-	time_t this_update;
+	/*
+	 * Its number (number_hex "none" without a crlNumber), thisUpdate, digest and stream, as the
+	 * rollback rule (mark.h) compares them. The scope is unknown in a state written before it was
+	 * kept, the issuer in one written before issuers were (then the source's `ca' stands for it).
+	 */
+	struct mark crl;
 	time_t next_update;
 	bool has_next_update;
 	unsigned long long entries;
-	unsigned char digest[32];
 	char sig_alg[64];
-	char issuer[256];
-	char scope[STATE_SCOPE_LEN]; /* STATE_SCOPE_LEN's form; "" when unknown (a state written before it was kept) */
+	char issuer[256];       /* one line, sanitised (text.h): it is echoed by status */
 	/* identity of the NAME.crl this record describes: a mismatch (a crash between the rename and
 	 * the state's own save, or a hand-placed file) means the file must be read again */
 	unsigned long long file_ino;
@@ -49,13 +50,7 @@ struct src_state {
 	 * (or losing it) does not open the door to a rollback.
 	 */
 	bool have_hw;
-	char hw_number_hex[48];
-	unsigned char hw_number[20];
-	size_t hw_number_len;
-	bool hw_has_number;
-	time_t hw_this_update;
-	unsigned char hw_digest[32];
-	char hw_scope[STATE_SCOPE_LEN]; /* "" when unknown: taken from the next CRL remembered */
+	struct mark hw;         /* an unknown scope or issuer is learnt from the next CRL remembered */
 	/*
 	 * strongSwan ([strongswan] vici): what the running charon was last seen to do with this
 	 * source's installed CRL. `charon` is "" (never tried), "held" (list-certs returned it, byte

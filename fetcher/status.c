@@ -37,7 +37,7 @@ static void charon_word(const struct src_state *st, char *buf, size_t len)
 {
 	if (st->charon[0] == '\0' || !st->have_crl)
 		snprintf(buf, len, "-");
-	else if (strcmp(st->charon_number, st->number_hex) != 0)
+	else if (strcmp(st->charon_number, st->crl.number_hex) != 0)
 		snprintf(buf, len, "stale(%s)", st->charon_number); /* about an older CRL: the current one is pending */
 	else
 		snprintf(buf, len, "%s", st->charon);
@@ -50,7 +50,7 @@ static json_t *charon_json(const struct src_state *st)
 
 	if (st->charon[0] == '\0')
 		return json_null();
-	current = st->have_crl && strcmp(st->charon_number, st->number_hex) == 0;
+	current = st->have_crl && strcmp(st->charon_number, st->crl.number_hex) == 0;
 	o = json_object();
 	json_object_set_new(o, "state", json_string(st->charon));
 	/* true only when charon was seen holding (or reading, for on-demand) the installed CRL */
@@ -70,8 +70,8 @@ static json_t *source_json(const struct cfg_source *src, const struct src_state 
 	json_object_set_new(o, "name", json_string(src->name));
 	if (st->have_crl) {
 		c = json_object();
-		json_object_set_new(c, "number", json_string(st->number_hex));
-		json_object_set_new(c, "this_update", jtime(st->this_update));
+		json_object_set_new(c, "number", json_string(st->crl.number_hex));
+		json_object_set_new(c, "this_update", jtime(st->crl.this_update));
 		json_object_set_new(c, "next_update", st->has_next_update ? jtime(st->next_update) : json_null());
 		json_object_set_new(c, "expired", json_boolean(st->has_next_update && now > st->next_update));
 		json_object_set_new(c, "entries", json_integer((json_int_t)st->entries));
@@ -123,6 +123,7 @@ int status_main(int argc, char *argv[])
 		const struct cfg_source *src = &cfg->sources[i];
 		char tu[40] = "-", nu[40] = "-", la[40], ls[40], na[40], num[48] = "-", ent[24] = "-";
 		struct src_state st;
+		/* state_load() passes every string through the sanitiser: the table and --json print them as they are. */
 		int r = state_load(dirfd, src->name, &st);
 
 		if (r != 0)
@@ -131,8 +132,8 @@ int status_main(int argc, char *argv[])
 			json_array_append_new(arr, source_json(src, &st, now));
 		} else {
 			if (st.have_crl) {
-				snprintf(num, sizeof(num), "%s", st.number_hex);
-				crl_time_str(st.this_update, tu, sizeof(tu));
+				snprintf(num, sizeof(num), "%s", st.crl.number_hex);
+				crl_time_str(st.crl.this_update, tu, sizeof(tu));
 				if (st.has_next_update)
 					crl_time_str(st.next_update, nu, sizeof(nu));
 				snprintf(ent, sizeof(ent), "%llu", st.entries);
