@@ -539,6 +539,37 @@ def credentials_masked(crlsync):
                 log(f"NOTE: {p} contains the password")
 
 
+@scenario
+def credentials_reserved_chars_masked(crlsync):
+    """A password with a raw '/', '?', '#' and '@' (url = http://u5er:se/cr?et#x@y@127.0.0.1:port/...):
+    libcurl cannot use it, and no part of it, nor the user name, is in any message of fetch, of
+    status or status --json, or in the state files; the URL shows as http://***@127.0.0.1:port/...
+    The twin: a good mirror after it still installs."""
+    with basic_env(crlsync, "credentials_reserved_chars_masked") as env:
+        der = env.crl(number=1)
+        env.publish(PATH, der)
+        secret_url = env.url(PATH, "u5er:se/cr?et#x@y")
+        shown = f"http://***@127.0.0.1:{env.nginx.port}/{PATH}"
+        env.write_config({SRC: [secret_url, env.url(PATH)]})
+        r = env.fetch(expect_rc=0)
+        env.assert_installed(SRC, der, "from the second mirror")
+        r.assert_err(rf"source {SRC}: {re.escape(shown)}: ")
+        env.write_config({SRC: [secret_url]})
+        runs = [r, env.fetch(expect_rc=1), env.run("status", expect_rc=0), env.run("status", "--json", expect_rc=0)]
+        runs[1].assert_err(rf"source {SRC}: {re.escape(shown)}: ")
+        texts = [p.read_text(errors="replace") for p in (env.cache / ".state").glob("*.json")]
+        if not texts:
+            raise Failure("no state file written")
+        for needle in ("u5er", "se/cr", "cr?et", "et#x", "x@y"):
+            for x in runs:
+                x.assert_not(needle)
+            for t in texts:
+                if needle in t:
+                    raise Failure(f"a state file holds {needle!r}: {t}")
+        if shown not in runs[3].out:
+            raise Failure(f"status --json does not show the masked URL {shown}:\n{runs[3].out}")
+
+
 # --- daemon ------------------------------------------------------------------------------------
 
 
