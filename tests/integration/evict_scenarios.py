@@ -16,6 +16,8 @@ client-instance exiting"), so `status 3` lists the client until then.
 """
 
 import datetime
+import os
+import pwd
 import re
 import subprocess
 import time
@@ -303,6 +305,96 @@ def tcp_management_password(plugin):
         m = re.search(r"^.*(?:wrong password|bad password|password is incorrect).*$", text, re.MULTILINE | re.I)
         if m:
             raise Failure(f"a management login failed: {m.group(0)!r}")
+
+
+def _password_env(env: Env, newline: bool) -> tuple:
+    """A TCP management port on 127.0.0.1 with a fresh password in a root-owned 0600 file (with or
+    without a trailing newline), named by `management-password` in [plugin]. Returns (mgmt,
+    password, the crlsync config's extra [plugin] lines)."""
+    password = "crlsync-" + gen.serial_hex(int(time.time() * 1000))
+    mgmt = Mgmt.tcp(env.dir, password=password)
+    mgmt.password_file.write_text(password + ("\n" if newline else ""))
+    st = mgmt.password_file.stat()
+    if st.st_uid != 0 or st.st_mode & 0o777 != 0o600:
+        raise Failure(f"{mgmt.password_file} is uid {st.st_uid} mode {st.st_mode & 0o777:o}, want root 0600")
+    return mgmt, password, [f"management = {mgmt.plugin_value()}", f"management-password = {mgmt.password_file}"]
+
+
+def _assert_password_unseen(srv_text: str, password: str) -> None:
+    if password in srv_text:
+        raise Failure("the management password appears in the server log")
+    m = re.search(r"^.*(?:wrong password|bad password|password is incorrect|AUTH.*fail).*$", srv_text,
+                  re.MULTILINE | re.I)
+    if m:
+        raise Failure(f"a management login failed: {m.group(0)!r}")
+
+
+@scenario
+def tcp_password_no_newline(plugin):
+    """A TCP management port whose password file has no trailing newline (`echo -n pw > file`),
+    named in [plugin]: the plugin logs in and bob is evicted, alice stays. The plugin once read
+    such a file past its end (no NUL): the password it sent carried heap bytes and every login
+    failed. MALLOC_PERTURB_ makes OpenVPN's fresh heap bytes non-zero, so that such a bug shows
+    every time rather than by the heap's history."""
+    with Env(plugin, "evict_tcp_password_no_newline") as env:
+        mgmt, password, lines = _password_env(env, newline=False)
+        extra = _setup(env, mgmt, lines)
+        env.install_good()
+        old = os.environ.get("MALLOC_PERTURB_")
+        os.environ["MALLOC_PERTURB_"] = "165"
+        try:
+            srv = env.start_server(extra=extra)
+        finally:
+            if old is None:
+                del os.environ["MALLOC_PERTURB_"]
+            else:
+                os.environ["MALLOC_PERTURB_"] = old
+        srv.wait_for_log(rf"MANAGEMENT: TCP Socket listening on \[AF_INET\]127\.0\.0\.1:{mgmt.where[1]}", 1)
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        _assert_password_unseen(srv.log.text(), password)
+
+
+@scenario
+def sighup_password_root_only(plugin):
+    """`user nobody` with a root-only 0600 password file for a TCP management port: at SIGHUP the
+    plugin, reopened as nobody, cannot read the file; it says that it uses the password it kept
+    from its start as root, OpenVPN keeps running, and eviction still logs in after the SIGHUP:
+    bob is evicted, alice stays."""
+    from scenarios import _nobody_setup, _start_as_nobody  # noqa: E402
+    from harness import sighup_and_wait  # noqa: E402
+    with Env(plugin, "evict_sighup_password_root_only") as env:
+        nobody_lines = _nobody_setup(env)
+        mgmt, password, lines = _password_env(env, newline=True)
+        # OpenVPN itself re-checks its own `management ... PWFILE` as nobody at SIGHUP ("Options
+        # error: --management user/password file fails ... Permission denied") and exits: its copy
+        # must be readable by nobody. The plugin's file stays root's 0600.
+        own = env.dir / "openvpn-mgmt.pass"
+        own.write_text(password + "\n")
+        os.chmod(own, 0o600)
+        os.chown(own, pwd.getpwnam("nobody").pw_uid, -1)
+        mgmt.password_file = own
+        extra = _setup(env, mgmt, lines)
+        env.install_good()
+        srv = _start_as_nobody(env, nobody_lines + extra)
+        first = srv.log.text()
+        if re.search(r"crlsync: [^\n]*password kept", first):
+            raise Failure("the plugin used a kept password at its first start (as root it reads the file)")
+        mark = sighup_and_wait(srv)
+        after = srv.log.text(mark)
+        if not re.search(r"PLUGIN_INIT: POST " + re.escape(str(env.plugin)), after):
+            raise Failure(f"the plugin was not opened again after SIGHUP:\n{excerpt(after)}")
+        m = re.search(r"^.*crlsync: [^\n]*management-password: [^\n]*" + re.escape(str(env.dir / "mgmt.pass")) +
+                      r"[^\n]*Permission denied[^\n]*using the password kept[^\n]*OpenVPN restart.*$",
+                      after, re.MULTILINE)
+        if not m:
+            raise Failure(f"no line saying that the plugin, as nobody, uses the password it kept:\n"
+                          f"{excerpt(after, 'crlsync')}")
+        log(f"after SIGHUP: {m.group(0).strip()}")
+        srv.assert_running()
+        if srv.uid() != pwd.getpwnam("nobody").pw_uid:
+            raise Failure(f"the server runs as uid {srv.uid()} after SIGHUP, not nobody")
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        _assert_password_unseen(srv.log.text(), password)
 
 
 @scenario

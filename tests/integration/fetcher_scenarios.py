@@ -1234,3 +1234,35 @@ def config_error(crlsync):
         env.write_config({}, raw=f"[global]\ncache-dir = {env.cache}\nintervall = 5\n")
         r = env.fetch(expect_rc=2)
         r.assert_err(rf"{re.escape(env.config.name)}[^\n]*line 3")
+
+
+@scenario
+def plugin_password_not_read(crlsync):
+    """The shared config names a root-only 0600 `[plugin] management-password` file: `crlsync
+    fetch`, run as an unprivileged user (nobody, through setpriv), never reads it and installs the
+    CRL; its messages do not mention the file. (It once read the file at every config load and
+    stopped with "cannot read `management-password'".)"""
+    import pwd
+    if not shutil.which("setpriv"):
+        raise Failure("setpriv (util-linux) is needed to run crlsync as nobody")
+    nobody = pwd.getpwnam("nobody")
+    with basic_env(crlsync, "plugin_password_not_read") as env:
+        pw = env.dir / "mgmt.pass"
+        pw.write_text("s3cret-mgmt\n")
+        os.chmod(pw, 0o600)
+        with open(env.config, "a") as f:
+            f.write(f"\n[plugin]\nmanagement = 127.0.0.1:7505\nmanagement-password = {pw}\n")
+        os.chmod(env.config, 0o644)
+        env.cache.mkdir(mode=0o755, exist_ok=True)
+        os.chown(env.cache, nobody.pw_uid, nobody.pw_gid)
+        der = env.crl(number=3)
+        env.publish(PATH, der)
+        as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups", "--"]
+        r = env.fetch(expect_rc=0, prefix=as_nobody)
+        r.assert_err(rf"source {SRC}: installed CRL number {rx_number(3)}")
+        env.assert_installed(SRC, der)
+        if os.stat(env.crl_path(SRC)).st_uid != nobody.pw_uid:
+            raise Failure(f"{env.crl_path(SRC)} is not owned by nobody: did crlsync run as nobody?")
+        for text in (r.out, r.err):
+            if "mgmt.pass" in text or "management-password" in text or "s3cret" in text:
+                raise Failure(f"crlsync mentions the plugin's password file:\n{text}")
