@@ -11,7 +11,7 @@
 #include "crlsync/log.h"
 
 #define FETCHER_DEFAULT_CONFIG "/etc/crlsync/crlsync.conf"
-#define FETCHER_DEFAULT_PIDFILE "/run/crlsync.pid"
+#define FETCHER_DEFAULT_PIDFILE "/run/crlsync/crlsync.pid" /* the shipped unit's RuntimeDirectory */
 
 /* Exit codes of `fetch` (and of the config errors of every subcommand). */
 enum {
