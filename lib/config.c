@@ -72,7 +72,7 @@ struct key_def {
 
 static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca, key_interval, key_timeout,
 	key_max_size, key_user_agent, key_src_interval, key_src_max_size, key_management, key_management_password,
-	key_evict, key_vici, key_load_scoped;
+	key_evict, key_vici, key_load_scoped, key_marks_file;
 
 /* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
 static const struct key_def keys[] = {
@@ -91,6 +91,7 @@ static const struct key_def keys[] = {
 	{ SEC_SOURCE, "ca", key_ca, false },
 	{ SEC_SOURCE, "interval", key_src_interval, false },
 	{ SEC_SOURCE, "max-size", key_src_max_size, false },
+	{ SEC_PLUGIN, "marks-file", key_marks_file, false },
 	{ SEC_STRONGSWAN, "vici", key_vici, false },
 	{ SEC_STRONGSWAN, "load-scoped", key_load_scoped, false },
 };
@@ -796,6 +797,26 @@ static bool key_vici(const struct key_ctx *k, const char *key, const char *value
 	return true;
 }
 
+/* The plugin's rollback marks (mark.h): an absolute path; opened and checked by the plugin alone. */
+static bool key_marks_file(const struct key_ctx *k, const char *key, const char *value, char *what,
+			   size_t whatlen)
+{
+	char *v;
+
+	if (value[0] != '/' || value[strlen(value) - 1] == '/') {
+		snprintf(what, whatlen, "`%s' must be the absolute path of a file, not `%s'", key, value);
+		return false;
+	}
+	v = strdup(value);
+	if (!v) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(k->cfg->marks_file);
+	k->cfg->marks_file = v;
+	return true;
+}
+
 static bool key_load_scoped(const struct key_ctx *k, const char *key, const char *value, char *what,
 			    size_t whatlen)
 {
@@ -1363,6 +1384,7 @@ void cfg_free(struct cfg *cfg)
 		OPENSSL_cleanse(cfg->management_password, strlen(cfg->management_password));
 	free(cfg->management_password);
 	free(cfg->management_password_path);
+	free(cfg->marks_file);
 	free(cfg->strongswan_vici);
 	free(cfg->path);
 	free(cfg);

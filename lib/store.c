@@ -626,22 +626,17 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		struct file_rec *rec = &recs[n_recs];
 		struct stat st;
 
-		free(path);
-		if (asprintf(&path, "%s/%s", l->cfg->cache_dir, names[i]) < 0) {
-			path = NULL;
-			r = -ENOMEM;
-			goto out;
-		}
+		/* No per-file allocation or formatting here: the path is built only for a message or a load. */
 		if (fstatat(l->dirfd, names[i], &st, 0) != 0) {
 			if (errno == ENOENT)
 				continue; /* gone since readdir: a rename in progress */
-			log_error(l->log, "%s: cannot stat: %s%s", path, strerror(errno),
+			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->cache_dir, names[i], strerror(errno),
 				  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
 			memset(&st, 0, sizeof(st));
 			st.st_mode = S_IFREG;
 		}
 		if (!S_ISREG(st.st_mode) && (prev == NULL || prev->n_crls == 0)) {
-			debug_f(l->log, "%s: not a regular file, skipped", path);
+			debug_f(l->log, "%s/%s: not a regular file, skipped", l->cfg->cache_dir, names[i]);
 			continue;
 		}
 		rec->name = names[i];
@@ -649,8 +644,8 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		n_recs++;
 		if (!S_ISREG(st.st_mode)) {
 			/* A CRL file replaced by a directory, FIFO or device: unusable, like a garbage file. */
-			log_error(l->log, "%s: refused: not a regular file any more; keeping the CRLs it gave before",
-				  path);
+			log_error(l->log, "%s/%s: refused: not a regular file any more; keeping the CRLs it gave before",
+				  l->cfg->cache_dir, rec->name);
 			rec->st = st;
 			rec->failed = true;
 			for (size_t j = 0; j < prev->n_crls; j++)
@@ -666,6 +661,12 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 				if ((r = push_crl(&rec->crls, &rec->n_crls, prev->crls[j])) != 0)
 					goto out;
 			continue;
+		}
+		free(path);
+		if (asprintf(&path, "%s/%s", l->cfg->cache_dir, rec->name) < 0) {
+			path = NULL;
+			r = -ENOMEM;
+			goto out;
 		}
 		r = load_file(l, path, rec->name, &st, prev, now, rec, &fresh, &n_fresh);
 		if (r != 0)

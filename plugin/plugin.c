@@ -17,6 +17,7 @@
 #include "crlsync/log.h"
 #include "crlsync/store.h"
 #include "evict.h"
+#include "marks.h"
 #include "persist.h"
 #include "watch.h"
 
@@ -41,6 +42,7 @@ struct plugin {
 	struct store *snap;
 	struct watch *watch;
 	struct evictor *evictor;     /* NULL unless eviction is enabled */
+	struct plugin_marks *marks;  /* the rollback marks, kept across restarts and SIGHUP (marks.h) */
 };
 
 /*
@@ -209,6 +211,7 @@ static void plugin_free(struct plugin *p)
 	evictor_stop(p->evictor); /* after the watch: no kick arrives any more */
 	store_unref(p->snap);
 	store_loader_free(p->loader);
+	plugin_marks_free(p->marks); /* after the loader, which reports raised marks to it */
 	cfg_free(p->cfg);
 	pthread_mutex_destroy(&p->snap_lock);
 	pthread_mutex_destroy(&p->load_lock);
@@ -332,6 +335,16 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	p->loader = store_loader_new(p->cfg, &p->sink);
 	if (p->loader == NULL)
 		goto fail;
+	/* The newest CRL enforced per issuer and scope, before the first load: no restart undoes a revocation. */
+	if (plugin_marks_open(p->cfg, &p->sink, &p->marks) != 0)
+		goto fail;
+	{
+		size_t n;
+		const struct mark *m = plugin_marks_initial(p->marks, &n);
+
+		if (store_loader_set_marks(p->loader, m, n, plugin_marks_save, p->marks) != 0)
+			goto fail;
+	}
 	/* The evictor exists before the watch thread can reload and kick it. */
 	if (cfg_evict(p->cfg)) {
 		r = evictor_start(p->cfg, &p->policy, &p->sink, snap_acquire_cb, p, &p->evictor);

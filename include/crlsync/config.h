@@ -34,6 +34,8 @@ struct cfg_source {
 #define CFG_VICI_PATH_MAX 108
 #define CFG_DEFAULT_MAX_SIZE (64ULL << 20)
 #define CFG_DEFAULT_USER_AGENT "crlsync/0.1"
+/* Where the plugin keeps its rollback marks unless `marks-file' says otherwise. */
+#define CFG_DEFAULT_MARKS_FILE "/var/lib/crlsync-plugin/marks"
 
 struct cfg {
 	char *path;
@@ -54,6 +56,7 @@ struct cfg {
 	char *management_password;
 	char *management_password_path;
 	int evict;                    /* [plugin] evict: 1/0, or -1 when unset (then: yes iff management) */
+	char *marks_file;             /* [plugin] marks-file: absolute path, or NULL (CFG_DEFAULT_MARKS_FILE) */
 	char *strongswan_vici;        /* [strongswan] vici: "unix:///path" of charon's vici socket, or NULL */
 	bool strongswan_load_scoped;  /* [strongswan] load-scoped: also hand charon CRLs with an IDP (default no) */
 	struct cfg_source *sources;

@@ -254,6 +254,7 @@ class Env:
         self.cache.mkdir(mode=0o755)
         os.chmod(self.cache, 0o755)
         self.config = self.dir / "crlsync.conf"
+        self.marks = self.dir / "plugin-marks" / "marks"   # created 0700 / 0600 by the plugin
         self.procs: List[subprocess.Popen] = []
         self.cleanups = []
         self.server: Optional[Server] = None
@@ -293,8 +294,12 @@ class Env:
     def write_config(self, missing: Optional[str] = None, expired: Optional[str] = None,
                      grace: Optional[Union[int, str]] = None, sources: Optional[dict] = None,
                      extra_plugin_lines: Sequence[str] = (), raw: Optional[str] = None) -> Path:
-        """Writes the crlsync config (world-readable). Default sources: root and issuing."""
+        """Writes the crlsync config (world-readable). Default sources: root and issuing. The
+        plugin's rollback marks go to the Env's dir (self.marks), never /var/lib: appended to a
+        raw config that sets none, at its end so that its line numbers stay."""
         if raw is not None:
+            if "marks-file" not in raw:
+                raw = raw + ("" if raw.endswith("\n") else "\n") + f"\n[plugin]\nmarks-file = {self.marks}\n"
             self.config.write_text(raw)
             os.chmod(self.config, 0o644)
             return self.config
@@ -308,6 +313,8 @@ class Env:
         if grace is not None:
             lines.append(f"grace = {grace}")
         lines += list(extra_plugin_lines)
+        if not any(line.startswith("marks-file") for line in extra_plugin_lines):
+            lines.append(f"marks-file = {self.marks}")
         for i, (name, ca) in enumerate(sources.items()):
             lines += ["", f"[source {name}]", f"url = http://127.0.0.1/unused{i}.crl", f"ca = {ca}"]
         self.config.write_text("\n".join(lines) + "\n")

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Sequence
 
 import gen
 from gen import IDP, Entry
-from harness import RE_RELOAD, Env, Failure, Server, excerpt, log, sighup_and_wait
+from harness import RE_RELOAD, Env, Failure, Server, excerpt, kill_proc, log, sighup_and_wait
 
 SCENARIOS: Dict[str, Callable] = {}
 
@@ -452,6 +452,88 @@ def rollback(plugin):
         # The twin: number 6 without alice is taken.
         env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=6))
         env.connect(alice, expect="accepted")
+
+
+@scenario
+def rollback_sighup(plugin):
+    """As nobody: an older, validly signed CRL renamed in while running is refused (rollback); a
+    SIGHUP then reopens the plugin unprivileged, which reads its marks through the root-owned marks
+    file it kept open: the older CRL is still refused and alice (revoked by number 5, not by 4)
+    stays rejected (nothing is in force for the issuing CA: missing = reject). Twin: number 6,
+    which does not list alice, is taken after the SIGHUP."""
+    with Env(plugin, "rollback_sighup") as env:
+        extra = _nobody_setup(env)
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=5))
+        srv = _start_as_nobody(env, extra)
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="rejected")
+        st, dst = os.stat(env.marks), os.stat(env.marks.parent)
+        if st.st_uid != 0 or st.st_mode & 0o777 != 0o600 or dst.st_uid != 0 or dst.st_mode & 0o777 != 0o700:
+            raise Failure(f"marks file {env.marks}: uid {st.st_uid} mode {st.st_mode & 0o777:o}, directory uid "
+                          f"{dst.st_uid} mode {dst.st_mode & 0o777:o}; want root's 0600 in root's 0700")
+        mark = srv.mark()
+        env.install("issuing.crl", env.crl(env.pki.issuing, [], number=4))
+        srv.wait_for_log(r"crlsync: [^\n]*issuing\.crl: refused: rollback[^\n]*number (?:0x)?0*4\b", 5, mark)
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*number (?:0x)?0*5\)")
+        mark = sighup_and_wait(srv)
+        after = srv.log.text(mark)
+        assert_log(after, r"PLUGIN_INIT: POST ", "after SIGHUP")
+        assert_log(after, r"crlsync: [^\n]*issuing\.crl: refused: rollback[^\n]*number (?:0x)?0*5\b[^\n]*remembered "
+                          r"in the marks file", "after SIGHUP")
+        if re.search(r"crlsync: loaded issuing\.crl", after):
+            raise Failure(f"the older CRL was loaded after SIGHUP:\n{excerpt(after)}")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*" + RX_NO_CRL)
+        env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=6))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def rollback_restart(plugin):
+    """OpenVPN stopped, an older validly signed CRL put in cache-dir, OpenVPN started again: the
+    marks file remembers number 5, so number 4 is refused (rollback) and alice, whom 5 revokes,
+    stays rejected. Twin: number 6 without alice is taken."""
+    with Env(plugin, "rollback_restart") as env:
+        env.write_config()
+        env.install("root.crl", env.crl(env.pki.root))
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=5))
+        srv = env.start_server()
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="rejected")
+        kill_proc(srv.proc)
+        env.install("issuing.crl", env.crl(env.pki.issuing, [], number=4))
+        srv = env.start_server()
+        text = srv.log.text()
+        assert_log(text, r"crlsync: [^\n]*issuing\.crl: refused: rollback[^\n]*number (?:0x)?0*4\b[^\n]*number "
+                         r"(?:0x)?0*5\b[^\n]*remembered in the marks file", "after the restart")
+        r = env.connect(alice, expect="rejected")
+        r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=alice[^\n]*" + RX_NO_CRL)
+        env.install_and_wait("issuing.crl", env.crl(env.pki.issuing, [], number=6))
+        env.connect(alice, expect="accepted")
+
+
+@scenario
+def crafted_file_name(plugin):
+    """A cache-dir file whose name holds a newline and a whole forged plugin line: the plugin names
+    the file in its `refused' line, and no forged line appears in the server log (the newline
+    became '?'). Its twin in the same log: the real lines still start lines."""
+    with Env(plugin, "crafted_file_name") as env:
+        env.write_config()
+        env.install_good()
+        srv = env.start_server()
+        forged = "2026-12-06 12:00:00 us=000000 crlsync: EVICT subject=CN=bob serial=06 cid=1 peer=127.0.0.1:1: forged"
+        mark = srv.mark()
+        env.install("x.crl\n" + forged, b"not a CRL")
+        srv.wait_for_log(r"crlsync: [^\n]*/x\.crl\?2026-12-06 12:00:00 us=000000 crlsync: EVICT[^\n]*: refused", 5, mark)
+        text = srv.log.text(mark)
+        if re.search(r"^2026-12-06 12:00:00 us=000000 crlsync: EVICT", text, re.MULTILINE):
+            raise Failure(f"a forged line reached the server log:\n{excerpt(text)}")
+        if re.search(r"^[^\n]*crlsync: EVICT", text, re.MULTILINE) and not re.search(r"x\.crl\?", text):
+            raise Failure(f"an EVICT line without eviction:\n{excerpt(text)}")
+        env.connect(env.client("alice", serial=0x05), expect="accepted")
 
 
 @scenario

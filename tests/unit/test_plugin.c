@@ -21,6 +21,7 @@
 
 #include <openvpn-plugin.h>
 
+#include "persist.h"
 #include "pki.h"
 
 /*
@@ -430,6 +431,7 @@ static void write_conf(struct world *w, const char *plugin_lines)
 			     "\n"
 			     "[plugin]\n"
 			     "%s"
+			     "marks-file = %s/plugin-marks/marks\n" /* never /var/lib: each world its own */
 			     "\n"
 			     "[source root]\n"
 			     "url = http://127.0.0.1/root.crl\n"
@@ -438,7 +440,7 @@ static void write_conf(struct world *w, const char *plugin_lines)
 			     "[source issuing]\n"
 			     "url = http://127.0.0.1/issuing.crl\n"
 			     "ca = %s\n",
-			     w->cache, plugin_lines, w->root_pem, w->issuing_pem) > 0);
+			     w->cache, plugin_lines, w->dir, w->root_pem, w->issuing_pem) > 0);
 	write_text(w->conf, text);
 	free(text);
 }
@@ -989,6 +991,81 @@ static void reload__older_crl_unrevoking__rollback_refused(void **state)
 	assert_logged(mark, "crlsync: REJECT ", "depth=0 subject=CN=bob", "(CRL issuing.crl number 05)");
 }
 
+/* Closes the plugin as OpenVPN does on SIGHUP or exit. */
+static void close_world(struct world *w)
+{
+	openvpn_plugin_close_v1(w->handle);
+	w->handle = NULL;
+}
+
+/*
+ * A restart: a new process forgets what persist.c kept, and the older (validly signed) number 4 is
+ * in cache-dir. The marks file remembers number 5: refused, issuing has no CRL in force, bob
+ * (whom 5 revokes, 4 does not) stays rejected, as does everyone else (missing = reject).
+ */
+static void reopen__older_crl_after_restart__refused_from_marks_file(void **state)
+{
+	struct world *w = *state;
+	size_t mark;
+
+	write_crl(w->issuing_crl, issuing_crl(5, true));
+	open_world(w);
+	assert_int_equal(verify(w, fx.flip, 0), ERROR);
+	close_world(w);
+	persist_reset();
+	write_crl(w->issuing_crl, issuing_crl(4, false));
+	mark = log_mark();
+	open_world(w);
+	assert_logged_flags(mark, PLOG_ERR, "issuing.crl: refused: rollback",
+			    "number 05, thisUpdate");
+	assert_logged(mark, "remembered in the marks file", "no CRL in force for it");
+	assert_int_equal(verify(w, fx.flip, 0), ERROR);
+	assert_int_equal(verify(w, fx.good, 0), ERROR);
+	/* the twin: a newer number is taken, and raises the mark */
+	close_world(w);
+	persist_reset();
+	write_crl(w->issuing_crl, issuing_crl(6, false));
+	open_world(w);
+	assert_int_equal(verify(w, fx.flip, 0), SUCCESS);
+}
+
+/* A SIGHUP: the reopen reads the marks through the fd kept open (persist.c), not the path. */
+static void reopen__older_crl_at_sighup__refused_through_kept_fd(void **state)
+{
+	struct world *w = *state;
+	char marks[PATH_MAX + 32], moved[PATH_MAX + 40];
+	size_t mark;
+
+	write_crl(w->issuing_crl, issuing_crl(5, true));
+	open_world(w);
+	close_world(w);
+	/* the path no longer leads to the file (as after a privilege drop, it could not be opened) */
+	snprintf(marks, sizeof(marks), "%s/plugin-marks/marks", w->dir);
+	snprintf(moved, sizeof(moved), "%s/plugin-marks/marks.away", w->dir);
+	assert_int_equal(rename(marks, moved), 0);
+	write_crl(w->issuing_crl, issuing_crl(4, false));
+	mark = log_mark();
+	open_world(w);
+	assert_logged_flags(mark, PLOG_ERR, "issuing.crl: refused: rollback");
+	assert_int_equal(verify(w, fx.flip, 0), ERROR);
+}
+
+/* The fetcher's user could rewrite a group-writable marks file: an explicit marks-file is refused. */
+static void open__marks_file_group_writable__refused_naming_it(void **state)
+{
+	struct world *w = *state;
+	char marks[PATH_MAX + 32];
+
+	open_world(w);
+	close_world(w);
+	persist_reset();
+	snprintf(marks, sizeof(marks), "%s/plugin-marks/marks", w->dir);
+	assert_int_equal(chmod(marks, 0660), 0);
+	assert_int_equal(open_world_args(w, NULL, NULL), ERROR);
+	assert_logged_flags(w->mark, PLOG_ERR, marks, "writable by group or others");
+	assert_logged(w->mark, "chmod 0600", "refusing to start");
+}
+
 static void reload__crl_removed__fails_closed(void **state)
 {
 	struct world *w = *state;
@@ -1370,6 +1447,9 @@ int main(void)
 		T(reload__garbage_over_crl__verdicts_kept),
 		T(reload__garbage_new_file__verdicts_kept),
 		T(reload__older_crl_unrevoking__rollback_refused),
+		T(reopen__older_crl_after_restart__refused_from_marks_file),
+		T(reopen__older_crl_at_sighup__refused_through_kept_fd),
+		T(open__marks_file_group_writable__refused_naming_it),
 		T(reload__crl_removed__fails_closed),
 		T(close__null_handle__no_crash),
 		T(close__right_after_rename__joins_watch_thread),
