@@ -376,8 +376,10 @@ static void world_make(struct world *w, const struct opts *o)
 		die("%s: %s", w->conf, strerror(errno));
 	if (realpath(o->ca, ca_abs) == NULL)
 		die("%s: %s", o->ca, strerror(errno));
-	fprintf(f, "; written by reload_bench\n[global]\ncache-dir = %s\n\n[plugin]\nmissing = reject\nexpired = reject\n\n"
-		   "[source bench]\nurl = http://127.0.0.1/unused.crl\nca = %s\n", w->cache, ca_abs);
+	/* The rollback marks beside cache-dir, never in /var/lib (each run has a CA of its own anyway). */
+	fprintf(f, "; written by reload_bench\n[global]\ncache-dir = %s\n\n[plugin]\nmissing = reject\nexpired = reject\n"
+		   "marks-file = %s/plugin-marks/marks\n\n[source bench]\nurl = http://127.0.0.1/unused.crl\nca = %s\n",
+		   w->cache, w->dir, ca_abs);
 	fclose(f);
 }
 
@@ -415,6 +417,10 @@ static void world_remove(const struct world *w)
 	unlink(path);
 	rmdir(w->cache);
 	unlink(w->conf);
+	snprintf(path, sizeof(path), "%s/plugin-marks/marks", w->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/plugin-marks", w->dir);
+	rmdir(path);
 	rmdir(w->dir);
 }
 

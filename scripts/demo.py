@@ -67,6 +67,7 @@ interval = 1h
 missing = reject
 expired = reject
 management = unix:{env.dir}/mgmt.sock
+marks-file = {env.marks}
 
 [source root]
 url = {base}/root.crl
