@@ -238,7 +238,7 @@ int verify_main(int argc, char *argv[])
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
-		char origin[300], tu[40], nu[40], scope[160];
+		char origin[560], tu[40], nu[40], scope[160];
 		enum crl_error e;
 
 		if (n > 1)
