@@ -1227,6 +1227,56 @@ def verify_cmd(crlsync):
         env.run("verify", str(f), expect_rc=3, config=False)
 
 
+def _control_chars(o, where: str = "") -> list:
+    """Every string of a JSON value holding a byte the sanitiser would replace, with its path."""
+    if isinstance(o, dict):
+        return [x for k, v in o.items() for x in _control_chars(v, f"{where}.{k}")]
+    if isinstance(o, list):
+        return [x for i, v in enumerate(o) for x in _control_chars(v, f"{where}[{i}]")]
+    if isinstance(o, str) and any(not 0x20 <= ord(c) < 0x7F for c in o):
+        return [f"{where}={o!r}"]
+    return []
+
+
+@scenario
+def status_sanitized(crlsync):
+    """The fetcher's user can write anything into .state/NAME.json: status (table and --json) shows
+    a newline or ESC there as '?', so no forged row appears, and the next save keeps none of them
+    (a validator holding CR LF is dropped rather than sent back as a header). Twin: the clean
+    strings of the same state are shown as they are."""
+    import json
+    with basic_env(crlsync, "status_sanitized") as env:
+        env.publish(PATH, env.crl(number=3))
+        env.fetch(expect_rc=0)
+        state = env.cache / ".state" / f"{SRC}.json"
+        o = json.loads(state.read_text())
+        o["last_result"] = "installed\nforged-source 99 2026-12-06 12:00:00 UTC\x1b[31m"
+        o["url"] = "http://127.0.0.1/x\r\nforged-url"
+        o["crl"]["issuer"] = "CN=crlsync\nforged-issuer"
+        o["etag"] = '"abc"\r\nX-Injected: 1'
+        state.write_text(json.dumps(o))
+        st = env.run("status", expect_rc=0)
+        rows = st.out.splitlines()
+        if len(rows) != 2 or "\x1b" in st.out or any(r.startswith("forged") for r in rows):
+            raise Failure(f"status printed a forged row or a control byte:\n{st.out!r}")
+        st.assert_out(rf"^{SRC}\s+{rx_number(3)}[^\n]*installed\?forged-source 99[^\n]*\?\[31m "
+                      r"\(http://127\.0\.0\.1/x\?\?forged-url\)$")
+        js = json.loads(env.run("status", "--json", expect_rc=0).out)
+        bad = _control_chars(js)
+        if bad:
+            raise Failure(f"status --json passes control bytes on: {bad}")
+        if js[0]["crl"]["issuer"] != "CN=crlsync?forged-issuer":
+            raise Failure(f"status --json issuer {js[0]['crl']['issuer']!r}")
+        mark = env.nginx.mark()
+        env.fetch(expect_rc=0)
+        for req in env.nginx.wait_requests(mark, "/" + PATH):
+            log(f"request after the edit: {req}")
+        o = json.loads(state.read_text())
+        bad = _control_chars(o)
+        if bad or "X-Injected" in str(o.get("etag")):
+            raise Failure(f"the saved state keeps control bytes: {bad or o.get('etag')}")
+
+
 @scenario
 def config_error(crlsync):
     """An unknown key: fetch exits 2 naming the file and line."""
