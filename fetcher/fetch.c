@@ -290,6 +290,8 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		snprintf(why, whylen, "%s", err);
 		goto out;
 	}
+	struct mark bm = { 0 }, cm;
+
 	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
 		/* Every entry is checked, but the fetcher never looks one up: no index to build. */
@@ -300,9 +302,11 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 			snprintf(why, whylen, "%s", err);
 			continue;
 		}
-		if (best == NULL || crl_compare_age(c, best) > 0) {
+		mark_from_crl(c, &cm);
+		if (best == NULL || mark_compare_age(&cm, &bm) > 0) {
 			crl_unref(best);
 			best = c;
+			bm = cm;
 			der = ders[i].der;
 			len = ders[i].len;
 		} else {

@@ -292,10 +292,14 @@ keep:
 	if (failed && prev != NULL) {
 		/* Keep what the file gave before for every stream it does not now give. */
 		for (size_t i = 0; i < prev->n_crls; i++) {
+			struct mark_stream ps, rs;
 			bool covered = false;
 
-			for (size_t j = 0; j < rec->n_crls && !covered; j++)
-				covered = crl_same_stream(prev->crls[i], rec->crls[j]);
+			mark_stream_of(prev->crls[i], &ps);
+			for (size_t j = 0; j < rec->n_crls && !covered; j++) {
+				mark_stream_of(rec->crls[j], &rs);
+				covered = mark_same_stream(&ps, &rs);
+			}
 			if (!covered && (r = push_crl(&rec->crls, &rec->n_crls, prev->crls[i])) != 0)
 				goto out;
 		}
