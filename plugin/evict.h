@@ -15,6 +15,12 @@
 #define EVICT_RECHECK_S 60
 #define EVICT_RETRY_MAX_S 30
 #define EVICT_MGMT_TIMEOUT_MS 3000
+/* OpenVPN 2.6 lists a killed client ~5 s more (delayed exit): client-kill is sent again only after this. */
+#define EVICT_KILL_WAIT_S 15
+/* How long after start the thread looks every second for OpenVPN's privilege drop (`user`). */
+#define EVICT_DROP_WATCH_S 120
+/* After the drop, a reachability check that found the interface busy is tried again after this. */
+#define EVICT_PROBE_RETRY_S 5
 
 struct evictor;
 struct evict_client;

@@ -174,11 +174,17 @@ def _revoke_leaf_and_check(env: Env, mgmt: Mgmt, victims: Sequence[str], keep: S
     the victims; each victim is told to halt, its EVICT line names its cid and real address,
     status 3 drops it; `keep` stay connected with growing counters. Returns (clients, times,
     status 3 rows before, the revocation date)."""
-    srv = env.server
     cfs = _clients(env, list(victims) + list(keep))
     clients = _connect(env, cfs)
     before = _listed(mgmt, list(cfs))
     log("status 3 before: " + ", ".join(f"{n} cid {r['Client ID']} {r['Real Address']}" for n, r in before.items()))
+    return _revoke_connected_and_check(env, mgmt, clients, before, victims, keep)
+
+
+def _revoke_connected_and_check(env: Env, mgmt: Mgmt, clients: Dict[str, Client], before: Dict[str, dict],
+                                victims: Sequence[str], keep: Sequence[str]):
+    """_revoke_leaf_and_check() once the clients are connected and their rows known."""
+    srv = env.server
     mark, cmarks = srv.mark(), _marks(clients)
     when = revoked_at()
     t0 = _revoke_issuing(env, [SERIALS[v] for v in victims], when)
@@ -617,3 +623,221 @@ def disabled(plugin):
         r = env.connect(env.client("bob"), expect="rejected")
         r.assert_server_log(r"crlsync: REJECT depth=0 [^\n]*CN=bob[^\n]*keyCompromise")
         _assert_not_halted(clients["bob"], cmarks["bob"])
+
+
+# --- matching the right row: IPv6 peers, duplicate-cn (issue 10, item 3) -----------------------
+
+
+def _rows(mgmt: Mgmt) -> List[dict]:
+    """Every CLIENT_LIST row of status 3 (Mgmt.clients() keeps one per Common Name)."""
+    header: Optional[List[str]] = None
+    rows = []
+    for ln in mgmt.query("status 3"):
+        f = ln.split("\t")
+        if f[0] == "HEADER" and len(f) > 1 and f[1] == "CLIENT_LIST":
+            header = f[2:]
+        elif f[0] == "CLIENT_LIST" and header is not None:
+            rows.append(dict(zip(header, f[1:])))
+    return rows
+
+
+def _vaddr(c: Client) -> str:
+    """The virtual address the server pushed to a connected client."""
+    m = re.search(r"PUSH_REPLY,[^']*?ifconfig (\d+\.\d+\.\d+\.\d+) ", c.log.text())
+    if not m:
+        raise Failure(f"client {c.name}: no ifconfig in its PUSH_REPLY")
+    return m.group(1)
+
+
+@scenario
+def udp6_same_host(plugin):
+    """proto udp6 on ::1: alice, bob and carol connect from ::1, and OpenVPN 2.6 shows all three
+    with the same Real Address "::1" (no port for IPv6 peers). The client revoked is one that
+    status 3 does not list first: it is told to HALT, its EVICT line names its own cid, and the
+    two others stay connected. (The plugin once took the first row with that address: it killed
+    another client and left the revoked one connected.)"""
+    with Env(plugin, "evict_udp6_same_host") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        env.install_good()
+        env.start_server(extra=extra, proto="udp6")
+        names = ["alice", "bob", "carol"]
+        clients = _connect(env, _clients(env, names))
+        before = _listed(mgmt, names)
+        order = list(before)
+        if any(before[n]["Real Address"] != "::1" for n in names):
+            raise Failure(f"status 3 does not show the IPv6 peers as ::1: {before}")
+        victim = order[-1]   # not the first row listed: that one a first-match lookup would take
+        log(f"status 3 lists {order}, all at ::1; revoking {victim}")
+        _revoke_connected_and_check(env, mgmt, clients, before, [victim], [n for n in names if n != victim])
+
+
+@scenario
+def duplicate_cn_udp6(plugin):
+    """duplicate-cn, proto udp6 on ::1: bob's certificate (serial 06) is connected twice, a second
+    certificate also named bob (serial 0B) and alice once each, all four at Real Address ::1. A CRL
+    revokes serial 06: both of its sessions are killed (one client-kill each), the other bob and
+    alice stay connected."""
+    with Env(plugin, "evict_duplicate_cn_udp6") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"]) + ["duplicate-cn"]
+        env.install_good()
+        srv = env.start_server(extra=extra, proto="udp6")
+        bob = env.client("bob", serial=SERIALS["bob"])
+        twin_leaf = gen.make_leaf(env.pki.issuing, "bob", serial=0x0B, kind="client", key_kind=env.pki.key_kind)
+        twin = gen.ClientFiles("bob", gen.write(env.dir / "pki" / "bob-twin.crt", twin_leaf.cert_pem()),
+                               gen.write(env.dir / "pki" / "bob-twin.key", twin_leaf.key_pem(), 0o600), twin_leaf)
+        alice = env.client("alice", serial=SERIALS["alice"])
+        sessions = {"bob#1": bob, "bob#2": bob, "bob-twin": twin, "alice": alice}
+        clients = {k: env.start_client(cf, extra=["--ping", "1"]) for k, cf in sessions.items()}
+        vaddr = {k: _vaddr(c) for k, c in clients.items()}
+        rows = {r["Virtual Address"]: r for r in _rows(mgmt)}
+        if sorted(rows) != sorted(vaddr.values()):
+            raise Failure(f"status 3 rows {sorted(rows)} are not the sessions' {vaddr}")
+        cid = {k: rows[v]["Client ID"] for k, v in vaddr.items()}
+        log("sessions: " + ", ".join(f"{k} cid {cid[k]} {vaddr[k]} {rows[vaddr[k]]['Real Address']}" for k in sessions))
+        mark, cmarks = srv.mark(), _marks(clients)
+        when = revoked_at()
+        t0 = _revoke_issuing(env, [SERIALS["bob"]], when)
+        for k in ("bob#1", "bob#2"):
+            _wait_halted(clients[k], cmarks[k], EVICT_TIMEOUT, t0)
+            srv.wait_for_log(rx_evict("bob", SERIALS["bob"], cid[k], "::1",
+                                      rx_revoked(when, "keyCompromise", "issuing.crl", 2)),
+                             max(0.5, t0 + EVICT_TIMEOUT - time.monotonic()), mark)
+        deadline = t0 + GONE_TIMEOUT
+        while {cid["bob#1"], cid["bob#2"]} & {r["Client ID"] for r in _rows(mgmt)}:
+            if time.monotonic() > deadline:
+                raise Failure(f"status 3 still lists a killed bob {GONE_TIMEOUT:.0f} s after the rename")
+            time.sleep(0.1)
+        _assert_killed_exactly(srv.log.text(mark), {"bob#1": cid["bob#1"], "bob#2": cid["bob#2"]})
+        time.sleep(QUIET)
+        after = {r["Client ID"]: r for r in _rows(mgmt)}
+        for k in ("bob-twin", "alice"):
+            if cid[k] not in after:
+                raise Failure(f"{k} (cid {cid[k]}) is no longer listed: {sorted(after)}")
+            _assert_not_halted(clients[k], cmarks[k])
+        srv.assert_running()
+
+
+# --- eviction after OpenVPN's privilege drop (issue 10, item 12) --------------------------------
+
+RX_UNREACHABLE = (r"crlsync: [^\n]*management {where} cannot be reached as uid {uid} \(nobody\), the user OpenVPN "
+                  r"runs as now \([^\n]*{why}[^\n]*\): connected clients that a new CRL revokes will NOT be evicted\. "
+                  r"Fix: [^\n]*searchable[^\n]*management-client-user nobody[^\n]*management-client-group[^\n]*"
+                  r"TCP port with a password file")
+RX_REACHABLE = r"crlsync: [^\n]*management {where} is reachable as uid {uid} \(nobody\)"
+
+
+class _MgmtAs(Mgmt):
+    """The test's own management connections, made as another user: with `management-client-user`
+    OpenVPN checks the peer's uid, which the kernel records at connect()."""
+
+    def __init__(self, where, uid: int):
+        super().__init__(where)
+        self.uid = uid
+
+    def open(self, timeout: float = 5.0) -> MgmtConn:
+        os.seteuid(self.uid)
+        try:
+            return super().open(timeout)
+        finally:
+            os.seteuid(0)
+
+
+def _nobody_env(env: Env, plugin_lines: Sequence[str], mgmt: Optional[Mgmt], server_lines: Sequence[str] = ()):
+    """A server that drops to nobody after opening the plugin. Returns (server, nobody's uid)."""
+    from scenarios import _nobody_setup, _start_as_nobody  # noqa: E402
+    nobody_lines = _nobody_setup(env)
+    extra = _setup(env, mgmt, plugin_lines) + list(server_lines)
+    env.install_good()
+    srv = _start_as_nobody(env, nobody_lines + extra)
+    return srv, pwd.getpwnam("nobody").pw_uid
+
+
+def _assert_one(text: str, pattern: str, what: str) -> str:
+    found = re.findall(r"^.*" + pattern + r".*$", text, re.MULTILINE)
+    if len(found) != 1:
+        raise Failure(f"want exactly one {what} line, have {len(found)}:\n" + "\n".join(found) + "\n" + excerpt(text))
+    return found[0]
+
+
+@scenario
+def nobody_unix_root_only_dir(plugin):
+    """`user nobody`, the management socket in a root-only (0700) directory: once OpenVPN has
+    dropped privileges, before any client connects, the plugin logs one error saying that nobody
+    cannot reach the socket and how to fix it. A revoked client then cannot be evicted (the
+    retries say `Permission denied'), and the error is not repeated. The twins, where nobody may
+    connect, are nobody_unix_client_user and nobody_tcp_password."""
+    with Env(plugin, "evict_nobody_unix_root_only_dir") as env:
+        private = env.dir / "private"
+        private.mkdir(mode=0o700)
+        os.chmod(private, 0o700)
+        mgmt = Mgmt.unix(private / "mgmt.sock")
+        srv, uid = _nobody_env(env, [f"management = {mgmt.plugin_value()}"], mgmt)
+        t0 = time.monotonic()
+        rx = RX_UNREACHABLE.format(where=re.escape(mgmt.plugin_value()), uid=uid, why="Permission denied")
+        m = srv.wait_for_log(rx, 5)
+        log(f"started -> the error: {(time.monotonic() - t0) * 1000:.0f} ms: {m.group(0).strip()}")
+        clients = _connect(env, _clients(env, ["alice", "bob"]))
+        mark, cmarks = srv.mark(), _marks(clients)
+        _revoke_issuing(env, [SERIALS["bob"]], revoked_at())
+        srv.wait_for_log(r"crlsync: [^\n]*management [^\n]*unavailable \(cannot connect: Permission denied\)"
+                         r"[^\n]*retrying in 2 s", 8, mark)
+        text = srv.log.text()
+        _assert_one(text, rx, "unreachable-management error")
+        if re.search(RX_ANY_EVICT, text) or re.search(RX_REACHABLE.format(where=".*", uid=uid), text):
+            raise Failure(f"eviction claims to work from a root-only directory:\n{excerpt(text)}")
+        srv.assert_running()
+
+
+@scenario
+def nobody_unix_client_user(plugin):
+    """The twin of nobody_unix_root_only_dir: `user nobody`, the socket in a directory nobody can
+    search, and `management-client-user nobody`, as the README advises. The plugin notes that the
+    interface is reachable as nobody, and bob, revoked, is evicted while alice stays."""
+    with Env(plugin, "evict_nobody_unix_client_user") as env:
+        where = env.dir / "mgmt.sock"
+        uid = pwd.getpwnam("nobody").pw_uid
+        mgmt = _MgmtAs(where, uid)
+        srv, uid = _nobody_env(env, [f"management = {mgmt.plugin_value()}"], mgmt,
+                               server_lines=["management-client-user nobody"])
+        srv.wait_for_log(RX_REACHABLE.format(where=re.escape(mgmt.plugin_value()), uid=uid), 5)
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        text = srv.log.text()
+        if re.search(r"cannot be reached as uid", text):
+            raise Failure(f"an unreachable-management error although nobody may connect:\n{excerpt(text)}")
+
+
+@scenario
+def nobody_unix_client_user_refused(plugin):
+    """`user nobody` and `management-client-user root` (the socket itself in a searchable
+    directory): OpenVPN hangs up on the plugin's connections, and the one error names
+    management-client-user."""
+    with Env(plugin, "evict_nobody_unix_client_user_refused") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        srv, uid = _nobody_env(env, [f"management = {mgmt.plugin_value()}"], mgmt,
+                               server_lines=["management-client-user root"])
+        rx = RX_UNREACHABLE.format(where=re.escape(mgmt.plugin_value()), uid=uid, why="no banner")
+        m = srv.wait_for_log(rx, 5)
+        log(m.group(0).strip())
+        clients = _connect(env, _clients(env, ["alice", "bob"]))
+        mark = srv.mark()
+        _revoke_issuing(env, [SERIALS["bob"]], revoked_at())
+        srv.wait_for_log(r"crlsync: [^\n]*management [^\n]*unavailable[^\n]*retrying in 2 s", 8, mark)
+        _assert_one(srv.log.text(), rx, "unreachable-management error")
+        _assert_not_halted(clients["bob"])
+
+
+@scenario
+def nobody_tcp_password(plugin):
+    """The other twin: `user nobody` with a TCP management port on 127.0.0.1 and a root-only
+    password file. The plugin notes that the port is reachable as nobody, and bob is evicted."""
+    with Env(plugin, "evict_nobody_tcp_password") as env:
+        password = "crlsync-" + gen.serial_hex(int(time.time() * 1000))
+        mgmt = Mgmt.tcp(env.dir, password=password)
+        srv, uid = _nobody_env(env, [f"management = {mgmt.plugin_value()}",
+                                     f"management-password = {mgmt.password_file}"], mgmt)
+        srv.wait_for_log(RX_REACHABLE.format(where=re.escape(mgmt.plugin_value()), uid=uid), 5)
+        _revoke_leaf_and_check(env, mgmt, ["bob"], ["alice"])
+        if password in srv.log.text():
+            raise Failure("the management password appears in the server log")

@@ -56,10 +56,10 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def free_port(kind: int = socket.SOCK_DGRAM) -> int:
-    """An ephemeral port on 127.0.0.1, picked by the kernel (bound, then released)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
+    """An ephemeral port on 127.0.0.1 (or ::1), picked by the kernel (bound, then released)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -356,14 +356,16 @@ class Env:
         `plugin <so> <config> [key=value ...]`, verb 4, logging to server.log. Waits for
         "Initialization Sequence Completed"; with expect_fail, waits for the process to exit
         instead and returns the Server so that the caller can read its log and exit status."""
-        port = free_port(socket.SOCK_DGRAM if proto.startswith("udp") else socket.SOCK_STREAM)
+        # proto udp6/tcp6-server: the server listens on ::1 only, and clients connect there.
+        host = "::1" if proto.endswith("6") or proto.endswith("6-server") else "127.0.0.1"
+        port = free_port(socket.SOCK_DGRAM if proto.startswith("udp") else socket.SOCK_STREAM, host)
         self._n_servers += 1
         sfx = "" if self._n_servers == 1 else f"-{self._n_servers}"
         logp = self.dir / f"server{sfx}.log"
         conf = self.dir / f"server{sfx}.conf"
         pargs = " ".join(plugin_args)
         lines = [
-            "mode server", "tls-server", f"proto {proto}", "local 127.0.0.1", f"port {port}",
+            "mode server", "tls-server", f"proto {proto}", f"local {host}", f"port {port}",
             "dev tun", "topology subnet", f"server {random_subnet()} 255.255.255.0",
             f"ca {_q(self.pki.ca_bundle)}", f"cert {_q(self.pki.server_crt)}", f"key {_q(self.pki.server_key)}",
             "dh none", "verb 4", f"log {_q(logp)}",
@@ -389,7 +391,10 @@ class Env:
                      hand_window: float = CLIENT_TIMEOUT) -> List[str]:
         assert self.server is not None
         proto = "tcp-client" if self.server.proto.startswith("tcp") else self.server.proto
-        return [OPENVPN, "--client", "--dev", "null", "--remote", "127.0.0.1", str(self.server.port),
+        host = "::1" if "6" in self.server.proto else "127.0.0.1"
+        if proto == "tcp-client" and host == "::1":
+            proto = "tcp6-client"
+        return [OPENVPN, "--client", "--dev", "null", "--remote", host, str(self.server.port),
                 "--proto", proto, "--nobind", "--ca", str(self.pki.ca_bundle), "--cert", str(cf.crt),
                 "--key", str(cf.key), "--remote-cert-tls", "server", "--verb", "4", "--connect-retry-max", "1",
                 "--hand-window", str(int(hand_window)), "--log", str(logp), *extra]
