@@ -427,6 +427,82 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Opens `dir` from / one component at a time, never through a symlink, and checks every directory
+ * on the way: owned by root or the effective uid, and writable by no group or others (above the
+ * last, a root-owned sticky directory such as /tmp passes: nobody else can rename or remove root's
+ * entries there). Checking the last directory alone is not enough: whoever owns one above it (the
+ * fetcher's user, when the marks live under cache-dir) can rename the marks' directory away and
+ * put a symlink to another root directory in its place, where the next start creates an empty
+ * marks file, every mark lost. Returns the directory's fd or -errno (err set).
+ */
+static int open_dir_chain(const char *path, const char *dir, char *err, size_t errlen)
+{
+	char part[PATH_MAX], ebuf[128];
+	const char *p = dir;
+	uid_t euid = geteuid();
+	struct stat st;
+	int fd, nfd, r;
+
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(part, sizeof(part), "/");
+	for (;;) {
+		char name[NAME_MAX + 1];
+		const char *next;
+		size_t len, plen = strlen(part);
+
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			r = -errno;
+			set_err(err, errlen, "cannot open the directory %s of the marks file: %s%s", part,
+				errno_text(-r, ebuf, sizeof(ebuf)),
+				r == -ELOOP ? " (a symlink: not followed; give marks-file's real path)" : "");
+			goto fail;
+		}
+		while (*p == '/')
+			p++;
+		next = p + strcspn(p, "/");
+		len = (size_t)(next - p);
+		if (st.st_uid != 0 && st.st_uid != euid) {
+			r = -EPERM;
+			set_err(err, errlen,
+				"marks file %s: the directory %s on its path belongs to uid %ld, not root or uid %ld: that "
+				"user could replace the rollback marks; use a directory of root's (`chown root: %s; chmod "
+				"0700 %s') or another `marks-file'",
+				path, part, (long)st.st_uid, (long)euid, part, part);
+			goto fail;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (len == 0 || !(st.st_mode & S_ISVTX) || st.st_uid != 0)) {
+			r = -EPERM;
+			set_err(err, errlen,
+				"marks file %s: the directory %s on its path is writable by group or others (mode %04o): "
+				"they could replace the rollback marks; `chmod go-w %s' or use another `marks-file'",
+				path, part, (unsigned)(st.st_mode & 07777), part);
+			goto fail;
+		}
+		if (len == 0)
+			return fd; /* `dir' itself, checked */
+		if (len >= sizeof(name) || plen + 1 + len >= sizeof(part)) {
+			r = -ENAMETOOLONG;
+			set_err(err, errlen, "marks file `%s': a name on its path is too long", path);
+			goto fail;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		snprintf(part + plen, sizeof(part) - plen, "%s%s", plen > 1 ? "/" : "", name);
+		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = errno;
+		if (nfd < 0 && r == ENOTDIR && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			r = ELOOP; /* O_DIRECTORY says ENOTDIR for a symlink */
+		close(fd);
+		fd = nfd;
+		errno = r; /* for the message at the top of the loop */
+		p = next;
+	}
+fail:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], ebuf[128];
@@ -450,30 +526,9 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 			errno_text(-r, ebuf, sizeof(ebuf)));
 		return r;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fstat(dfd, &st) != 0) {
-		r = -errno;
-		set_err(err, errlen, "cannot open the directory %s of the marks file: %s", dir,
-			errno_text(-r, ebuf, sizeof(ebuf)));
-		goto fail;
-	}
-	if (st.st_uid != 0 && st.st_uid != euid) {
-		r = -EPERM;
-		set_err(err, errlen,
-			"marks file %s: its directory %s belongs to uid %ld, not root or uid %ld: that user could "
-			"replace the rollback marks; use a directory of root's (`chown root: %s; chmod 0700 %s') or "
-			"another `marks-file'",
-			path, dir, (long)st.st_uid, (long)euid, dir, dir);
-		goto fail;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		r = -EPERM;
-		set_err(err, errlen,
-			"marks file %s: its directory %s is writable by group or others (mode %04o): they could "
-			"replace the rollback marks; `chmod go-w %s' or use another `marks-file'",
-			path, dir, (unsigned)(st.st_mode & 07777), dir);
-		goto fail;
-	}
+	dfd = open_dir_chain(path, dir, err, errlen);
+	if (dfd < 0)
+		return dfd;
 	fd = openat(dfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		r = -errno;

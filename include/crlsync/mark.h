@@ -117,8 +117,9 @@ int mark_set_decode(const char *buf, size_t len, struct mark **set, size_t *n, u
  * fetcher's user, who owns cache-dir, must not be able to lower them. Opens (creating) `path`
  * O_RDWR|O_NOFOLLOW|O_CLOEXEC 0600; when `mkdir_parent`, its directory is created 0700 first if
  * missing. Refused (-EPERM, `err` naming the path and the fix): a file that is not regular, not
- * owned by the effective uid, or writable by group or others; a directory not owned by root or
- * the effective uid, or writable by group or others. Returns the fd or -errno (err set).
+ * owned by the effective uid, or writable by group or others; a path through a symlink, or through
+ * any directory (from / down) not owned by root or the effective uid, or writable by group or
+ * others (above the last, a root-owned sticky directory passes). Returns the fd or -errno (err set).
  */
 int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen);
 

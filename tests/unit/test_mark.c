@@ -504,6 +504,65 @@ static void mark_file_open__dir_of_other_user__refused(void **state)
 	assert_non_null(strstr(err, "belongs to uid 65534, not root"));
 }
 
+/*
+ * The fetcher's user owns a directory ABOVE the marks file's (cache-dir, say, holding a root-owned
+ * 0700 marks.d): it can rename marks.d away and put a symlink to another root directory in its
+ * place, where the plugin then creates a fresh, empty marks file at its next start (every mark
+ * lost). So every directory of the path must be safe, not only the last, and none a symlink.
+ */
+static void mark_file_open__ancestor_of_other_user__refused(void **state)
+{
+	struct fworld *w = *state;
+	char err[768] = "", mid[PATH_MAX], path[PATH_MAX + 32];
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	snprintf(mid, sizeof(mid), "%s/fetcher", w->dir);
+	assert_int_equal(mkdir(mid, 0755), 0);
+	assert_int_equal(chown(mid, 65534, 65534), 0);
+	snprintf(path, sizeof(path), "%s/marks.d/marks", mid);
+	assert_int_equal(mark_file_open(path, true, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "belongs to uid 65534, not root"));
+	assert_non_null(strstr(err, mid));
+}
+
+static void mark_file_open__symlinked_dir__refused(void **state)
+{
+	struct fworld *w = *state;
+	char err[768] = "", real[PATH_MAX], link[PATH_MAX], path[PATH_MAX + 32];
+
+	snprintf(real, sizeof(real), "%s/real.d", w->dir);
+	snprintf(link, sizeof(link), "%s/link.d", w->dir);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(symlink(real, link), 0);
+	snprintf(path, sizeof(path), "%s/marks", link);
+	assert_int_equal(mark_file_open(path, false, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "symlink"));
+	assert_non_null(strstr(err, link));
+}
+
+/* A root-owned sticky directory above (/tmp): nobody else can rename or remove root's entries there. */
+static void mark_file_open__under_sticky_root_dir__accepted(void **state)
+{
+	struct fworld *w = *state;
+	char err[768] = "", sticky[PATH_MAX], path[PATH_MAX + 32];
+	int fd;
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	snprintf(sticky, sizeof(sticky), "%s/tmp", w->dir);
+	assert_int_equal(mkdir(sticky, 0700), 0);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	snprintf(path, sizeof(path), "%s/marks.d/marks", sticky);
+	fd = mark_file_open(path, true, err, sizeof(err));
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 static void mark_file_open__relative_path__einval(void **state)
 {
 	char err[512] = "";
@@ -542,6 +601,9 @@ int main(void)
 		F(mark_file_open__world_writable_dir__refused),
 		F(mark_file_open__file_of_other_user__refused),
 		F(mark_file_open__dir_of_other_user__refused),
+		F(mark_file_open__ancestor_of_other_user__refused),
+		F(mark_file_open__symlinked_dir__refused),
+		F(mark_file_open__under_sticky_root_dir__accepted),
 		cmocka_unit_test(mark_file_open__relative_path__einval),
 	};
 
