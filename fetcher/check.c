@@ -14,7 +14,8 @@
 #include "fetcher.h"
 
 /* Exit codes of check and verify. */
-enum { CHECK_EXIT_GOOD = 0, CHECK_EXIT_REVOKED = 1, CHECK_EXIT_UNDECIDED = 2, CHECK_EXIT_USAGE = 3 };
+/* check and verify in the words of the one exit-code table (cli.h). */
+enum { CHECK_EXIT_GOOD = EXIT_OK, CHECK_EXIT_REVOKED = EXIT_FAIL, CHECK_EXIT_UNDECIDED = EXIT_UNDECIDED, CHECK_EXIT_USAGE = EXIT_USAGE };
 
 /*
  * What these commands print echoes untrusted text: cache-dir file names (a CRL's origin),
@@ -118,7 +119,7 @@ int check_main(int argc, char *argv[])
 	}
 	cfg = load_config();
 	if (cfg == NULL)
-		return CHECK_EXIT_USAGE;
+		return EXIT_CONFIG;
 	l = store_loader_new(cfg, &quiet);
 	if (l == NULL || store_loader_load(l, now, &snap) != 0) {
 		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", cfg->cache_dir);
@@ -205,14 +206,8 @@ int verify_main(int argc, char *argv[])
 	struct clean tx;
 	char ca_clean[512];
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
-			cafile = argv[++i];
-		else if (file == NULL && argv[i][0] != '-')
-			file = argv[i];
-		else
-			file = cafile = NULL, i = argc;
-	}
+	if (argc == 2) /* CRLFILE; --ca parsed by cli.c, into opts */
+		file = argv[1], cafile = opts.ca;
 	if (file == NULL || cafile == NULL) {
 		fprintf(stderr, "usage: crlsync verify CRLFILE --ca CAFILE\n");
 		return CHECK_EXIT_USAGE;

@@ -109,16 +109,10 @@ int daemon_main(int argc, char *argv[])
 	int sfd = -1, dirfd = -1, pidfd = -1, rc = 0;
 	bool first = true;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
-			pidfile = argv[++i];
-		} else if (strcmp(argv[i], "--syslog") == 0) {
-			opts.syslog = true;
-		} else {
-			fprintf(stderr, "usage: crlsync [-c FILE] daemon [--pidfile FILE] [--syslog]\n");
-			return EXIT_CONFIG;
-		}
-	}
+	(void)argc; /* options parsed by cli.c, into opts */
+	(void)argv;
+	if (!opts.no_pidfile)
+		pidfile = opts.pidfile != NULL ? opts.pidfile : FETCHER_DEFAULT_PIDFILE; /* the shipped unit's */
 	if (opts.syslog)
 		logger_use_syslog();
 	/* Signals are blocked and read in the loop (signalfd): no handler races the refresh engine. */
@@ -167,6 +161,13 @@ reconfigure:
 		rc = 1;
 		goto out;
 	}
+	/*
+	 * No source (the package's template as shipped): nothing to fetch, and nothing fails. Wait for
+	 * a SIGHUP (systemctl reload) rather than exit, so that adding a source needs no restart.
+	 */
+	if (cfg->n_sources == 0)
+		log_warn(logger, "no [source] in %s: nothing to fetch; add one, then SIGHUP (systemctl reload crlsync)",
+			 opts.config);
 	load_schedule(cfg, dirfd, next);
 	if (first) {
 		/* At start every source is refreshed once, whatever the schedule says. */
@@ -307,14 +308,10 @@ int refresh_main(int argc, char *argv[])
 	ssize_t n;
 	int fd, pidfd = -1, r, rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
-			pidfile = argv[++i];
-		} else {
-			fprintf(stderr, "usage: crlsync [-c FILE] refresh [--pidfile FILE]\n");
-			return 3;
-		}
-	}
+	(void)argc; /* options parsed by cli.c, into opts */
+	(void)argv;
+	if (opts.pidfile != NULL)
+		pidfile = opts.pidfile;
 	/* O_NONBLOCK: a FIFO put there would otherwise block the open for good. */
 	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {

@@ -627,7 +627,7 @@ int fetch_main(int argc, char *argv[])
 
 	if (argc != 1) {
 		fprintf(stderr, "usage: crlsync [-c FILE] fetch\n");
-		return EXIT_CONFIG;
+		return EXIT_USAGE;
 	}
 	(void)argv;
 	cfg = load_config();

@@ -9,25 +9,16 @@
 #include "crlsync/config.h"
 #include "crlsync/crl.h"
 #include "crlsync/log.h"
+#include "cli.h" /* struct options opts; the exit codes, EXIT_OK ... EXIT_UNDECIDED */
 
-#define FETCHER_DEFAULT_CONFIG "/etc/crlsync/crlsync.conf"
-#define FETCHER_DEFAULT_PIDFILE "/run/crlsync/crlsync.pid" /* the shipped unit's RuntimeDirectory */
+#define FETCHER_DEFAULT_CONFIG CRLSYNC_CONFIG_FILE
+#define FETCHER_DEFAULT_PIDFILE CRLSYNC_PIDFILE /* the shipped unit's RuntimeDirectory */
 
-/* Exit codes of `fetch` (and of the config errors of every subcommand). */
+/* `fetch' in the words of the one exit-code table (cli.h). */
 enum {
-	EXIT_FRESH = 0,
-	EXIT_NOT_REFRESHED = 1,
-	EXIT_CONFIG = 2,
+	EXIT_FRESH = EXIT_OK,
+	EXIT_NOT_REFRESHED = EXIT_FAIL,
 };
-
-/* Options common to every subcommand, set by main(). */
-struct options {
-	const char *config;   /* -c FILE */
-	bool syslog;          /* --syslog (daemon) */
-	int verbose;          /* -v */
-};
-
-extern struct options opts;
 
 /* The process' log sink: stderr ("crlsync: ...") or syslog. */
 extern const struct log_sink *logger;
@@ -61,7 +52,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 /* "complete (no issuingDistributionPoint)" or "issuingDistributionPoint: onlyContainsCACerts ..." into buf. */
 void fetch_scope_text(const struct crl *c, char *buf, size_t len);
 
-/* Subcommands: table in main.c. */
+/* Subcommands (main.c): argv[0] is the command name, then its operands; its options are in opts. */
 int fetch_main(int argc, char *argv[]);
 int daemon_main(int argc, char *argv[]);
 int refresh_main(int argc, char *argv[]);

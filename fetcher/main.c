@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* crlsync: the subcommand table, common options and the process' logging. */
+/* crlsync: main(), what each subcommand runs (cli.c parses the command line), and the process' logging. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +13,23 @@
 #include "fetcher.h"
 #include "priv.h"
 
-struct options opts = { .config = FETCHER_DEFAULT_CONFIG };
+/* Whether stderr is the journal (systemd): then every line starts with its sd-daemon priority. */
+static bool journal;
+
+/* -q keeps errors only (cron mails what is left); debug lines need -v. */
+static bool wanted(enum log_level level)
+{
+	return !(level == LOG_LVL_DEBUG && opts.verbose < 1) && !(opts.quiet && level != LOG_LVL_ERROR);
+}
 
 static void stderr_sink(void *ctx, enum log_level level, const char *line)
 {
 	static const char *const tag[] = { "error: ", "warning: ", "", "", "debug: " };
 
 	(void)ctx;
-	if (level == LOG_LVL_DEBUG && opts.verbose < 1)
+	if (!wanted(level))
 		return;
-	fprintf(stderr, "crlsync: %s%s\n", tag[level], line);
+	fprintf(stderr, "%scrlsync: %s%s\n", journal ? log_sd_prefix(level) : "", tag[level], line);
 }
 
 static void syslog_sink(void *ctx, enum log_level level, const char *line)
@@ -31,7 +37,7 @@ static void syslog_sink(void *ctx, enum log_level level, const char *line)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 	(void)ctx;
-	if (level == LOG_LVL_DEBUG && opts.verbose < 1)
+	if (!wanted(level))
 		return;
 	syslog(prio[level], "%s", line);
 }
@@ -101,61 +107,50 @@ int open_cache_dir(const struct cfg *cfg)
 	return fd;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char *argv[]);
-	const char *help;
-} commands[] = {
-	{ "fetch", fetch_main, "fetch                      one pass over every source, then exit" },
-	{ "daemon", daemon_main, "daemon [--pidfile F] [--syslog]   stay in the foreground, refresh on schedule" },
-	{ "refresh", refresh_main, "refresh [--pidfile F]      ask the running daemon to refresh every source now" },
-	{ "status", status_main, "status [--json]            per source: installed CRL, last attempt, next attempt" },
-	{ "check", check_main, "check CERT...              is any certificate revoked by the installed CRLs?" },
-	{ "verify", verify_main, "verify CRLFILE --ca CAFILE verify a CRL file and print its summary" },
+/* What each subcommand runs, in cli.h's order. */
+static int (*const command_main[CLI_CMD_COUNT])(int argc, char *argv[]) = {
+	[CLI_CMD_FETCH] = fetch_main,   [CLI_CMD_DAEMON] = daemon_main, [CLI_CMD_REFRESH] = refresh_main,
+	[CLI_CMD_STATUS] = status_main, [CLI_CMD_CHECK] = check_main,   [CLI_CMD_VERIFY] = verify_main,
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: crlsync [-c FILE] [-v] COMMAND [ARGS]\n\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\n  -c FILE   configuration (default %s)\n", FETCHER_DEFAULT_CONFIG);
-}
 
 int main(int argc, char *argv[])
 {
-	int i = 1, r;
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	struct cli c;
+	int r;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			opts.config = argv[++i];
-		} else if (strcmp(argv[i], "-v") == 0) {
-			opts.verbose++;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "crlsync: unknown option `%s'\n", argv[i]);
-			usage(stderr);
-			return 3;
-		}
+	if (args == NULL) {
+		fprintf(stderr, "crlsync: out of memory\n");
+		return EXIT_FAIL;
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return 3;
+	journal = log_stderr_is_journal();
+	switch (cli_parse(argc, argv, &opts, &c, args)) {
+	case CLI_VERSION:
+		printf("crlsync %s\n", CRLSYNC_VERSION);
+		r = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+		goto out;
+	case CLI_HELP:
+		cli_help(stdout, c.cmd);
+		r = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+		goto out;
+	case CLI_ERROR:
+		fprintf(stderr, "%scrlsync: %s\n", journal ? log_sd_prefix(LOG_LVL_ERROR) : "", c.err);
+		cli_usage(stderr, c.cmd);
+		fprintf(stderr, "Try `crlsync help%s%s'.\n", c.cmd != CLI_CMD_NONE ? " " : "",
+			c.cmd != CLI_CMD_NONE ? cli_cmd_name(c.cmd) : "");
+		r = EXIT_USAGE;
+		goto out;
+	case CLI_RUN:
+		break;
 	}
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (strcmp(argv[i], commands[c].name) != 0)
-			continue;
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			fprintf(stderr, "crlsync: cannot initialise libcurl\n");
-			return 1;
-		}
-		r = commands[c].fn(argc - i, argv + i);
-		curl_global_cleanup();
-		return r;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error(logger, "cannot initialise libcurl");
+		r = EXIT_FAIL;
+		goto out;
 	}
-	fprintf(stderr, "crlsync: unknown command `%s'\n", argv[i]);
-	usage(stderr);
-	return 3;
+	r = command_main[c.cmd](c.n_args, c.args);
+	curl_global_cleanup();
+out:
+	free(args);
+	return r;
 }

@@ -43,6 +43,76 @@ static void charon_word(const struct src_state *st, char *buf, size_t len)
 		snprintf(buf, len, "%s", st->charon);
 }
 
+/*
+ * The default table fits an 80-column terminal (status --wide prints every column): SOURCE (up to
+ * 16), NUMBER (8), nextUpdate and the next attempt to the minute in UTC, CHARON (10) with vici,
+ * then RESULT in what is left. A longer field is cut, its last character `~'.
+ */
+enum { NARROW_COLS = 80, NARROW_NAME_MAX = 16, NARROW_NUMBER = 8, NARROW_CHARON = 10 };
+
+static void cut(char *s, int w)
+{
+	if (w > 0 && (int)strlen(s) > w) {
+		s[w - 1] = '~';
+		s[w] = '\0';
+	}
+}
+
+static void short_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%m-%d %H:%M", &tm);
+}
+
+static int narrow_name_width(const struct cfg *cfg)
+{
+	int w = (int)strlen("SOURCE");
+
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if ((int)strlen(cfg->sources[i].name) > w)
+			w = (int)strlen(cfg->sources[i].name);
+	return w > NARROW_NAME_MAX ? NARROW_NAME_MAX : w;
+}
+
+static void narrow_header(const struct cfg *cfg, int nw)
+{
+	printf("%-*s %-*s %-12s %-11s %-*s%s\n", nw, "SOURCE", NARROW_NUMBER, "NUMBER", "NEXT UPDATE", "NEXT TRY",
+	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, cfg->strongswan_vici ? "CHARON" : "", "RESULT (UTC times)");
+}
+
+static void charon_word(const struct src_state *st, char *buf, size_t len);
+
+static void narrow_row(const struct cfg *cfg, const struct cfg_source *src, const struct src_state *st, time_t now,
+		       int nw)
+{
+	char name[sizeof(src->name)], num[sizeof(st->crl.number_hex)], nu[24] = "-", na[24], ch[64] = "", res[NARROW_COLS + 8];
+	int used = nw + 1 + NARROW_NUMBER + 1 + 12 + 1 + 11 + 1;
+
+	snprintf(name, sizeof(name), "%s", src->name);
+	cut(name, nw);
+	snprintf(num, sizeof(num), "%s", st->have_crl ? st->crl.number_hex : "-");
+	cut(num, NARROW_NUMBER);
+	if (st->have_crl && st->has_next_update) {
+		short_time(st->next_update, nu, sizeof(nu) - 1);
+		if (now > st->next_update)
+			strcat(nu, "!"); /* expired */
+	}
+	short_time(st->next_attempt, na, sizeof(na));
+	if (cfg->strongswan_vici) {
+		charon_word(st, ch, sizeof(ch));
+		cut(ch, NARROW_CHARON);
+		used += NARROW_CHARON + 1;
+	}
+	snprintf(res, sizeof(res), "%s", st->last_result ? st->last_result : "never attempted");
+	cut(res, NARROW_COLS - used);
+	printf("%-*s %-*s %-12s %-11s %-*s%s\n", nw, name, NARROW_NUMBER, num, nu, na,
+	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, ch, res);
+}
+
 static json_t *charon_json(const struct src_state *st)
 {
 	json_t *o;
@@ -97,14 +167,9 @@ int status_main(int argc, char *argv[])
 	time_t now = time(NULL);
 	int dirfd, rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else {
-			fprintf(stderr, "usage: crlsync [-c FILE] status [--json]\n");
-			return 3;
-		}
-	}
+	(void)argc; /* --json, --wide: parsed by cli.c, into opts */
+	(void)argv;
+	json = opts.json;
 	cfg = load_config();
 	if (cfg == NULL)
 		return EXIT_CONFIG;
@@ -115,6 +180,8 @@ int status_main(int argc, char *argv[])
 	}
 	if (json)
 		arr = json_array();
+	else if (!opts.wide)
+		narrow_header(cfg, narrow_name_width(cfg));
 	else
 		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s%s\n", "SOURCE", "NUMBER", "THIS UPDATE",
 		       "NEXT UPDATE", "ENTRIES", "LAST ATTEMPT", "LAST SUCCESS", "NEXT ATTEMPT",
@@ -130,6 +197,8 @@ int status_main(int argc, char *argv[])
 			log_warn(logger, "source %s: unreadable state: %s", src->name, strerror(-r));
 		if (json) {
 			json_array_append_new(arr, source_json(src, &st, now));
+		} else if (!opts.wide) {
+			narrow_row(cfg, src, &st, now, narrow_name_width(cfg));
 		} else {
 			if (st.have_crl) {
 				snprintf(num, sizeof(num), "%s", st.crl.number_hex);

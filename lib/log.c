@@ -3,10 +3,34 @@
 #include "crlsync/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/err.h>
 
 #include "crlsync/text.h"
+
+bool log_stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	/* systemd.exec(5): compare both numbers, since stderr may have been redirected since. */
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+const char *log_sd_prefix(enum log_level level)
+{
+	static const char *const prefix[] = { "<3>", "<4>", "<5>", "<6>", "<7>" };
+
+	return (unsigned)level < sizeof(prefix) / sizeof(prefix[0]) ? prefix[level] : "<6>";
+}
 
 void log_ssl_errors(char *buf, unsigned long len)
 {

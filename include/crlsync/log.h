@@ -4,6 +4,7 @@
 #define CRLSYNC_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -40,6 +41,15 @@ void log_msg(const struct log_sink *sink, enum log_level level, const char *func
 #define log_warn(s, ...) log_msg((s), LOG_LVL_WARN, NULL, 0, __VA_ARGS__)
 #define log_note(s, ...) log_msg((s), LOG_LVL_NOTE, NULL, 0, __VA_ARGS__)
 #define log_info(s, ...) log_msg((s), LOG_LVL_INFO, NULL, 0, __VA_ARGS__)
+
+/*
+ * Whether fd 2 is systemd's journal: JOURNAL_STREAM ("DEV:INODE") names the stream it gave, and fd 2
+ * still is that stream (not redirected since). Then each line should start with log_sd_prefix().
+ */
+bool log_stderr_is_journal(void);
+
+/* The sd-daemon(3) priority prefix of a level: "<3>" error, "<4>" warning, "<5>" note, "<6>" info, "<7>" debug. */
+const char *log_sd_prefix(enum log_level level);
 
 /* Appends OpenSSL's pending error reasons to buf (always NUL-terminated) and clears the queue. */
 void log_ssl_errors(char *buf, unsigned long len);
