@@ -29,6 +29,7 @@ struct plugin {
 	plugin_log_t plog;          /* OpenVPN's logger: main thread only (see thread_log()) */
 	pthread_t main_thread;      /* the thread OpenVPN opened us on, which makes every callback */
 	bool stderr_useful;
+	bool stderr_journal;        /* fd 2 is systemd's journal: sd-daemon priority prefixes, no timestamp */
 	struct log_sink sink;
 	struct cfg *cfg;
 	struct policy policy;
@@ -66,11 +67,18 @@ static void thread_log(struct plugin *p, enum log_level level, const char *line)
 		syslog(LOG_DAEMON | prio[level], PLUGIN_NAME ": %s", line);
 		return;
 	}
-	/* OpenVPN's own --log format, so that the lines sort and read alike. */
+	/*
+	 * OpenVPN's own --log format, so that the lines sort and read alike; in the journal (OpenVPN's
+	 * openvpn-server@.service) the priority instead, so that `journalctl -p err' shows errors, and
+	 * no timestamp, as OpenVPN's --suppress-timestamps there.
+	 */
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	n = snprintf(buf, sizeof(buf), "%s us=%06ld " PLUGIN_NAME ": %s\n", ts, now.tv_nsec / 1000, line);
+	if (p->stderr_journal)
+		n = snprintf(buf, sizeof(buf), "%s" PLUGIN_NAME ": %s\n", log_sd_prefix(level), line);
+	else
+		n = snprintf(buf, sizeof(buf), "%s us=%06ld " PLUGIN_NAME ": %s\n", ts, now.tv_nsec / 1000, line);
 	if (n > (int)sizeof(buf) - 1) {
 		n = (int)sizeof(buf) - 1;
 		buf[n - 1] = '\n';
@@ -301,6 +309,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	p->plog = args->callbacks->plugin_log;
 	p->main_thread = pthread_self();
 	p->stderr_useful = stderr_is_useful();
+	p->stderr_journal = p->stderr_useful && log_stderr_is_journal();
 	pthread_mutex_init(&p->snap_lock, NULL);
 	pthread_mutex_init(&p->load_lock, NULL);
 	p->sink.fn = plugin_sink;
@@ -372,8 +381,8 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 		struct store *s = snap_acquire(p);
 
 		log_note(&p->sink,
-			 "started (uid %ld): config %s, cache-dir %s, %zu ca(s), %zu CRL(s) in force; policy missing=%s "
-			 "expired=%s grace=%lld s",
+			 "started (uid %ld, version " CRLSYNC_VERSION "): config %s, cache-dir %s, %zu ca(s), %zu CRL(s) in "
+			 "force; policy missing=%s expired=%s grace=%lld s",
 			 (long)geteuid(), p->cfg->path, p->cfg->cache_dir, s->n_issuers, s->n_crls,
 			 cfg_action_str(p->policy.missing), cfg_action_str(p->policy.expired), p->policy.grace);
 		if (p->policy.missing == CFG_ACCEPT)
