@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -657,6 +658,14 @@ int mark_file_write(int fd, const struct mark *set, size_t n)
 	char *text = NULL;
 	int slot, r;
 
+	/*
+	 * Read, merge and write under an exclusive lock: two OpenVPN processes sharing the file (a UDP
+	 * and a TCP server) would otherwise both read it, pick the same slot, and the second write
+	 * would drop the mark the first added. Only root (or OpenVPN's euid) can open the file to hold it.
+	 */
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return -errno;
 	r = read_slots(fd, &all, &n_all, intact, seq, bad, empty);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = mark_set_merge(&all, &n_all, &set[i]) < 0 ? -ENOMEM : 0;
@@ -688,6 +697,7 @@ int mark_file_write(int fd, const struct mark *set, size_t n)
 	if (fdatasync(fd) != 0)
 		r = -errno;
 out:
+	flock(fd, LOCK_UN);
 	free(text);
 	free(all);
 	return r;

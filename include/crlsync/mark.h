@@ -138,7 +138,8 @@ int mark_file_read(int fd, const char *what, const struct log_sink *log, struct 
 
 /*
  * Writes `set`, merged with what the file holds, into the slot that does not hold the newest
- * intact block, and fdatasync()s. Returns 0 or -errno (-EFBIG when the set does not fit a slot).
+ * intact block, and fdatasync()s, all under an exclusive flock() (another process sharing the file
+ * waits). Returns 0 or -errno (-EFBIG when the set does not fit a slot).
  */
 int mark_file_write(int fd, const struct mark *set, size_t n);
 

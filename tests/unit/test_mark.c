@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -374,6 +377,37 @@ static void mark_file_write__lower_mark__never_lowers(void **state)
 	close(fd);
 }
 
+/*
+ * Two OpenVPN processes (a UDP and a TCP server) share the default marks file. Each write reads the
+ * file, merges and rewrites a slot: unserialised, two writers that read the same file both pick the
+ * same slot and the second drops the mark the first wrote, and a restart then accepts that rollback.
+ * A writer waits for the other's lock.
+ */
+static void mark_file_write__other_writer_holds_lock__waits(void **state)
+{
+	struct fworld *w = *state;
+	struct mark m = mk(7, 0, 1);
+	char err[512];
+	int fd = open_marks(w, err, sizeof(err)), other, status = 0;
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	other = open(w->path, O_RDWR | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX), 0); /* the other process, between its read and its write */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(mark_file_write(fd, &m, 1) == 0 ? 0 : 1);
+	usleep(300 * 1000);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still waiting */
+	assert_int_equal(flock(other, LOCK_UN), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(other);
+	close(fd);
+}
+
 /* A write torn at any byte leaves at least the last completed write's marks. */
 static void mark_file_write__torn_at_every_byte__last_complete_write_kept(void **state)
 {
@@ -594,6 +628,7 @@ int main(void)
 		cmocka_unit_test(mark_set_decode__torn_block__lines_that_check_kept),
 		F(mark_file__round_trip__marks_back),
 		F(mark_file_write__lower_mark__never_lowers),
+		F(mark_file_write__other_writer_holds_lock__waits),
 		F(mark_file_write__torn_at_every_byte__last_complete_write_kept),
 		F(mark_file_read__corrupt_record__logged_other_slot_used),
 		F(mark_file_open__symlink__refused),
