@@ -81,7 +81,7 @@ static int narrow_name_width(const struct cfg *cfg)
 static void narrow_header(const struct cfg *cfg, int nw)
 {
 	printf("%-*s %-*s %-12s %-11s %-*s%s\n", nw, "SOURCE", NARROW_NUMBER, "NUMBER", "NEXT UPDATE", "NEXT TRY",
-	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, cfg->strongswan_vici ? "CHARON" : "", "RESULT (UTC times)");
+	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, cfg->strongswan_vici ? "CHARON" : "", "RESULT");
 }
 
 static void charon_word(const struct src_state *st, char *buf, size_t len);
