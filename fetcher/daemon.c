@@ -30,11 +30,21 @@ static int pidfile_take(const char *path)
 	char buf[32];
 	int fd, n, e;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the start (regular files only). */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0) {
 		e = errno;
 		log_error(logger, "cannot open pidfile %s: %s", path, strerror(e));
 		return -e;
+	}
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			log_error(logger, "pidfile %s is not a regular file: not starting", path);
+			close(fd);
+			return -EINVAL;
+		}
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		e = errno;

@@ -145,9 +145,27 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 	memset(st, 0, sizeof(*st));
 	st->url_index = -1;
 	snprintf(path, sizeof(path), STATE_DIR "/%s.json", name);
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/*
+	 * .state is the fetcher's user's: a FIFO there must not hang `status' (O_NONBLOCK, then a
+	 * regular file only) and a huge file must not eat memory (STATE_FILE_MAX).
+	 */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) != 0)
+			r = -errno;
+		else if (!S_ISREG(sb.st_mode))
+			r = -EINVAL;
+		else if (sb.st_size > STATE_FILE_MAX)
+			r = -EFBIG;
+		if (r != 0) {
+			close(fd);
+			return r;
+		}
+	}
 	f = fdopen(fd, "r");
 	if (f == NULL) {
 		r = -errno;

@@ -226,10 +226,16 @@ static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
 
 			if (grow > cap + 2) /* cap + 1 bytes tell "larger" from "exactly cap"; + the NUL */
 				grow = cap + 2;
-			nbuf = realloc(buf, grow);
+			/* Not realloc(): the block it would free may hold a secret, wiped here first. */
+			nbuf = malloc(grow);
 			if (!nbuf) {
 				rc = -ENOMEM;
 				goto out;
+			}
+			if (buf) {
+				memcpy(nbuf, buf, size);
+				OPENSSL_cleanse(buf, alloc);
+				free(buf);
 			}
 			buf = nbuf;
 			alloc = grow;

@@ -631,7 +631,12 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		struct stat st;
 
 		/* No per-file allocation or formatting here: the path is built only for a message or a load. */
-		if (fstatat(l->dirfd, names[i], &st, 0) != 0) {
+		/*
+		 * Never through a link: cache-dir is the fetcher's user's, and following a link would make
+		 * this thread (root before OpenVPN's drop) look up any path it names (an automount, a hung
+		 * NFS mount, or "does this root-only file exist" in the log). A link is not a regular file.
+		 */
+		if (fstatat(l->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue; /* gone since readdir: a rename in progress */
 			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->cache_dir, names[i], strerror(errno),

@@ -1278,6 +1278,22 @@ def status_sanitized(crlsync):
 
 
 @scenario
+def status_state_fifo(crlsync):
+    """The fetcher's user can put a FIFO at .state/NAME.json: `status` must not block on it (it
+    used to hang in open()), and says the state is unreadable. Twin: the regular file is read."""
+    import os
+    with basic_env(crlsync, "status_state_fifo") as env:
+        env.publish(PATH, env.crl(number=3))
+        env.fetch(expect_rc=0)
+        env.run("status", expect_rc=0).assert_out(rf"^{SRC}\s+{rx_number(3)}")
+        state = env.cache / ".state" / f"{SRC}.json"
+        state.unlink()
+        os.mkfifo(state)
+        r = env.run("status", timeout=10)
+        r.assert_err(rf"source {SRC}: unreadable state")
+
+
+@scenario
 def config_error(crlsync):
     """An unknown key: fetch exits 2 naming the file and line."""
     with FetchEnv(crlsync, "config_error") as env:
