@@ -103,7 +103,14 @@ static const struct next_case next_cases[] = {
 	/* Expired: retry soon, jitter or not. */
 	{ "schedule_next__expired__min_delay", { .now = NOW, .interval = D, CRL(-D, -10), .jitter = 0.999 },
 	  SCHEDULE_MIN_DELAY, SCHEDULE_MIN_DELAY },
-	{ "schedule_next__expires_this_second__min_delay", { .now = NOW, .interval = D, CRL(-D, 0) },
+	/* Still valid this second: back one second after nextUpdate (django-ca publishes exactly then). */
+	{ "schedule_next__expires_this_second__next_update_plus_one", { .now = NOW, .interval = D, CRL(-D, 0) }, 1, 1 },
+	{ "schedule_next__expires_in_thirty_seconds__next_update_plus_one",
+	  { .now = NOW, .interval = D, CRL(-D, 30), .jitter = 0.999 }, 31, 31 },
+	{ "schedule_next__failure_expires_in_ten_seconds__next_update_plus_one",
+	  { .now = NOW, .interval = D, CRL(-D, 10), .failures = 3, .jitter = 0.5 }, 11, 11 },
+	/* The twin: once past nextUpdate, no alignment, the floor. */
+	{ "schedule_next__expired_one_second_ago__floor", { .now = NOW, .interval = D, CRL(-D, -1) },
 	  SCHEDULE_MIN_DELAY, SCHEDULE_MIN_DELAY },
 	{ "schedule_next__expires_in_two_minutes__min_delay", { .now = NOW, .interval = D, CRL(-D, 2 * M) },
 	  SCHEDULE_MIN_DELAY, SCHEDULE_MIN_DELAY },
@@ -171,6 +178,12 @@ static const struct health_case health_cases[] = {
 	  SCHEDULE_FRESH },
 	{ "schedule_health__short_validity_under_an_hour_left__near_expiry", NOW, NOW - 61 * M, NOW + 59 * M, true,
 	  SCHEDULE_NEAR_EXPIRY },
+	/* Short validity: half of it, up to an hour (a fresh 2-minute CRL is not near its end). */
+	{ "schedule_health__two_minute_crl_just_installed__fresh", NOW, NOW - 5, NOW + 115, true, SCHEDULE_FRESH },
+	{ "schedule_health__two_minute_crl_last_minute__near_expiry", NOW, NOW - 61, NOW + 59, true,
+	  SCHEDULE_NEAR_EXPIRY },
+	{ "schedule_health__one_minute_crl_at_half__fresh", NOW, NOW - 30, NOW + 30, true, SCHEDULE_FRESH },
+	{ "schedule_health__one_minute_crl_past_half__near_expiry", NOW, NOW - 31, NOW + 29, true, SCHEDULE_NEAR_EXPIRY },
 	/* A nextUpdate before thisUpdate counts as no validity: the hour rule. */
 	{ "schedule_health__next_before_this_two_hours_left__fresh", NOW, NOW + D, NOW + 2 * H, true, SCHEDULE_FRESH },
 	{ "schedule_health__next_before_this_half_hour_left__near_expiry", NOW, NOW + D, NOW + 30 * M, true,
@@ -193,12 +206,42 @@ static const struct margin_case margin_cases[] = {
 	{ "schedule_margin__one_day_validity__capped_at_one_hour", NOW, NOW + D, MARGIN_MAX },
 	{ "schedule_margin__ten_hours_validity__exactly_one_hour", NOW, NOW + 10 * H, MARGIN_MAX },
 	{ "schedule_margin__fifty_minutes_validity__exactly_five_minutes", NOW, NOW + 50 * M, MARGIN_MIN },
-	{ "schedule_margin__ten_minutes_validity__floor_five_minutes", NOW, NOW + 10 * M, MARGIN_MIN },
+	{ "schedule_margin__twenty_minutes_validity__floor_five_minutes", NOW, NOW + 20 * M, MARGIN_MIN },
+	/* Below 20 minutes of validity 5 minutes cannot be kept back: a quarter of it. */
+	{ "schedule_margin__ten_minutes_validity__quarter", NOW, NOW + 10 * M, 10 * M / 4 },
+	{ "schedule_margin__one_minute_validity__quarter", NOW, NOW + M, 15 },
 	{ "schedule_margin__zero_validity__five_minutes", NOW, NOW, MARGIN_MIN },
 	{ "schedule_margin__negative_validity__five_minutes", NOW, NOW - D, MARGIN_MIN },
 	{ "schedule_margin__extreme_validity__one_hour", T_MIN, T_MAX, MARGIN_MAX },
 	{ "schedule_margin__extreme_reversed__five_minutes", T_MAX, T_MIN, MARGIN_MIN },
 };
+
+struct floor_case {
+	const char *name;
+	time_t this_update, next_update;
+	bool has_next_update;
+	long long want;
+};
+
+static const struct floor_case floor_cases[] = {
+	{ "schedule_floor__one_minute_crl__fifteen_seconds", NOW, NOW + M, true, 15 },
+	{ "schedule_floor__two_minute_crl__thirty_seconds", NOW, NOW + 2 * M, true, 30 },
+	{ "schedule_floor__four_minute_crl__min_delay", NOW, NOW + 4 * M, true, SCHEDULE_MIN_DELAY },
+	{ "schedule_floor__one_day_crl__min_delay", NOW, NOW + D, true, SCHEDULE_MIN_DELAY },
+	{ "schedule_floor__ten_second_crl__absolute_floor", NOW, NOW + 10, true, SCHEDULE_FLOOR_MIN },
+	{ "schedule_floor__one_second_crl__absolute_floor", NOW, NOW + 1, true, SCHEDULE_FLOOR_MIN },
+	{ "schedule_floor__no_next_update__min_delay", NOW, NOW + M, false, SCHEDULE_MIN_DELAY },
+	{ "schedule_floor__zero_validity__min_delay", NOW, NOW, true, SCHEDULE_MIN_DELAY },
+	{ "schedule_floor__negative_validity__min_delay", NOW, NOW - M, true, SCHEDULE_MIN_DELAY },
+	{ "schedule_floor__extreme_validity__min_delay", T_MIN, T_MAX, true, SCHEDULE_MIN_DELAY },
+};
+
+static void run_floor_case(void **state)
+{
+	const struct floor_case *c = *state;
+
+	assert_int_equal(schedule_floor(c->this_update, c->next_update, c->has_next_update), c->want);
+}
 
 static void run_next_case(void **state)
 {
@@ -308,7 +351,8 @@ static void schedule_next__inside_margin_any_remaining__min_delay(void **state)
 	(void)state;
 	for (long long rem = 0; rem <= H; rem += 7) {
 		in.next_update = NOW + rem;
-		assert_int_equal(delay_of(&in), SCHEDULE_MIN_DELAY);
+		/* ... or one second after nextUpdate, when that comes sooner */
+		assert_int_equal(delay_of(&in), rem + 1 < SCHEDULE_MIN_DELAY ? rem + 1 : SCHEDULE_MIN_DELAY);
 	}
 }
 
@@ -332,6 +376,77 @@ static void schedule_next__negative_now__plain_sum(void **state)
 	assert_true(schedule_next(&in) == -5 * D + H);
 }
 
+/* A one-minute CRL is polled every quarter minute near its end, with jitter before. */
+static void schedule_next__one_minute_crl__floor_fifteen_seconds(void **state)
+{
+	struct schedule_in in = { .now = NOW, .interval = H, CRL(-50, 10), .jitter = 0.999 };
+
+	(void)state;
+	/* inside its margin: the floor, but not after nextUpdate + 1 s */
+	assert_int_equal(delay_of(&in), 11);
+	in.this_update = NOW - 40;
+	in.next_update = NOW + 20;
+	assert_int_equal(delay_of(&in), 15);
+	/* fresh: half the remaining validity, less jitter, never below the floor */
+	in.this_update = NOW;
+	in.next_update = NOW + 60;
+	assert_in_range(delay_of(&in), 27, 30);
+	in.jitter = 0.0;
+	assert_int_equal(delay_of(&in), 30);
+	/* expired: the floor, not the minute of a long CRL */
+	in.next_update = NOW - 1;
+	in.this_update = NOW - 61;
+	assert_int_equal(delay_of(&in), 15);
+}
+
+/* The twin: a day-long CRL keeps the one-minute floor. */
+static void schedule_next__one_day_crl_inside_margin__min_delay(void **state)
+{
+	struct schedule_in in = { .now = NOW, .interval = H, CRL(-D + 30 * M, 30 * M), .jitter = 0.999 };
+
+	(void)state;
+	assert_int_equal(delay_of(&in), SCHEDULE_MIN_DELAY);
+	in.next_update = NOW - 10;
+	assert_int_equal(delay_of(&in), SCHEDULE_MIN_DELAY);
+}
+
+/*
+ * A CA re-issues CRLs valid for V seconds every P seconds, P up to 3/4 V; the daemon fetches
+ * whenever schedule_next() says, jitter at random. The installed CRL must never expire before
+ * the next fetch (issue 13: 60-s CRLs every 20 s expired in 4 of 150 samples).
+ */
+static void schedule_next__reissued_short_crls__never_expire_before_next_fetch(void **state)
+{
+	static const long long validities[] = { 60, 61, 90, 120, 300, 600, 3600, D };
+	static const int divisors[][2] = { { 1, 3 }, { 1, 2 }, { 2, 3 }, { 3, 4 } }; /* P = V * a / b */
+
+	(void)state;
+	srand(13);
+	for (size_t v = 0; v < ARRAY_LEN(validities); v++) {
+		for (size_t p = 0; p < ARRAY_LEN(divisors); p++) {
+			long long V = validities[v], P = V * divisors[p][0] / divisors[p][1];
+			time_t t0 = NOW, t = NOW + rand() % P;
+
+			for (int round = 0; round < 400; round++) {
+				time_t issued = t - (t - t0) % P;
+				struct schedule_in in = { .now = t, .interval = 30 * D, CRL(0, 0),
+							  .jitter = rand() / (RAND_MAX + 1.0) };
+				time_t next;
+
+				in.this_update = issued;
+				in.next_update = issued + V;
+				next = schedule_next(&in);
+				if (next > in.next_update)
+					fail_msg("V=%lld P=%lld: fetched at +%lld (CRL issued at +%lld), next fetch at +%lld, "
+						 "after its nextUpdate +%lld", V, P, (long long)(t - t0), (long long)(issued - t0),
+						 (long long)(next - t0), (long long)(in.next_update - t0));
+				assert_true(next > t);
+				t = next;
+			}
+		}
+	}
+}
+
 #define CASES(table, fn)                                                                   \
 	for (size_t i = 0; i < ARRAY_LEN(table); i++)                                      \
 		tests[n++] = (struct CMUnitTest){ .name = (table)[i].name, .test_func = (fn), \
@@ -348,15 +463,19 @@ int main(void)
 		cmocka_unit_test(schedule_next__inside_margin_any_remaining__min_delay),
 		cmocka_unit_test(schedule_next__now_near_time_max__saturates),
 		cmocka_unit_test(schedule_next__negative_now__plain_sum),
+		cmocka_unit_test(schedule_next__one_minute_crl__floor_fifteen_seconds),
+		cmocka_unit_test(schedule_next__one_day_crl_inside_margin__min_delay),
+		cmocka_unit_test(schedule_next__reissued_short_crls__never_expire_before_next_fetch),
 	};
 	struct CMUnitTest tests[ARRAY_LEN(next_cases) + ARRAY_LEN(health_cases) + ARRAY_LEN(margin_cases) +
-				ARRAY_LEN(named)];
+				ARRAY_LEN(floor_cases) + ARRAY_LEN(named)];
 	size_t n = 0;
 
 	/* Each table row runs as its own named test, so a failure names the case. */
 	CASES(next_cases, run_next_case);
 	CASES(health_cases, run_health_case);
 	CASES(margin_cases, run_margin_case);
+	CASES(floor_cases, run_floor_case);
 	for (size_t i = 0; i < ARRAY_LEN(named); i++)
 		tests[n++] = named[i];
 	return _cmocka_run_group_tests("schedule", tests, n, NULL, NULL);
