@@ -15,6 +15,10 @@ pkgs=(
   # strongSwan integration tests: charon, swanctl + the vici plugin, the curl plugin (charon's file:// fetcher
   # for crl_uris = file:///var/lib/crlsync/NAME.crl, the path of CRLs above vici's 64 KiB value limit)
   strongswan-charon strongswan-swanctl libstrongswan-extra-plugins util-linux
+  # the Debian package (README's third command) and its test (tests/package): dpkg-buildpackage, dh, lintian;
+  # systemd for systemd-analyze verify, systemd-sysusers and systemd-tmpfiles (it does not become PID 1
+  # when installed in a container); git to copy the tree without build dirs
+  dpkg-dev debhelper lintian systemd git man-db
 )
 
 missing=()
