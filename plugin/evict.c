@@ -509,6 +509,12 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 				waiting++;
 			else if (k != 0)
 				r = k;
+			/*
+			 * No answer in time (or a broken connection): the connection is out of step, and a
+			 * late "SUCCESS:" would be read as the next victim's. The next pass reconnects.
+			 */
+			if (k != 0 && k != -EAGAIN && k != -EPROTO)
+				goto out;
 			break;
 		case MGMT_MATCH_GONE:
 			if (s->killed) {
