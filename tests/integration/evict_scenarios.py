@@ -719,6 +719,45 @@ def duplicate_cn_udp6(plugin):
         srv.assert_running()
 
 
+@scenario
+def username_as_cn_odd(plugin):
+    """username-as-common-name: status 3 shows each session under the username it logged in with,
+    as OpenVPN rewrote it. bob (revoked) logs in as "alice,<TAB>ü" padded to OpenVPN's longest (63
+    bytes), alice as "alice": bob is killed in his own row, alice, whose name bob's starts with,
+    stays."""
+    with Env(plugin, "evict_username_as_cn_odd") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        extra += ["script-security 2", "auth-user-pass-verify /bin/true via-file", "username-as-common-name"]
+        env.install_good()
+        srv = env.start_server(extra=extra)
+        users = {"bob": "alice,\tü".ljust(62, "x"), "alice": "alice"}
+        clients = {}
+        for n, u in users.items():
+            up = gen.write(env.dir / f"{n}.up", f"{u}\npw\n".encode(), 0o600)
+            clients[n] = env.start_client(env.client(n, serial=SERIALS[n]), extra=["--ping", "1", "--auth-user-pass",
+                                                                                  str(up)])
+        rows = {r["Common Name"]: r for r in _rows(mgmt)}
+        log(f"status 3 lists {sorted(rows)}")
+        if len(rows) != 2 or "alice" not in rows:
+            raise Failure(f"status 3 lists {sorted(rows)}, not two usernames")
+        users["bob"] = next(n for n in rows if n != "alice")
+        cid = {n: rows[u]["Client ID"] for n, u in users.items()}
+        mark, cmarks = srv.mark(), _marks(clients)
+        when = revoked_at()
+        t0 = _revoke_issuing(env, [SERIALS["bob"]], when)
+        _wait_halted(clients["bob"], cmarks["bob"], EVICT_TIMEOUT, t0)
+        srv.wait_for_log(rx_evict("bob", SERIALS["bob"], cid["bob"], rows[users["bob"]]["Real Address"],
+                                  rx_revoked(when, "keyCompromise", "issuing.crl", 2)),
+                         max(0.5, t0 + EVICT_TIMEOUT - time.monotonic()), mark)
+        _assert_killed_exactly(srv.log.text(mark), {"bob": cid["bob"]})
+        time.sleep(QUIET)
+        if cid["alice"] not in {r["Client ID"] for r in _rows(mgmt)}:
+            raise Failure("alice is no longer listed")
+        _assert_not_halted(clients["alice"], cmarks["alice"])
+        srv.assert_running()
+
+
 # --- eviction after OpenVPN's privilege drop (issue 10, item 12) --------------------------------
 
 RX_UNREACHABLE = (r"crlsync: [^\n]*management {where} cannot be reached as uid {uid} \(nobody\), the user OpenVPN "
