@@ -1255,10 +1255,11 @@ def status_sanitized(crlsync):
         o["crl"]["issuer"] = "CN=crlsync\nforged-issuer"
         o["etag"] = '"abc"\r\nX-Injected: 1'
         state.write_text(json.dumps(o))
-        st = env.run("status", expect_rc=0)
-        rows = st.out.splitlines()
-        if len(rows) != 2 or "\x1b" in st.out or any(r.startswith("forged") for r in rows):
-            raise Failure(f"status printed a forged row or a control byte:\n{st.out!r}")
+        for args in ((), ("--wide",)):  # the 80-column table, then the full one (with the URL)
+            st = env.run("status", *args, expect_rc=0)
+            rows = st.out.splitlines()
+            if len(rows) != 2 or "\x1b" in st.out or any(r.startswith("forged") for r in rows):
+                raise Failure(f"status printed a forged row or a control byte:\n{st.out!r}")
         st.assert_out(rf"^{SRC}\s+{rx_number(3)}[^\n]*installed\?forged-source 99[^\n]*\?\[31m "
                       r"\(http://127\.0\.0\.1/x\?\?forged-url\)$")
         js = json.loads(env.run("status", "--json", expect_rc=0).out)
