@@ -13,8 +13,48 @@
 #include "fetcher.h"
 #include "priv.h"
 
-/* Whether stderr is the journal (systemd): then every line starts with its sd-daemon priority. */
+/*
+ * Whether stderr is the journal (systemd): then every line starts with its sd-daemon priority.
+ * The log sink writes its own ("<4>crlsync: warning: ..."), straight to fd 2 through `journal_fd';
+ * `stderr' itself becomes a stream that starts each line with "<3>": what the subcommands print
+ * there directly (usage, refresh's refusals, check's file errors) is an error.
+ */
 static bool journal;
+static FILE *journal_fd;
+
+static ssize_t journal_write(void *cookie, const char *buf, size_t len)
+{
+	static bool line_start = true;
+
+	(void)cookie;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (buf + i)) + 1 : len - i; /* up to and with the newline, or the rest */
+
+		if (line_start)
+			fputs(log_sd_prefix(LOG_LVL_ERROR), journal_fd);
+		fwrite(buf + i, 1, n, journal_fd);
+		line_start = nl != NULL;
+		i += n;
+	}
+	fflush(journal_fd);
+	return (ssize_t)len;
+}
+
+static void journal_stderr(void)
+{
+	FILE *f;
+
+	journal = log_stderr_is_journal();
+	if (!journal)
+		return;
+	journal_fd = stderr;
+	f = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = journal_write });
+	if (f == NULL)
+		return; /* the sink's lines keep their prefixes; direct ones go without */
+	setvbuf(f, NULL, _IOLBF, 0);
+	stderr = f;
+}
 
 /* -q keeps errors only (cron mails what is left); debug lines need -v. */
 static bool wanted(enum log_level level)
@@ -29,7 +69,10 @@ static void stderr_sink(void *ctx, enum log_level level, const char *line)
 	(void)ctx;
 	if (!wanted(level))
 		return;
-	fprintf(stderr, "%scrlsync: %s%s\n", journal ? log_sd_prefix(level) : "", tag[level], line);
+	if (journal)
+		fprintf(journal_fd, "%scrlsync: %s%s\n", log_sd_prefix(level), tag[level], line);
+	else
+		fprintf(stderr, "crlsync: %s%s\n", tag[level], line);
 }
 
 static void syslog_sink(void *ctx, enum log_level level, const char *line)
@@ -123,7 +166,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "crlsync: out of memory\n");
 		return EXIT_FAIL;
 	}
-	journal = log_stderr_is_journal();
+	journal_stderr();
 	switch (cli_parse(argc, argv, &opts, &c, args)) {
 	case CLI_VERSION:
 		printf("crlsync %s\n", CRLSYNC_VERSION);
@@ -134,7 +177,7 @@ int main(int argc, char *argv[])
 		r = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		goto out;
 	case CLI_ERROR:
-		fprintf(stderr, "%scrlsync: %s\n", journal ? log_sd_prefix(LOG_LVL_ERROR) : "", c.err);
+		fprintf(stderr, "crlsync: %s\n", c.err);
 		cli_usage(stderr, c.cmd);
 		fprintf(stderr, "Try `crlsync help%s%s'.\n", c.cmd != CLI_CMD_NONE ? " " : "",
 			c.cmd != CLI_CMD_NONE ? cli_cmd_name(c.cmd) : "");

@@ -274,17 +274,23 @@ def check_fetch(work: Path) -> None:
         statuses = [req.status for req in nginx.requests(uri="/ca.crl")]
         if statuses[:2] != [200, 304]:
             raise Failure(f"nginx saw {statuses} for /ca.crl, expected a 200 then a 304")
-        # Under systemd (JOURNAL_STREAM naming stderr), every line carries its priority.
-        with open(work / "journal.err", "w+") as err:
-            sb = os.fstat(err.fileno())
-            env = dict(os.environ, JOURNAL_STREAM=f"{sb.st_dev}:{sb.st_ino}")
-            rc = subprocess.run(["/usr/sbin/crlsync", "-c", str(work / "absent.conf"), "fetch"], stderr=err,
-                                stdout=subprocess.DEVNULL, env=env, timeout=30).returncode
-            err.seek(0)
-            lines = err.read().splitlines()
-        if rc != 2 or not lines or not all(re.match(r"^<[3-7]>crlsync: ", ln) for ln in lines) or \
-                not lines[0].startswith("<3>"):
-            raise Failure(f"stderr under JOURNAL_STREAM (exit {rc}): {lines}")
+        # Under systemd (JOURNAL_STREAM naming stderr), every line carries its priority: the log's own
+        # (<3> for an error) and the lines a subcommand prints itself (usage, refresh's refusals).
+        for args, rc_want, first in ((["-c", str(work / "absent.conf"), "fetch"], 2, "<3>crlsync: error: "),
+                                     (["refresh", "--pidfile", str(work / "absent.pid")], 1, "<3>crlsync: "),
+                                     (["bogus"], 3, "<3>crlsync: unknown command"),
+                                     (["-v", "fetch"], 0, "<")):
+            with open(work / "journal.err", "w+") as err:
+                sb = os.fstat(err.fileno())
+                env = dict(os.environ, JOURNAL_STREAM=f"{sb.st_dev}:{sb.st_ino}")
+                rc = subprocess.run(["/usr/sbin/crlsync"] + args, stderr=err, stdout=subprocess.DEVNULL, env=env,
+                                    timeout=30).returncode
+                err.seek(0)
+                lines = err.read().splitlines()
+            if rc != rc_want or not lines or not lines[0].startswith(first) or \
+                    not all(re.match(r"^<[3-7]>", ln) for ln in lines):
+                raise Failure(f"crlsync {' '.join(args)} under JOURNAL_STREAM: exit {rc} (expected {rc_want}), "
+                              f"stderr {lines}")
     finally:
         Path(CONF).write_bytes(original)
         harness.kill_proc(nginx.proc)
