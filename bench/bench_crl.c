@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_crl: load, verify, index and look up one CRL file, crlsync's loader side by side with OpenSSL's. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the benchmarks: monotonic time, resident memory of this process, percentiles. */
 #ifndef CRLSYNC_BENCH_UTIL_H
 #define CRLSYNC_BENCH_UTIL_H

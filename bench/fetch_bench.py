@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """fetch_bench: time and peak RSS of `crlsync fetch` downloading, verifying and installing a big CRL
 from a real nginx on 127.0.0.1, then of the second fetch (a 304: no body, no parse).
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gen_crl: writes large, valid, signed X.509 v2 CRLs fast, by encoding the DER directly (RFC 5280 §5.1). */
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* maxrss: runs a command and writes its peak RSS (ru_maxrss, bytes) and wall time to a file, exit status preserved. */
 #include <errno.h>
 #include <stdio.h>

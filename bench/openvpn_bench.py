@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """openvpn_bench: client connect latency, server memory and server stalls of a real OpenVPN 2.6 on
 127.0.0.1 with no CRL, with OpenVPN's own `crl-verify`, and with the crlsync plugin, side by side.
 

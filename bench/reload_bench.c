@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* reload_bench: TLS_VERIFY latency, enforcement delay and memory of the real plugin .so while a big CRL is replaced. */
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """report: the growth table (one column per CRL size) from the JSON lines the benchmarks append.
 
     /usr/bin/python3 bench/report.py results.jsonl

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* scan_bench: what stray files in cache-dir cost each reload (the plugin's store_loader_load()). */
 #include <errno.h>
 #include <fcntl.h>

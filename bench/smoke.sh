@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The "bench" ctest: the benchmark programs run on tiny CRLs (no timing is checked; OpenVPN not needed).
 # usage: smoke.sh GEN_CRL BENCH_CRL RELOAD_BENCH PLUGIN_SO
 set -eu

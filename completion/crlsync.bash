@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for crlsync(8): subcommands, global options (before or after the subcommand), each
 # subcommand's own options, and file names where a file is expected.
 

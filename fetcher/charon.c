@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The strongSwan sink: load-cert (or crl_uris + flush-certs for large CRLs), then confirm with list-certs. */
 #include "charon.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The strongSwan sink: hands installed CRLs to a running charon over vici and confirms what it holds. */
 #ifndef CRLSYNC_FETCHER_CHARON_H
 #define CRLSYNC_FETCHER_CHARON_H

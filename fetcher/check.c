@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync check (certificates against the installed CRLs) and crlsync verify (any CRL file against a CA). */
 #include <errno.h>
 #include <stdio.h>

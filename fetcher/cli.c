@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line of crlsync: getopt_long over global and per-subcommand options, help texts, exit codes. */
 #include "cli.h"
 

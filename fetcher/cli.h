@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line of crlsync: options, subcommands, help texts and the one table of exit codes. */
 #ifndef CRLSYNC_CLI_H
 #define CRLSYNC_CLI_H

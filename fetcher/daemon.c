@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync daemon: refreshes on schedule; SIGUSR1 refreshes now, SIGHUP re-reads the config, SIGTERM exits. */
 #include <errno.h>
 #include <fcntl.h>

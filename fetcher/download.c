@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CRL downloads over libcurl multi: allow-listed protocols, timeouts, a byte cap, conditional GET. */
 #include "download.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Concurrent CRL downloads with libcurl multi: allow-listed protocols, caps, conditional GET. */
 #ifndef CRLSYNC_FETCHER_DOWNLOAD_H
 #define CRLSYNC_FETCHER_DOWNLOAD_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The refresh engine: download each source (mirrors in order), verify, refuse rollbacks, install atomically. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared declarations of the crlsync executable: subcommands, the refresh engine, logging. */
 #ifndef CRLSYNC_FETCHER_H
 #define CRLSYNC_FETCHER_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync: main(), what each subcommand runs (cli.c parses the command line), and the process' logging. */
 #include <errno.h>
 #include <fcntl.h>

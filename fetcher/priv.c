@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fetcher's privilege rules: root works as cache-dir's owner, and `refresh' signals only a crlsync daemon of the pidfile's owner. */
 #include "priv.h"
 

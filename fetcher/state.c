@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-source state as small JSON files in cache-dir/.state (jansson), written atomically. */
 #include "state.h"
 

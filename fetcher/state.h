@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the fetcher remembers per source across restarts: validators, attempts, the installed CRL. */
 #ifndef CRLSYNC_FETCHER_STATE_H
 #define CRLSYNC_FETCHER_STATE_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync status: per source, the installed CRL and the fetcher's last and next attempts (table or JSON). */
 #include <stdio.h>
 #include <string.h>

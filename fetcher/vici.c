@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vici: message encoding, a strict decoder of untrusted packets, and a unix-socket client with timeouts. */
 #include "vici.h"
 

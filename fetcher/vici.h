@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small native client of strongSwan's vici protocol (src/libcharon/plugins/vici/README.md). */
 #ifndef CRLSYNC_FETCHER_VICI_H
 #define CRLSYNC_FETCHER_VICI_H

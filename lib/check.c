@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The revocation check of one certificate against the CRLs of its issuer in a snapshot. */
 #include "crlsync/check.h"
 

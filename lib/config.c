@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parses crlsync.conf (INI, via libinih) into struct cfg; the first error comes back with file and line. */
 
 #include "crlsync/config.h"

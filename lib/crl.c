@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loads one CRL, verifies it against the configured issuers (RFC 5280 §5, §6.3.3) and indexes its entries. */
 #include "crlsync/crl.h"
 #include "crl_internal.h"

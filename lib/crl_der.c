@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fast CRL loader: one strict DER pass over the entries, EVP over the signed bytes, OpenSSL for the rest. */
 #include "crlsync/crl.h"
 #include "crl_internal.h"

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The revocation index: serials sorted as integers in a compact array, found through a small sampled directory. */
 #include "crlsync/crl_index.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to lib/: what the reference loader (crl.c) and the fast DER path (crl_der.c) share. */
 #ifndef CRLSYNC_CRL_INTERNAL_H
 #define CRLSYNC_CRL_INTERNAL_H

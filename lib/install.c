@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Atomic installation into cache-dir: hidden O_EXCL temp file, fsync, rename over the name, fsync the directory. */
 #include "crlsync/install.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Formats log lines and hands them to the caller's sink (plugin_log, syslog or stderr). */
 #include "crlsync/log.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rollback rule (see mark.h): stream keys, age, rollback, and marks as checked text in two file slots. */
 #include "crlsync/mark.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one place where a revocation check becomes a verdict; everything not explicitly relaxed is rejected. */
 #include "crlsync/check.h"
 

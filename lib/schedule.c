@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* When to fetch next and how fresh the installed CRL is: pure arithmetic on times, no clock, no I/O. */
 #include "crlsync/schedule.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
 #include "crlsync/store.h"
 

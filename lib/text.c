@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sanitiser of untrusted text (see text.h): one rule for logs, status output and state files. */
 #include "crlsync/text.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The eviction thread: re-checks connected clients after each reload and kills revoked ones via management. */
 #include "evict.h"
 

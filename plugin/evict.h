@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Eviction: connected clients whose chain a new CRL revokes are killed through the management interface. */
 #ifndef CRLSYNC_PLUGIN_EVICT_H
 #define CRLSYNC_PLUGIN_EVICT_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The plugin's rollback marks (see marks.h): the marks file through a process-lifetime fd, or memory. */
 #include "marks.h"
 

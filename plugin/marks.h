@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The plugin's rollback marks across restarts and SIGHUP: a file only root (or OpenVPN's euid) can write, or memory. */
 #ifndef CRLSYNC_PLUGIN_MARKS_H
 #define CRLSYNC_PLUGIN_MARKS_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* OpenVPN management interface client: one short connection per action, bounded reads, timeouts. */
 #include "mgmt.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A client of OpenVPN's management interface: connect, authenticate, `status 3`, `client-kill`. */
 #ifndef CRLSYNC_PLUGIN_MGMT_H
 #define CRLSYNC_PLUGIN_MGMT_H

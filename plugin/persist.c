@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Process-lifetime slots (blobs and fds) that survive OpenVPN's close/reopen of the plugin (see persist.h). */
 #include "persist.h"
 

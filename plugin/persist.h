@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the plugin keeps for the life of the OpenVPN process, across its close and reopen on SIGHUP. */
 #ifndef CRLSYNC_PLUGIN_PERSIST_H
 #define CRLSYNC_PLUGIN_PERSIST_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* openvpn-plugin-crlsync.so: OpenVPN v3 glue, fail-closed TLS_VERIFY decisions, snapshot swap on reload. */
 #include <errno.h>
 #include <pthread.h>

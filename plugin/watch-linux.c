@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* inotify(7) implementation of the cache-dir watch: one thread, woken by events or by a stop eventfd. */
 #include "watch.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The OS seam of the plugin: a thread that watches cache-dir and calls back, off OpenVPN's event loop. */
 #ifndef CRLSYNC_PLUGIN_WATCH_H
 #define CRLSYNC_PLUGIN_WATCH_H

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds (Release, build-bench/) and runs every benchmark, printing markdown tables beside the anchors of the
 # performance issue, then one growth table; never fails on a time. See docs/PERFORMANCE.md.
 set -uo pipefail

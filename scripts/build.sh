@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Configures and builds crlsync into build/ (clang, so that the fuzz targets build in the same tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."

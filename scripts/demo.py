@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The crlsync demo on loopback: a throwaway CA publishes its CRLs on a local nginx, the crlsync
 # daemon verifies and installs them, a real OpenVPN server with the plugin accepts a good client
 # and rejects a revoked one, then a live revocation reaches the gateway after `crlsync refresh`.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job: installs what it needs, builds, and runs the demo on loopback (see scripts/demo.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian 12 packages crlsync needs to build, test and demo. Idempotent; needs root.
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite from a fresh Debian 12 machine: packages, builds (clang and gcc), one ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fails unless the plugin exports exactly OpenVPN's entry points (-fvisibility=hidden + exports.map).
 set -eu
 so=$1

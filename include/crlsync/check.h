@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The revocation check of one certificate against a snapshot, and the policy that turns it into a verdict. */
 #ifndef CRLSYNC_CHECK_H
 #define CRLSYNC_CHECK_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The INI configuration shared by the plugin and the fetcher (parsed with libinih). */
 #ifndef CRLSYNC_CONFIG_H
 #define CRLSYNC_CONFIG_H

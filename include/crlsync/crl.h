@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Loading and verifying one CRL (RFC 5280 §5, §6.3.3) into an immutable, indexed object. */
 #ifndef CRLSYNC_CRL_H
 #define CRLSYNC_CRL_H

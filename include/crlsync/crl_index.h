@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The revocation index: serial -> (revocation time, reason), built once per CRL, looked up per handshake. */
 #ifndef CRLSYNC_CRL_INDEX_H
 #define CRLSYNC_CRL_INDEX_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Atomic installation of files into cache-dir (after unbound-anchor): temp file, fsync, rename, fsync dir. */
 #ifndef CRLSYNC_INSTALL_H
 #define CRLSYNC_INSTALL_H

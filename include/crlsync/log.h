@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The logging hook of the core: the library never prints, it hands lines to a sink. */
 #ifndef CRLSYNC_LOG_H
 #define CRLSYNC_LOG_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rollback rule, once: a stream's newest CRL (a mark), when a candidate would undo it, and how marks are kept. */
 #ifndef CRLSYNC_MARK_H
 #define CRLSYNC_MARK_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* When to fetch a CRL next: a pure function of times, so that it is tested without clocks. */
 #ifndef CRLSYNC_SCHEDULE_H
 #define CRLSYNC_SCHEDULE_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The set of CRLs in force: an immutable snapshot built from cache-dir, and the loader that builds it. */
 #ifndef CRLSYNC_STORE_H
 #define CRLSYNC_STORE_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one sanitiser for untrusted text on its way to a log line, status output or state file. */
 #ifndef CRLSYNC_TEXT_H
 #define CRLSYNC_TEXT_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fast DER loader against the OpenSSL reference: shared by unit tests and the differential fuzz target. */
 #include "crl_diff.h"
 

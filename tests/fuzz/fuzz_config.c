@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the config parser and the files it names (ca, management-password): a valid cfg or one error line. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the CRL loaders: DER/PEM splitting, the fast loader, and the OpenSSL reference path. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Differential libFuzzer target: the fast DER CRL loader must agree with the OpenSSL reference loader. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the fetcher's header parser and URL masker: response headers and URLs are untrusted input. */
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the parser of OpenVPN's management `status 3' replies and the row matcher (plugin/mgmt.c). */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the fetcher's vici packet decoder (fetcher/vici.c): charon's answers are untrusted. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Eviction scenarios ("Revocation reaches connected clients"): a real OpenVPN 2.6 server with a
 management interface, clients that stay connected (`--ping 1`, so traffic flows both ways), and
 a CRL renamed into the cache that revokes one of them. The plugin's background thread must find

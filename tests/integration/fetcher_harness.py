@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Drives the crlsync fetcher (the `crlsync` executable) against a real nginx on 127.0.0.1.
 
 Reusable by fetcher_scenarios.py and later tests:

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The fetcher scenarios: each builds its own PKI, docroot and cache, serves CRLs with a real
 nginx on 127.0.0.1 and runs the real `crlsync` executable. They assert exit statuses, the
 installed bytes, the fetcher's messages (source, URL, reason) and nginx's access log. One ctest

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Drives a real OpenVPN 2.6 server with the crlsync plugin on 127.0.0.1, for the integration suite.
 
 Reusable by the scenarios in scenarios.py, the demo script and later tests:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Runs integration scenarios (one ctest each) of one suite:
   openvpn  (scenarios.py)          a real OpenVPN server with the plugin            --plugin SO
   evict    (evict_scenarios.py)    the same with a management interface, eviction    --plugin SO

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The integration scenarios: each builds its own PKI and cache, runs a real OpenVPN server with
 the plugin, and asserts both the verdict and the plugin's log line (after strongSwan's
 testing/tests/ikev2/crl-revoked). One ctest per scenario (see CMakeLists.txt)."""

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Drives a real charon (Debian's strongswan-charon, swanctl, the vici and curl plugins) for the
 strongswan scenarios, next to fetcher_harness.FetchEnv's nginx and crlsync.
 

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The strongSwan scenarios: a real charon (Debian 12's 5.9.8) started by the test with its own
 strongswan.conf and vici socket, nginx serving CRLs, and the real `crlsync`. They assert what
 charon holds (vici list-certs, the CRL number parsed from the DER it returns), crlsync's log

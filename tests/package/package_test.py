@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Debian package, end to end, on this machine (ctest integration.package_deb):
 
   1. copies the source tree (git's tracked and unignored files: no developer build*/ dir) to a

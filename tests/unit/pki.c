@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test-only throw-away PKI built with OpenSSL 3: CAs, certificates and CRLs, made fresh for every run. */
 #include "pki.h"
 

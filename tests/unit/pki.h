@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test-only throw-away PKI: CAs, certificates and CRLs (good and deliberately broken) made at test time. */
 #ifndef CRLSYNC_TEST_PKI_H
 #define CRLSYNC_TEST_PKI_H

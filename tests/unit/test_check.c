@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/check.c: one certificate against the CRLs of its issuer in a snapshot. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of fetcher/cli.c: the command line of crlsync (getopt_long) and its one exit-code table. */
 #include <setjmp.h>
 #include <stdarg.h>

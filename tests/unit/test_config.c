@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/config.c: a good file, every error with its file, line and word, overrides, durations. */
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/crl.c: decoding, verification (RFC 5280 §5, §6.3.3), scope, index and helpers. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/crl_der.c: the fast DER loader, always against the OpenSSL reference loader. */
 #include <errno.h>
 #include <setjmp.h>

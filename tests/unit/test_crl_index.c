@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the revocation index (include/crlsync/crl_index.h): serial forms, limits, bulk lookups. */
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of fetcher/download.c: masking, header parsing, and real transfers (file: and a canned HTTP server on 127.0.0.1). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the eviction thread (plugin/evict.c): its reachability check after OpenVPN's privilege drop, and a hostile management peer. */
 #include <errno.h>
 #include <poll.h>

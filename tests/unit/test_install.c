@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/install.c: atomic install with fault injection and SIGKILL, cache-dir lock, cleanup. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/log.c's journal helpers: when stderr is systemd's journal, and the sd-daemon prefixes. */
 #include <fcntl.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/mark.c: the one rollback rule, stream keys, and the marks file (text, slots, ownership). */
 #include <errno.h>
 #include <fcntl.h>

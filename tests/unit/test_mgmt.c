@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the management interface client (plugin/mgmt.c): the status parser and the busy/absent cases. */
 #include <errno.h>
 #include <setjmp.h>

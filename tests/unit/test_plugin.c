@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of plugin/plugin.c and plugin/watch-linux.c: OpenVPN's v3 entry points driven in-process. */
 #include <errno.h>
 #include <fcntl.h>

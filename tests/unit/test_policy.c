@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/policy.c: the one table that turns a check result into a verdict. */
 #include <setjmp.h>
 #include <stdarg.h>

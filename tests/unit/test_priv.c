@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of fetcher/priv.c: /proc parsing, which process `refresh' may signal, and dropping root for good. */
 #include <errno.h>
 #include <fcntl.h>

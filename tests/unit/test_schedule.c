@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/schedule.c: table-driven cases for the next fetch time, CRL health and margin. */
 #include <limits.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/store.c: scanning cache-dir into snapshots, keeping good CRLs, refusing rollbacks. */
 #include <errno.h>
 #include <fcntl.h>

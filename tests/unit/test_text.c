@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of lib/text.c (the sanitiser) and of its use by log_msg(). */
 #include <setjmp.h>
 #include <stdarg.h>

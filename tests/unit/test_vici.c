@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the fetcher's vici client: encoding round trips, every malformed packet refused, fake charons that misbehave. */
 #include <errno.h>
 #include <fcntl.h>
