@@ -131,7 +131,8 @@ def build_deb(tree: Path) -> Path:
 
 
 def check_lintian(deb: Path, tree: Path) -> None:
-    p = run(["lintian", "--pedantic", "--info", "--display-experimental", str(deb)], check=False,
+    p = run(["lintian", "--pedantic", "--display-info", "--display-experimental", "--show-overrides", str(deb)],
+            check=False,
             env=dict(os.environ, LINTIAN_PROFILE="debian"))
     out = p.stdout + p.stderr
     log("lintian says:\n" + (harness_tail(out) or "    (nothing)"))
