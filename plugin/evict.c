@@ -556,6 +556,37 @@ out:
 	return r;
 }
 
+/*
+ * Seconds until the next periodic recheck: EVICT_RECHECK_S, or sooner when a CRL in force crosses
+ * nextUpdate + grace before that with expired = reject (one second after it: policy_decide() rejects
+ * from then), so that expiry evictions come as promptly as revocation ones (issue 13).
+ */
+static unsigned recheck_in(struct evictor *e)
+{
+	struct store *snap;
+	time_t now = time(NULL);
+	long long best = EVICT_RECHECK_S;
+
+	if (e->policy->expired != CFG_REJECT)
+		return EVICT_RECHECK_S;
+	snap = e->acquire(e->ctx);
+	for (size_t i = 0; snap != NULL && i < snap->n_issuers; i++) {
+		for (size_t k = 0; k < snap->issuers[i].n_crls; k++) {
+			const struct crl *c = snap->issuers[i].crls[k];
+			long long at;
+
+			if (!(c->flags & CRL_HAS_NEXT_UPDATE) ||
+			    __builtin_add_overflow((long long)c->next_update, e->policy->grace, &at) ||
+			    __builtin_add_overflow(at, 1LL, &at))
+				continue;
+			if (at > (long long)now && at - (long long)now < best)
+				best = at - (long long)now;
+		}
+	}
+	store_unref(snap);
+	return (unsigned)best;
+}
+
 static struct timespec mono_after(unsigned s)
 {
 	struct timespec ts;
@@ -571,7 +602,8 @@ static bool before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Runs a pass when kicked (a reload, a new client), every EVICT_RECHECK_S anyway (expiry), and,
+ * Runs a pass when kicked (a reload, a new client), every EVICT_RECHECK_S anyway (expiry; sooner
+ * when a CRL in force crosses nextUpdate + grace before that, recheck_in()), and,
  * after a management failure, not before the backoff has elapsed: kicks meanwhile are remembered
  * for that moment, they neither hurry the retry nor double the delay.
  *
@@ -583,7 +615,7 @@ static bool before(const struct timespec *a, const struct timespec *b)
 static void *evict_main(void *arg)
 {
 	struct evictor *e = arg;
-	struct timespec due = mono_after(EVICT_RECHECK_S), watch_until = mono_after(EVICT_DROP_WATCH_S), probe_at, now;
+	struct timespec due = mono_after(recheck_in(e)), watch_until = mono_after(EVICT_DROP_WATCH_S), probe_at, now;
 	unsigned retry = 0;
 	sigset_t all;
 
@@ -626,7 +658,7 @@ static void *evict_main(void *arg)
 			/* Backoff while the interface is absent or busy; OpenVPN itself is never waited for. */
 			retry = evict_pass(e, next) != 0 ? next : 0;
 		}
-		due = mono_after(retry ? retry : EVICT_RECHECK_S);
+		due = mono_after(retry ? retry : recheck_in(e));
 		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);

@@ -543,6 +543,38 @@ def expired_transition(plugin):
         srv.assert_running()
 
 
+EXPIRY_EVICT_LIMIT = 5.0  # issue 13: expiry evictions within 5 s of nextUpdate + grace, as revocation ones
+
+
+@scenario
+def expired_evicted_promptly(plugin):
+    """expired=reject, grace=4: issuing.crl's nextUpdate + grace passes ~12 s after alice and bob
+    connected, with no reload in between: both are evicted within 5 s of that moment (the plugin
+    schedules its recheck for it instead of waiting up to 60 s), never before it, with the
+    "CRL ... expired at" reason."""
+    grace = 4
+    with Env(plugin, "evict_expired_evicted_promptly") as env:
+        mgmt, nu, nu_epoch, clients, before, cfs = _expiry_setup(env, 8, grace)
+        srv = env.server
+        mark, cmarks = srv.mark(), _marks(clients)
+        deadline = nu_epoch + grace
+        tail = rf"CRL issuing\.crl number (?:0x)?0*1 expired at {re.escape(utc(nu))}"
+        log(f"issuing.crl expires at {utc(nu)}; nextUpdate + grace in {deadline - time.time():.1f} s")
+        for n in ("alice", "bob"):
+            r = before[n]
+            srv.wait_for_log(rx_evict(n, SERIALS[n], r["Client ID"], r["Real Address"], tail),
+                             max(1.0, deadline + EXPIRY_EVICT_LIMIT + 3 - time.time()), mark)
+            t = time.time() - deadline
+            log(f"nextUpdate + grace -> {n}'s EVICT line: {t:.2f} s")
+            if t < 0:
+                raise Failure(f"{n} evicted {-t:.1f} s before nextUpdate + grace")
+            if t > EXPIRY_EVICT_LIMIT:
+                raise Failure(f"{n} evicted {t:.1f} s after nextUpdate + grace (limit {EXPIRY_EVICT_LIMIT:.0f} s)")
+        _wait_halted(clients["alice"], cmarks["alice"], 5, time.monotonic())
+        _assert_killed_exactly(srv.log.text(mark), {n: before[n]["Client ID"] for n in ("alice", "bob")})
+        srv.assert_running()
+
+
 @scenario
 def expired_grace_twin(plugin):
     """The twin of expired_transition, cheap: issuing.crl expires ~5 s after alice and bob
