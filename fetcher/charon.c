@@ -221,7 +221,7 @@ static bool unreachable_error(int r)
 }
 
 bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed, bool *unreachable)
+		 bool installed, int abort_fd, bool *unreachable)
 {
 	const char *vici = cfg->strongswan_vici;
 	char fname[CFG_NAME_MAX + 8], err[1536] = "", uri[512];
@@ -298,6 +298,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 			 r == -ETIMEDOUT ? " (charon accepts no connection: busy or hung?)" : "");
 		goto fail;
 	}
+	vici_set_abort_fd(c, abort_fd);
 	if (len <= VICI_VALUE_MAX) {
 		bool load = installed || strcmp(prev, "held") != 0 || strcmp(prev_number, st->crl.number_hex) != 0;
 
@@ -360,12 +361,21 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 	}
 	goto save;
 fail:
-	if (c != NULL && unreachable_error(r))
+	if (c != NULL && (unreachable_error(r) || r == -EINTR))
 		*unreachable = true;
 	text_sanitize(err);
+	if (r == -EINTR) {
+		/* SIGTERM: not charon's fault, and not an outcome worth recording over the last one */
+		log_note(logger, "source %s: charon at %s: hand-over of CRL number %s abandoned: %s", src->name, vici,
+			 st->crl.number_hex, err);
+		snprintf(st->charon, sizeof(st->charon), "%s", prev);
+		snprintf(st->charon_number, sizeof(st->charon_number), "%s", prev_number);
+		goto save;
+	}
 	set_outcome(st, "error", "%s", err);
 	log_error(logger, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
-			  "at the next refresh or SIGUSR1", src->name, vici, err, st->crl.number_hex);
+			  "later (the daemon retries within a minute, and at once when charon is back)", src->name, vici,
+		  err, st->crl.number_hex);
 save:
 	r = state_save(dirfd, src->name, st);
 	if (r != 0)

@@ -12,7 +12,8 @@
 
 /*
  * Makes the charon at cfg->strongswan_vici hold the CRL installed for `src` (described by *st),
- * then asks charon what it holds. `installed`: a new CRL was installed in this pass.
+ * then asks charon what it holds. `installed`: a new CRL was installed in this pass, or charon is
+ * a new one (restarted): hand it over without first asking whether charon holds it.
  *   - complete CRLs of up to 65,535 bytes: `load-cert` (X509_CRL, DER), then `flush-certs` X509_CRL
  *     (so that no older fetched copy in charon's cache is used instead), then `list-certs` X509_CRL
  *     must return the installed DER byte for byte;
@@ -23,12 +24,14 @@
  * Without a CRL in *st, or without [strongswan] vici, does nothing. Records the outcome in the
  * charon fields of *st and saves the state; never touches the installed file. Returns true when
  * charon holds the CRL (or it is deliberately not loaded), false on any error (logged with the
- * socket and the source; retried on the next call).
+ * socket and the source; retried on the next call). abort_fd (-1: none) is polled during every
+ * wait: once readable (SIGTERM) the hand-over is abandoned (false, logged as a note, the previous
+ * outcome kept).
  * `unreachable` is shared by the calls of one pass (start it false): set when charon could not be
  * reached or stopped answering, so that the next sources of the pass fail at once instead of each
  * waiting for its own timeout (a hung charon holds a pass up for one timeout, not one per source).
  */
 bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed, bool *unreachable);
+		 bool installed, int abort_fd, bool *unreachable);
 
 #endif

@@ -171,6 +171,7 @@ out:
 }
 
 static void job_start_mirror(struct dl_multi *m, struct job *j);
+static bool job_conditional(const struct job *j);
 
 static void job_finish(struct job *j, bool ok)
 {
@@ -387,7 +388,7 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 
 	switch (req->result) {
 	case DL_NOT_MODIFIED:
-		if (j->have_file && j->st.have_crl && (int)j->mirror == j->st.url_index) {
+		if (job_conditional(j)) {
 			log_info(logger, "source %s: %s: not modified (304)", j->src->name, url);
 			set_result(j, "unchanged (304 Not Modified)");
 			if (req->etag_out)
@@ -402,9 +403,10 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 	case DL_OK:
 		if (handle_body(j, url, why, sizeof(why))) {
 			if (j->ok) {
-				/* Validators belong to this mirror's copy. */
+				/* Validators belong to this URL's copy (not to a position in the list). */
 				state_set(&j->st.etag, req->etag_out);
 				state_set(&j->st.last_modified, req->last_modified_out);
+				state_url_key(j->src->urls[j->mirror], j->st.validators_url);
 				j->st.url_index = (int)j->mirror;
 			}
 			goto finish;
@@ -436,10 +438,25 @@ finish:
 	job_finish(j, j->ok);
 }
 
+/*
+ * Whether the validators kept in the state may go with a request to the current mirror: they
+ * describe the installed CRL and came from this very URL (issue 13: after a URL was changed in
+ * place, the new one got the old one's ETag, and a 304 for a file never fetched).
+ */
+static bool job_conditional(const struct job *j)
+{
+	char key[sizeof(j->st.validators_url)];
+
+	if (!j->have_file || !j->st.have_crl || j->st.validators_url[0] == '\0')
+		return false;
+	state_url_key(j->src->urls[j->mirror], key);
+	return strcmp(key, j->st.validators_url) == 0;
+}
+
 static void job_start_mirror(struct dl_multi *m, struct job *j)
 {
 	const char *url = j->src->urls[j->mirror];
-	bool conditional = j->have_file && j->st.have_crl && (int)j->mirror == j->st.url_index;
+	bool conditional = job_conditional(j);
 	int r;
 
 	dl_request_clear(&j->req);
@@ -568,6 +585,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			 * against what is really installed. */
 			j->st.have_crl = false;
 			j->st.url_index = -1; /* its validators describe another copy */
+			j->st.validators_url[0] = '\0';
 			r = learn_installed(j, fname);
 			if (r < 0) {
 				log_error(logger, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
@@ -594,9 +612,13 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			continue;
 		if (!jobs[i].finished)
 			job_finish(&jobs[i], false);
+		if (results != NULL)
+			results[i].charon_ok = true;
 		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */
-		if (r != -EINTR && cfg->strongswan_vici != NULL)
-			charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, &charon_unreachable);
+		if (r != -EINTR && cfg->strongswan_vici != NULL &&
+		    !charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, abort_fd, &charon_unreachable) &&
+		    results != NULL)
+			results[i].charon_ok = false;
 		if (results != NULL) {
 			results[i].ok = jobs[i].ok;
 			results[i].installed = jobs[i].installed;
@@ -617,6 +639,45 @@ out:
 	dl_multi_free(m);
 	free(jobs);
 	return r;
+}
+
+int refresh_charon(const struct cfg *cfg, int dirfd, const bool *which, bool renew, int abort_fd, bool *ok)
+{
+	bool unreachable = false;
+	int lock, r = 0;
+
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		ok[i] = true;
+	if (cfg->strongswan_vici == NULL)
+		return 0;
+	/* The state is rewritten: one writer at a time, as in a pass. */
+	lock = lock_cache(cfg, dirfd, abort_fd);
+	if (lock < 0) {
+		if (lock != -EINTR)
+			log_error(logger, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-lock));
+		for (size_t i = 0; i < cfg->n_sources; i++)
+			ok[i] = !which[i];
+		return lock;
+	}
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct cfg_source *src = &cfg->sources[i];
+		char fname[CFG_NAME_MAX + 8], link[256];
+		struct src_state st;
+		struct stat sb;
+
+		if (!which[i])
+			continue;
+		snprintf(fname, sizeof(fname), "%s.crl", src->name);
+		r = state_load(dirfd, src->name, &st);
+		/* Only a state that describes the installed file says what to hand over; else the next pass. */
+		if (r == 0 && st.have_crl && install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0 &&
+		    state_describes(&st, &sb))
+			ok[i] = charon_sync(cfg, dirfd, src, &st, renew, abort_fd, &unreachable);
+		state_clear(&st);
+		r = 0;
+	}
+	install_unlock(lock);
+	return 0;
 }
 
 int fetch_main(int argc, char *argv[])

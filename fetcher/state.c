@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "crlsync/install.h"
 #include "crlsync/text.h"
@@ -42,6 +43,14 @@ static void hex(const unsigned char *d, size_t n, char *out)
 	for (size_t i = 0; i < n; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 	out[2 * n] = '\0';
+}
+
+void state_url_key(const char *url, char out[2 * 32 + 1])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)(url ? url : ""), url ? strlen(url) : 0, md);
+	hex(md, sizeof(md), out);
 }
 
 static bool unhex(const char *s, unsigned char *out, size_t max, size_t *n)
@@ -184,6 +193,20 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 		r = -ENOMEM;
 		goto out;
 	}
+	{
+		const char *k = jstr(o, "validators_url_sha256");
+		unsigned char tmp[32];
+		size_t n = 0;
+
+		/* Without it (a state of an older crlsync, or a damaged one) the validators are dropped:
+		 * one unconditional GET, rather than a 304 for another URL's copy (issue 13). */
+		if (k != NULL && unhex(k, tmp, sizeof(tmp), &n) && n == sizeof(tmp)) {
+			snprintf(st->validators_url, sizeof(st->validators_url), "%s", k);
+		} else {
+			state_set(&st->etag, NULL);
+			state_set(&st->last_modified, NULL);
+		}
+	}
 	st->url_index = json_is_integer(json_object_get(o, "url_index"))
 				? (int)json_integer_value(json_object_get(o, "url_index"))
 				: -1;
@@ -260,6 +283,8 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 	json_object_set_new(o, "last_modified", text_is_clean(st->last_modified) ? json_string(st->last_modified)
 										 : json_null());
 	json_object_set_new(o, "url_index", json_integer(st->url_index));
+	if (st->validators_url[0] != '\0')
+		json_object_set_new(o, "validators_url_sha256", json_string(st->validators_url));
 	json_object_set_new(o, "url", st->url ? jclean(st->url) : json_null());
 	json_object_set_new(o, "last_attempt", json_integer(st->last_attempt));
 	json_object_set_new(o, "last_success", json_integer(st->last_success));

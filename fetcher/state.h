@@ -16,10 +16,15 @@
 #define STATE_SCOPE_LEN MARK_SCOPE_TEXT_LEN
 
 struct src_state {
-	/* conditional GET validators, valid for the mirror at url_index only */
+	/*
+	 * Conditional GET validators, valid only for the URL whose SHA-256 (hex, of the URL as
+	 * configured) is validators_url: a mirror's position says nothing once a URL is changed in
+	 * place. A state written before it was kept has none: its validators are not used.
+	 */
 	char *etag;
 	char *last_modified;
-	int url_index;          /* -1: none */
+	char validators_url[2 * 32 + 1]; /* "": the validators belong to no URL */
+	int url_index;          /* the mirror that gave the installed CRL (informational), -1: none */
 	char *url;              /* masked URL of the last attempt */
 	time_t last_attempt;
 	time_t last_success;
@@ -68,7 +73,14 @@ struct src_state {
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */
 int state_load(int dirfd, const char *name, struct src_state *st);
 
-/* Writes it atomically (creates `.state` 0700 when needed). Returns 0 or -errno. */
+/* validators_url's form of `url` into out (65 bytes). */
+void state_url_key(const char *url, char out[2 * 32 + 1]);
+
+/*
+ * Writes it atomically (creates `.state` when needed). `.state` is 0755 and its files 0644: they hold
+ * no secret (URLs are masked), and monitoring (status, health, metrics) runs as another user.
+ * Returns 0 or -errno.
+ */
 int state_save(int dirfd, const char *name, const struct src_state *st);
 
 /* Replaces a string field (NULL allowed). Returns false on allocation failure. */

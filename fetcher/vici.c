@@ -437,6 +437,7 @@ bool vici_msg_get_str(const struct vici_msg *msg, const char *key, char *buf, si
 struct vici_conn {
 	int fd;
 	int timeout_ms;
+	int abort_fd; /* -1, or a descriptor whose readability abandons any wait (-EINTR) */
 	bool broken; /* a packet went half-way or an answer made no sense: the stream is out of step */
 };
 
@@ -453,17 +454,22 @@ static long long min_ll(long long a, long long b)
 	return a < b ? a : b;
 }
 
-/* Waits until fd is ready for `events` or the deadline passes. 0, -ETIMEDOUT, or -errno. */
-static int wait_fd(int fd, short events, long long deadline)
+/*
+ * Waits until fd is ready for `events` or the deadline passes. 0, -ETIMEDOUT, -EINTR when abort_fd
+ * (>= 0) became readable first (it is not read: the caller's signal stays queued), or -errno.
+ */
+static int wait_fd(int fd, short events, long long deadline, int abort_fd)
 {
 	for (;;) {
-		struct pollfd pf = { .fd = fd, .events = events };
+		struct pollfd pf[2] = { { .fd = fd, .events = events }, { .fd = abort_fd, .events = POLLIN } };
 		long long left = deadline - now_ms();
 		int n;
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		n = poll(&pf, 1, left > 60000 ? 60000 : (int)left);
+		n = poll(pf, abort_fd >= 0 ? 2 : 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0 && abort_fd >= 0 && pf[1].revents != 0)
+			return -EINTR;
 		if (n > 0)
 			return 0; /* readable, writable, or an error the next call reports */
 		if (n < 0 && errno != EINTR)
@@ -513,7 +519,7 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 			continue;
 		}
 		if (errno == EINPROGRESS || errno == EALREADY) {
-			r = wait_fd(fd, POLLOUT, deadline);
+			r = wait_fd(fd, POLLOUT, deadline, -1);
 			if (r == 0) {
 				int e = 0;
 				socklen_t el = sizeof(e);
@@ -538,6 +544,7 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 	}
 	c->fd = fd;
 	c->timeout_ms = timeout_ms;
+	c->abort_fd = -1;
 	*out = c;
 	return 0;
 }
@@ -548,6 +555,34 @@ void vici_close(struct vici_conn *c)
 		return;
 	close(c->fd);
 	free(c);
+}
+
+void vici_set_abort_fd(struct vici_conn *c, int abort_fd)
+{
+	c->abort_fd = abort_fd;
+}
+
+int vici_fd(const struct vici_conn *c)
+{
+	return c->fd;
+}
+
+int vici_check_idle(struct vici_conn *c)
+{
+	unsigned char b;
+	ssize_t n;
+
+	if (c->broken)
+		return -ENOTCONN;
+	n = recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	c->broken = true;
+	if (n == 0)
+		return -ECONNRESET; /* charon closed it: it exited, crashed or is restarting */
+	if (n < 0)
+		return -errno;
+	return -EBADMSG; /* nothing was asked: unsolicited bytes put the stream out of step */
 }
 
 /* MSG_NOSIGNAL: charon closing its end must not kill the fetcher with SIGPIPE (it is not ignored). */
@@ -565,7 +600,7 @@ static int write_all(struct vici_conn *c, const unsigned char *p, size_t n, long
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		w = wait_fd(c->fd, POLLOUT, deadline);
+		w = wait_fd(c->fd, POLLOUT, deadline, c->abort_fd);
 		if (w != 0)
 			return (int)w;
 	}
@@ -588,7 +623,7 @@ static int read_all(struct vici_conn *c, unsigned char *p, size_t n, long long d
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		r = wait_fd(c->fd, POLLIN, deadline);
+		r = wait_fd(c->fd, POLLIN, deadline, c->abort_fd);
 		if (r != 0)
 			return (int)r;
 	}
@@ -599,6 +634,8 @@ static void io_err(const struct vici_conn *c, int r, const char *what, char *err
 {
 	if (r == -ETIMEDOUT)
 		set_err(err, errlen, "cannot %s: no answer in time (%d ms)", what, c->timeout_ms);
+	else if (r == -EINTR)
+		set_err(err, errlen, "cannot %s: interrupted (shutting down)", what);
 	else
 		set_err(err, errlen, "cannot %s: %s", what, strerror(-r));
 }

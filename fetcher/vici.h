@@ -125,6 +125,24 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out);
 
 void vici_close(struct vici_conn *c);
 
+/*
+ * From now on every wait of `c` (a read or write that must wait) also watches abort_fd (-1: none):
+ * once it is readable, the request ends with -EINTR and the connection is unusable. It is only
+ * polled, never read (the daemon's signalfd for SIGTERM: the signal stays queued for its loop).
+ */
+void vici_set_abort_fd(struct vici_conn *c, int abort_fd);
+
+/* The socket, to poll an idle connection for POLLIN (charon closing it). Still owned by c. */
+int vici_fd(const struct vici_conn *c);
+
+/*
+ * For a connection kept open with no request in flight: 0 while it is open and quiet, -ECONNRESET
+ * once charon closed it (it exited, crashed, or is restarting), -EBADMSG when charon sent
+ * something nobody asked for, another -errno on a socket error. After a non-zero return the
+ * connection is unusable: close it. Never blocks.
+ */
+int vici_check_idle(struct vici_conn *c);
+
 /* Called for each event of a streamed command; returning false stops collecting (the result is -ECANCELED). */
 typedef bool vici_event_fn(const struct vici_msg *event, void *ctx);
 

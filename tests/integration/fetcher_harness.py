@@ -248,6 +248,81 @@ class Daemon(Process):
             raise Failure(f"the daemon did not exit within {timeout:.0f} s:\n{tail(self.log.text())}")
 
 
+# --- a server that trickles ----------------------------------------------------------------------
+
+
+class TrickleServer:
+    """An HTTP server on 127.0.0.1:<ephemeral> (python's http.server, in a thread of the test)
+    that answers every GET with `make(n)` (n = 1, 2, ... per request), its body sent in `chunks`
+    pieces spread over `seconds`: a slow download that is always in flight. No validators.
+
+        srv = TrickleServer(lambda n: env.crl(number=n), seconds=3.0).start()
+        env.write_config({"issuing": [srv.url("issuing.crl")]})
+        ...
+        srv.stop()
+    """
+
+    def __init__(self, make, seconds: float = 3.0, chunks: int = 10):
+        import threading
+        self.make = make
+        self.seconds = seconds
+        self.chunks = chunks
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.completed = 0
+        self.httpd = None
+        self.thread = None
+
+    def start(self) -> "TrickleServer":
+        import http.server
+        import threading
+        srv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                with srv.lock:
+                    srv.requests += 1
+                    n = srv.requests
+                body = srv.make(n)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/pkix-crl")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = (len(body) + srv.chunks - 1) // srv.chunks
+                try:
+                    for i in range(0, len(body), step):
+                        time.sleep(srv.seconds / srv.chunks)
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                except OSError:
+                    return  # the client went away (an abandoned transfer)
+                with srv.lock:
+                    srv.completed += 1
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        log(f"trickle server on 127.0.0.1:{self.port} ({self.seconds:.1f} s per body)")
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def stop(self) -> None:
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+
 # --- large CRLs, DER by hand -------------------------------------------------------------------
 # gen.make_crl() builds every entry through python-cryptography, far too slow for 200,000 entries.
 # A v2 CRL is simple enough to encode directly (RFC 5280 §5.1); it is signed with the CA's key and

@@ -23,7 +23,8 @@ from cryptography import x509
 
 import gen
 from gen import Entry
-from fetcher_harness import FetchEnv, Result, as_user, big_crl, big_entries, file_mode, need_root, tail
+from fetcher_harness import (FetchEnv, Result, TrickleServer, as_user, big_crl, big_entries, file_mode, need_root,
+                             tail)
 from harness import Failure, Skip, _die_with_parent, free_port, log
 
 SCENARIOS: Dict[str, Callable] = {}
@@ -448,6 +449,58 @@ def http_404(crlsync):
 
 
 @scenario
+def url_changed_in_place(crlsync):
+    """The source's only URL is changed in place from a.crl to b.crl, two files nginx gives the
+    same ETag and Last-Modified (same mtime and size) but other CRLs: the first request to b.crl
+    is unconditional and number 2 is installed (issue 13: it went out with a.crl's ETag and got a
+    304 for a file never fetched). Twin: the next request to b.crl is conditional (304). A state
+    file of an older crlsync (no validators_url_sha256) still loads: one unconditional GET, then
+    conditional ones again."""
+    import json
+    with basic_env(crlsync, "url_changed_in_place") as env:
+        a, b = env.crl(number=1), env.crl(number=2)
+        if len(a) != len(b):
+            raise Failure(f"the two CRLs differ in size ({len(a)}, {len(b)}): the ETags would differ")
+        pa, pb = env.publish("a.crl", a), env.publish("b.crl", b)
+        st = pa.stat()
+        os.utime(pb, (st.st_mtime, st.st_mtime))
+        env.write_config({SRC: [env.url("a.crl")]})
+        env.fetch(expect_rc=0).assert_err(rf"installed CRL number {rx_number(1)}")
+        env.write_config({SRC: [env.url("b.crl")]})
+        mark = env.nginx.mark()
+        r = env.fetch(expect_rc=0)
+        reqs = env.nginx.wait_requests(mark, "/b.crl")
+        log(f"first request to the new URL: {reqs}")
+        if not reqs or reqs[0].conditional or reqs[0].status != 200:
+            raise Failure(f"the first request to the new URL went with the old URL's validators: {reqs}\n{r.show()}")
+        env.assert_installed(SRC, b, "after the URL was changed in place")
+        mark = env.nginx.mark()
+        env.fetch(expect_rc=0).assert_err(r"not modified \(304\)")
+        reqs = env.nginx.wait_requests(mark, "/b.crl")
+        if not reqs or not reqs[0].conditional or reqs[0].status != 304:
+            raise Failure(f"the second request to the new URL is not a conditional GET answered 304: {reqs}")
+
+        # a state written by an older crlsync: validators without the URL they belong to
+        state = env.cache / ".state" / f"{SRC}.json"
+        o = json.loads(state.read_text())
+        if "validators_url_sha256" not in o:
+            raise Failure(f"the state does not say which URL its validators belong to: {sorted(o)}")
+        del o["validators_url_sha256"]
+        state.write_text(json.dumps(o))
+        env.run("status", expect_rc=0).assert_out(rf"^{SRC}\s+{rx_number(2)}")
+        mark = env.nginx.mark()
+        env.fetch(expect_rc=0).assert_err(rf"serves the installed CRL number {rx_number(2)}: unchanged")
+        reqs = env.nginx.wait_requests(mark, "/b.crl")
+        if not reqs or reqs[0].conditional:
+            raise Failure(f"validators of an old state file were used: {reqs}")
+        mark = env.nginx.mark()
+        env.fetch(expect_rc=0)
+        reqs = env.nginx.wait_requests(mark, "/b.crl")
+        if not reqs or not reqs[0].conditional:
+            raise Failure(f"no conditional GET after the old state was rewritten: {reqs}")
+
+
+@scenario
 def dead_mirror_then_good(crlsync):
     """First url: a closed port on 127.0.0.1; second: nginx. Installed from the second, exit 0,
     the dead mirror named in a message."""
@@ -602,6 +655,148 @@ def daemon_sigusr1(crlsync):
         d.assert_running()
         log(f"SIGUSR1 -> installed latency: min {1000 * min(lat):.0f} ms, max {1000 * max(lat):.0f} ms")
         env.assert_no_temp_files()
+
+
+@scenario
+def daemon_sigusr1_storm(crlsync):
+    """A 3-s download (a local server trickling each CRL over 3 s, a newer number every request)
+    and one SIGUSR1 a second for 12 s: the requests are coalesced, every transfer finishes and a
+    pass follows it at once: installs (3 expected, at least 2 asserted), nothing aborted (issue 13: 12 aborted transfers,
+    0 installs). Twin: SIGTERM in the middle of such a transfer still ends the daemon within 2 s."""
+    with FetchEnv(crlsync, "daemon_sigusr1_storm") as env:
+        srv = TrickleServer(lambda n: env.crl(number=n), seconds=3.0).start()
+        try:
+            env.write_config({SRC: [srv.url(PATH)]})
+            d = env.start_daemon()
+            t_end = time.monotonic() + 12
+            sent = 0
+            while time.monotonic() < t_end:
+                time.sleep(1.0)
+                d.signal(signal.SIGUSR1)
+                sent += 1
+            text = d.log.text()
+            installs = len(re.findall(r"installed CRL number", text))
+            aborted = len(re.findall(r"(?i)aborted", text))
+            log(f"SIGUSR1 storm: {sent} signals in 12 s, {installs} installs, {aborted} aborted transfers, "
+                f"{srv.requests} requests, {srv.completed} complete")
+            if aborted or installs < 2:
+                raise Failure(f"{installs} installs and {aborted} aborted transfers under the storm:\n{tail(text)}")
+            d.assert_running()
+            # SIGTERM is not coalesced: it abandons the transfer in flight
+            d.signal(signal.SIGUSR1)
+            n0 = srv.requests
+            d.wait_until(lambda: srv.requests > n0, 5, "a transfer in flight")
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            d.signal(signal.SIGTERM)
+            rc = d.wait_exit(2)
+            log(f"SIGTERM during a trickling transfer: exit {rc} after {1000 * (time.monotonic() - t0):.0f} ms")
+            if rc != 0:
+                raise Failure(f"SIGTERM: exit status {rc}")
+            env.assert_no_temp_files()
+        finally:
+            srv.stop()
+
+
+def _next_update(der: bytes) -> float:
+    c = x509.load_der_x509_crl(der)
+    nu = getattr(c, "next_update_utc", None) or c.next_update.replace(tzinfo=datetime.timezone.utc)
+    return nu.timestamp()
+
+
+SHORT_LIVED_SAMPLES = 155
+
+
+@scenario
+def daemon_short_lived_crls(crlsync):
+    """A CA issues CRLs valid for 60 s and re-issues one every 20 s; the daemon runs with the
+    default interval. Sampled every second for 155 s, the installed CRL is never expired (issue
+    13: 4 of 150 samples were, the daemon never polled more often than every 60 s); the worst
+    validity left is logged. Takes about 3 minutes."""
+    import threading
+    with basic_env(crlsync, "daemon_short_lived_crls") as env:
+        stop = threading.Event()
+        issued = [0]
+
+        def issue():
+            issued[0] += 1
+            env.publish(PATH, env.crl(number=issued[0], this_update=0, next_update=60))
+
+        def ca():
+            while not stop.wait(20.0):
+                issue()
+
+        issue()
+        t = threading.Thread(target=ca, daemon=True)
+        t.start()
+        try:
+            d = env.start_daemon()
+            d.wait_for_log(r"installed CRL number", timeout=10)
+            worst, expired = None, 0
+            for i in range(SHORT_LIVED_SAMPLES):
+                time.sleep(1.0)
+                der = env.installed(SRC)
+                left = _next_update(der) - time.time()
+                worst = left if worst is None else min(worst, left)
+                if left < 0:
+                    expired += 1
+                    log(f"sample {i}: the installed CRL expired {-left:.1f} s ago")
+            d.assert_running()
+        finally:
+            stop.set()
+            t.join()
+        log(f"short-lived CRLs: {issued[0]} issued, {SHORT_LIVED_SAMPLES} samples, {expired} expired, worst validity "
+            f"left {worst:.1f} s")
+        if expired or worst <= 0:
+            raise Failure(f"the installed CRL was expired in {expired} of {SHORT_LIVED_SAMPLES} samples (worst "
+                          f"{worst:.1f} s left)\n{tail(d.log.text())}")
+
+
+@scenario
+def daemon_publish_at_next_update(crlsync):
+    """A producer that publishes the next CRL exactly at the installed one's nextUpdate
+    (django-ca's generic view, 600-s CRLs): the daemon fetches one second after nextUpdate and the
+    new CRL is installed within about 2 s of it, not a minute later. Twin: no near-expiry warning
+    right after a fresh 120-s CRL is installed, and one for a CRL with 20 s of its 120 left."""
+    import threading
+    with basic_env(crlsync, "daemon_publish_at_next_update") as env:
+        der1 = env.crl(number=1, this_update=-570, next_update=30)
+        nu = _next_update(der1)
+        env.publish(PATH, der1)
+        der2 = env.crl(number=2, this_update=30, next_update=630)
+
+        def producer():
+            time.sleep(max(0.0, nu - time.time()))
+            env.publish(PATH, der2)
+
+        t = threading.Thread(target=producer, daemon=True)
+        t.start()
+        d = env.start_daemon()
+        d.wait_until(_installed_is(env, SRC, der1), 5, "number 1 installed")
+        d.wait_until(_installed_is(env, SRC, der2), 45, "number 2 installed after it was published at nextUpdate")
+        late = time.time() - nu
+        t.join()
+        log(f"published at nextUpdate: installed {late:.2f} s after nextUpdate")
+        if late > 3.0:
+            raise Failure(f"installed {late:.1f} s after nextUpdate")
+        d.signal(signal.SIGTERM)
+        d.wait_exit(3)
+        env.pidfile.unlink(missing_ok=True)
+
+        # warnings proportional to the validity
+        for n, tu, nu_, warn in ((3, 0, 120, False), (4, -100, 20, True)):
+            der = env.crl(number=n, this_update=tu, next_update=nu_)
+            env.publish(PATH, der)
+            d = env.start_daemon(name=f"daemon-{n}")
+            d.wait_until(_installed_is(env, SRC, der), 5, f"number {n} installed")
+            time.sleep(1.0)
+            got = re.search(r"expires at [^\n]* and could not be refreshed yet", d.log.text())
+            if bool(got) != warn:
+                raise Failure(f"CRL valid {tu}..+{nu_} s: near-expiry warning {'missing' if warn else 'logged'}:\n"
+                              f"{tail(d.log.text())}")
+            d.signal(signal.SIGTERM)
+            d.wait_exit(3)
+            env.pidfile.unlink(missing_ok=True)
 
 
 @scenario
