@@ -630,6 +630,86 @@ static void vici_connect__refused_or_backlog_full__errno(void **state)
 	assert_int_equal(open_fds(), fds);
 }
 
+/* An idle connection: quiet while charon keeps it open, -ECONNRESET once charon closed it. */
+static void vici_check_idle__charon_closes__econnreset(void **state)
+{
+	char uri[128];
+	struct vici_conn *c = NULL;
+	int fds = open_fds(), lfd = listen_sock(4), afd;
+
+	(void)state;
+	sock_uri(uri, sizeof(uri));
+	assert_int_equal(vici_connect(uri, 500, &c), 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_true(vici_fd(c) >= 0);
+	assert_int_equal(vici_check_idle(c), 0);
+	assert_int_equal(vici_check_idle(c), 0); /* never consumes, never blocks */
+	close(afd);
+	assert_int_equal(vici_check_idle(c), -ECONNRESET);
+	vici_close(c);
+	close(lfd);
+	unlink(sock_path);
+	assert_int_equal(open_fds(), fds);
+}
+
+/* The twin: bytes nobody asked for put the stream out of step: -EBADMSG, the connection unusable. */
+static void vici_check_idle__unsolicited_bytes__ebadmsg(void **state)
+{
+	char uri[128], err[256];
+	struct vici_conn *c = NULL;
+	struct vici_msg resp;
+	int lfd = listen_sock(4), afd;
+
+	(void)state;
+	sock_uri(uri, sizeof(uri));
+	assert_int_equal(vici_connect(uri, 500, &c), 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_int_equal(write(afd, "\0", 1), 1);
+	assert_int_equal(vici_check_idle(c), -EBADMSG);
+	assert_int_equal(vici_request(c, "version", NULL, NULL, NULL, NULL, &resp, err, sizeof(err)), -ENOTCONN);
+	vici_close(c);
+	close(afd);
+	close(lfd);
+	unlink(sock_path);
+}
+
+/* A silent charon and a readable abort fd (SIGTERM): the request ends at once with -EINTR, not after its timeout. */
+static void vici_request__abort_fd_readable__eintr_at_once(void **state)
+{
+	char uri[128], err[256] = "";
+	struct vici_conn *c = NULL;
+	struct vici_msg resp;
+	int lfd = listen_sock(4), afd, p[2];
+	long long t0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	sock_uri(uri, sizeof(uri));
+	assert_int_equal(vici_connect(uri, 5000, &c), 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	vici_set_abort_fd(c, p[0]);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	t0 = mono_ms();
+	assert_int_equal(vici_request(c, "version", NULL, NULL, NULL, NULL, &resp, err, sizeof(err)), -EINTR);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_non_null(strstr(err, "interrupted"));
+	vici_close(c);
+	/* the twin: without an abort fd the silent charon costs the timeout */
+	assert_int_equal(vici_connect(uri, 200, &c), 0);
+	t0 = mono_ms();
+	assert_int_equal(vici_request(c, "version", NULL, NULL, NULL, NULL, &resp, err, sizeof(err)), -ETIMEDOUT);
+	assert_true(mono_ms() - t0 >= 150);
+	vici_close(c);
+	close(afd);
+	close(lfd);
+	close(p[0]);
+	close(p[1]);
+	unlink(sock_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +732,9 @@ int main(void)
 		cmocka_unit_test(vici_request__announced_huge_packet__ebadmsg),
 		cmocka_unit_test(vici_request__foreign_event__ebadmsg),
 		cmocka_unit_test(vici_request__endless_stream__bounded_by_request_timeout),
+		cmocka_unit_test(vici_check_idle__charon_closes__econnreset),
+		cmocka_unit_test(vici_check_idle__unsolicited_bytes__ebadmsg),
+		cmocka_unit_test(vici_request__abort_fd_readable__eintr_at_once),
 	};
 
 	/* SIGPIPE keeps its default action: a send() without MSG_NOSIGNAL would kill this test. */
