@@ -26,6 +26,9 @@ enum {
 	OPT_JSON,
 	OPT_WIDE,
 	OPT_CA,
+	OPT_PROMETHEUS,
+	OPT_WARN,
+	OPT_CRIT,
 };
 
 #define CLI_O(opt) (1U << ((opt)-OPT_PIDFILE))
@@ -42,6 +45,9 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "wide", no_argument, NULL, OPT_WIDE },
 	{ "ca", required_argument, NULL, OPT_CA },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+	{ "warn", required_argument, NULL, OPT_WARN },
+	{ "crit", required_argument, NULL, OPT_CRIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -72,12 +78,14 @@ static const struct cmd_spec {
 			      "pidfile).\n\n"
 			      "  --pidfile FILE  the daemon's pidfile (default " CRLSYNC_PIDFILE ")\n",
 			      CLI_O(OPT_PIDFILE), 0, 0 },
-	[CLI_CMD_STATUS] = { "status", "[--wide | --json]", "each source: installed CRL, result, next try",
-			     "Per source: the installed CRL, the last attempt and its result, the next one.\n"
+	[CLI_CMD_STATUS] = { "status", "[--wide | --json | --prometheus]", "each source: installed CRL, result, next try",
+			     "Per source: the installed CRL, the last attempt and its result, the next one;\n"
+			     "with [plugin] status-file, what the OpenVPN plugin enforces beside it.\n"
 			     "The table fits 80 columns; --wide shows every column and the URL.\n\n"
-			     "  --wide  every column: dates, last success, the (masked) URL\n"
-			     "  --json  every field, as a JSON array\n",
-			     CLI_O(OPT_WIDE) | CLI_O(OPT_JSON), 0, 0 },
+			     "  --wide        every column: dates, last success, the (masked) URL\n"
+			     "  --json        every field, as a JSON object (schema 1, crlsync(8))\n"
+			     "  --prometheus  the metrics, in the Prometheus text format\n",
+			     CLI_O(OPT_WIDE) | CLI_O(OPT_JSON) | CLI_O(OPT_PROMETHEUS), 0, 0 },
 	[CLI_CMD_CHECK] = { "check", "CERT...", "is a certificate revoked by the installed CRLs",
 			    "Check certificates (PEM, several per file, or DER) against the installed CRLs.\n"
 			    "Exit 0 none revoked, 1 one is revoked, 4 cannot decide, 2 configuration error,\n"
@@ -89,6 +97,15 @@ static const struct cmd_spec {
 			     "error.\n\n"
 			     "  --ca CAFILE  the PEM certificate of the CRL's issuer (required)\n",
 			     CLI_O(OPT_CA), 1, 1 },
+	[CLI_CMD_HEALTH] = { "health", "[--warn DURATION] [--crit DURATION]", "monitoring check (Nagios, Icinga, Sensu)",
+			     "One line `CRLSYNC OK|WARNING|CRITICAL|UNKNOWN - summary | perfdata', exit 0, 1,\n"
+			     "2 or 3 (the monitoring-plugins codes, not the table below). CRITICAL: a source\n"
+			     "has no CRL, or it expired (nextUpdate + grace) or expires within --crit, or\n"
+			     "the plugin's status-file shows an older CRL for more than 30 s. WARNING:\n"
+			     "within --warn, the last attempt failed, on-install failed.\n\n"
+			     "  --warn DURATION  default: a quarter of the CRL's validity\n"
+			     "  --crit DURATION  default: 1 h, or an eighth of the validity if shorter\n",
+			     CLI_O(OPT_WARN) | CLI_O(OPT_CRIT), 0, 0 },
 };
 
 static const char global_help[] = "  -c, --config FILE  configuration (default " CRLSYNC_CONFIG_FILE ")\n"
@@ -259,6 +276,9 @@ enum cli_action cli_parse(int argc, char *argv[], struct options *o, struct cli 
 		case OPT_JSON: o->json = true; break;
 		case OPT_WIDE: o->wide = true; break;
 		case OPT_CA: o->ca = optarg; break;
+		case OPT_PROMETHEUS: o->prometheus = true; break;
+		case OPT_WARN: o->warn = optarg; break;
+		case OPT_CRIT: o->crit = optarg; break;
 		default: break;
 		}
 	}
@@ -280,6 +300,10 @@ enum cli_action cli_parse(int argc, char *argv[], struct options *o, struct cli 
 	}
 	if (o->json && o->wide) {
 		snprintf(c->err, sizeof(c->err), "--json already has every field: not with --wide");
+		return c->action;
+	}
+	if (o->prometheus && (o->json || o->wide)) {
+		snprintf(c->err, sizeof(c->err), "--prometheus is a format of its own: not with --%s", o->json ? "json" : "wide");
 		return c->action;
 	}
 	if (c->n_args - 1 < cmds[c->cmd].min_args) {

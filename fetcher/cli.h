@@ -44,6 +44,7 @@ enum cli_cmd {
 	CLI_CMD_STATUS,
 	CLI_CMD_CHECK,
 	CLI_CMD_VERIFY,
+	CLI_CMD_HEALTH,
 	CLI_CMD_COUNT,
 	CLI_CMD_NONE = -1,
 };
@@ -59,6 +60,9 @@ struct options {
 	bool json;           /* status: --json */
 	bool wide;           /* status: --wide, every column */
 	const char *ca;      /* verify: --ca FILE */
+	bool prometheus;     /* status: --prometheus, the Prometheus text format */
+	const char *warn;    /* health: --warn DURATION (NULL: the default) */
+	const char *crit;    /* health: --crit DURATION (NULL: the default) */
 };
 
 extern struct options opts;

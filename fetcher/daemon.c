@@ -17,6 +17,7 @@
 #include "crlsync/schedule.h"
 #include "charon.h"
 #include "fetcher.h"
+#include "monitor.h"
 #include "priv.h"
 #include "state.h"
 #include "vici.h"
@@ -393,6 +394,7 @@ reconfigure:
 					watch_outcome(&watch, i, res[i].charon_ok, time(NULL));
 			}
 			check_health(cfg, dirfd, time(NULL));
+			metrics_write_file(cfg, dirfd); /* [global] metrics-file: after every pass */
 			if (r != 0 && r != -EINTR)
 				log_error(logger, "refresh pass failed: %s", strerror(-r));
 			continue; /* a signal that came during the pass is read below on the next round */

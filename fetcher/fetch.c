@@ -19,6 +19,7 @@
 #include "crlsync/schedule.h"
 #include "crlsync/text.h"
 #include "charon.h"
+#include "consumers.h"
 #include "download.h"
 #include "fetcher.h"
 #include "state.h"
@@ -38,7 +39,15 @@ struct job {
 	unsigned char *fallback;
 	size_t fallback_len;
 	char fallback_url[256];
+	const char *why_code;    /* STATE_RESULT_* of the reason handle_body() gives in `why' */
+	char pem_err[320];       /* pem = yes: why NAME.pem could not be written this pass ("" none) */
 };
+
+/* The attempt's outcome as a code (state.h STATE_RESULT_*), beside set_result()'s text. */
+static void set_code(struct job *j, const char *code)
+{
+	snprintf(j->st.result, sizeof(j->st.result), "%s", code);
+}
 
 static double jitter(void)
 {
@@ -216,6 +225,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 		log_error(logger, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
 			  j->cfg->cache_dir, fname, strerror(-r));
 		set_result(j, "install failed: %s", strerror(-r));
+		set_code(j, STATE_RESULT_INSTALL_FAILED);
 		return false;
 	}
 	if (r > 0) {
@@ -236,6 +246,12 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	log_note(logger, "source %s: installed CRL number %s from %s (%zu entries, nextUpdate %s) as %s/%s",
 		 j->src->name, c->number_hex, url, c->entries, nu, j->cfg->cache_dir, fname);
 	set_result(j, "installed number %s", c->number_hex);
+	set_code(j, c->flags & CRL_HAS_NEXT_UPDATE && c->next_update < j->now ? STATE_RESULT_INSTALLED_EXPIRED
+									     : STATE_RESULT_INSTALLED);
+	/* pem = yes: its PEM twin at once, so that both names show the same CRL (the plugin skips the twin). */
+	if (consumers_write_pem(j->dirfd, j->src, der, len, j->pem_err, sizeof(j->pem_err)) != 0)
+		log_error(logger, "source %s: %s; %s/%s stays installed", j->src->name, j->pem_err, j->cfg->cache_dir,
+			  fname);
 	return true;
 }
 
@@ -287,6 +303,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	bool done = false, conflict, scope_diff;
 	int age;
 
+	j->why_code = STATE_RESULT_INVALID_CRL;
 	if (crl_split(j->req.body, j->req.body_len, &ders, &n, err, sizeof(err)) != CRL_OK) {
 		snprintf(why, whylen, "%s", err);
 		goto out;
@@ -324,6 +341,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		snprintf(why, whylen, "refused: its scope (%s) differs from the %s", sc,
 			 j->st.have_crl && j->have_file ? "installed CRL's"
 							 : "scope of the CRLs this source installed before");
+		j->why_code = STATE_RESULT_REFUSED_SCOPE;
 		goto out;
 	}
 	if (age < 0) {
@@ -333,12 +351,14 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		snprintf(why, whylen,
 			 "refused: rollback: it serves number %s (thisUpdate %s), %s the number %s this source installed",
 			 best->number_hex, tu, conflict ? "same number but other content than" : "older than", against);
+		j->why_code = STATE_RESULT_REFUSED_ROLLBACK;
 		goto out;
 	}
 	if (age == 0) {
 		log_info(logger, "source %s: %s serves the installed CRL number %s: unchanged", j->src->name, url,
 			 best->number_hex);
 		set_result(j, "unchanged (same CRL number %s)", best->number_hex);
+		set_code(j, STATE_RESULT_NOT_MODIFIED);
 		done = j->ok = true;
 		goto out;
 	}
@@ -351,6 +371,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 			snprintf(j->fallback_url, sizeof(j->fallback_url), "%s", url);
 		}
 		snprintf(why, whylen, "serves an expired CRL (number %s); trying the next mirror", best->number_hex);
+		j->why_code = STATE_RESULT_EXPIRED_CRL;
 		goto out;
 	}
 	done = true;
@@ -386,11 +407,13 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 	char why[640] = "";
 	const char *url = j->url_masked ? j->url_masked : "?";
 
+	j->why_code = STATE_RESULT_DOWNLOAD_FAILED;
 	switch (req->result) {
 	case DL_NOT_MODIFIED:
 		if (job_conditional(j)) {
 			log_info(logger, "source %s: %s: not modified (304)", j->src->name, url);
 			set_result(j, "unchanged (304 Not Modified)");
+			set_code(j, STATE_RESULT_NOT_MODIFIED);
 			if (req->etag_out)
 				state_set(&j->st.etag, req->etag_out);
 			if (req->last_modified_out)
@@ -420,6 +443,7 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 	log_msg(logger, j->mirror + 1 < j->src->n_urls && req->result != DL_ABORTED ? LOG_LVL_WARN : LOG_LVL_ERROR,
 		NULL, 0, "source %s: %s: %s", j->src->name, url, why);
 	set_result(j, "%s: %s", url, why);
+	set_code(j, j->why_code);
 	if (req->result == DL_ABORTED)
 		goto finish;
 	if (j->mirror + 1 < j->src->n_urls) {
@@ -592,6 +616,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 						  "the installed CRL, nothing installed for it this pass", j->src->name,
 					  cfg->cache_dir, fname, strerror(-r));
 				set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
+				set_code(j, STATE_RESULT_STATE_ERROR);
 				job_finish(j, false);
 				r = 0;
 				continue;
@@ -601,6 +626,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		if (j->src->n_urls == 0) {
 			log_error(logger, "source %s: no `url' configured", j->src->name);
 			set_result(j, "no url configured");
+			set_code(j, STATE_RESULT_NO_URL);
 			job_finish(j, false);
 			continue;
 		}
@@ -612,6 +638,15 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			continue;
 		if (!jobs[i].finished)
 			job_finish(&jobs[i], false);
+		/* Other consumers (pem, on-install): after the transfers, so a slow command stalls none of them. */
+		if (r != -EINTR && consumers_after_pass(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed,
+							jobs[i].pem_err, abort_fd)) {
+			int sr = state_save(dirfd, jobs[i].src->name, &jobs[i].st);
+
+			if (sr != 0)
+				log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s",
+					  jobs[i].src->name, cfg->cache_dir, strerror(-sr));
+		}
 		if (results != NULL)
 			results[i].charon_ok = true;
 		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */

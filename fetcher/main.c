@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "fetcher.h"
+#include "monitor.h"
 #include "priv.h"
 
 /*
@@ -154,6 +155,7 @@ int open_cache_dir(const struct cfg *cfg)
 static int (*const command_main[CLI_CMD_COUNT])(int argc, char *argv[]) = {
 	[CLI_CMD_FETCH] = fetch_main,   [CLI_CMD_DAEMON] = daemon_main, [CLI_CMD_REFRESH] = refresh_main,
 	[CLI_CMD_STATUS] = status_main, [CLI_CMD_CHECK] = check_main,   [CLI_CMD_VERIFY] = verify_main,
+	[CLI_CMD_HEALTH] = health_main,
 };
 
 int main(int argc, char *argv[])

@@ -238,6 +238,17 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 			st->charon_confirmed = jtime(ch, "confirmed");
 		}
 	}
+	copy_str(st->result, sizeof(st->result), jstr(o, "result"));
+	{
+		json_t *h = json_object_get(o, "on_install");
+
+		if (json_is_object(h)) {
+			copy_str(st->hook, sizeof(st->hook), jstr(h, "state"));
+			copy_str(st->hook_number, sizeof(st->hook_number), jstr(h, "number"));
+			copy_str(st->hook_detail, sizeof(st->hook_detail), jstr(h, "detail"));
+			st->hook_at = jtime(h, "at");
+		}
+	}
 	hw = json_object_get(o, "high_water");
 	if (json_is_object(hw)) {
 		st->have_hw = true;
@@ -332,12 +343,28 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		json_object_set_new(ch, "confirmed", json_integer(st->charon_confirmed));
 		json_object_set_new(o, "charon", ch);
 	}
+	if (st->result[0] != '\0')
+		json_object_set_new(o, "result", jclean(st->result));
+	if (st->hook[0] != '\0') {
+		json_t *h = json_object();
+
+		if (h == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		json_object_set_new(h, "state", jclean(st->hook));
+		json_object_set_new(h, "number", jclean(st->hook_number));
+		json_object_set_new(h, "detail", jclean(st->hook_detail));
+		json_object_set_new(h, "at", json_integer(st->hook_at));
+		json_object_set_new(o, "on_install", h);
+	}
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (text == NULL || strlen(text) > STATE_FILE_MAX) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (mkdirat(dirfd, STATE_DIR, 0700) != 0 && errno != EEXIST) {
+	/* Readable by monitoring (status, health, metrics as nagios or prometheus): no secret in it. */
+	if (mkdirat(dirfd, STATE_DIR, 0755) != 0 && errno != EEXIST) {
 		r = -errno;
 		goto out;
 	}
@@ -346,8 +373,15 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		r = -errno;
 		goto out;
 	}
+	{
+		struct stat sb;
+
+		/* A .state of an older crlsync (0700): opened up once, by its owner. */
+		if (fstat(sfd, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 07777) != 0755)
+			(void)fchmod(sfd, 0755);
+	}
 	snprintf(fname, sizeof(fname), "%s.json", name);
-	r = install_file(sfd, fname, text, strlen(text), 0600, NULL);
+	r = install_file(sfd, fname, text, strlen(text), 0644, NULL);
 	if (r > 0)
 		r = 0; /* saved; only the directory fsync failed: the next save tries again */
 out:

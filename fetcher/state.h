@@ -68,7 +68,35 @@ struct src_state {
 	time_t charon_checked;      /* last attempt */
 	time_t charon_confirmed;    /* last time charon was seen holding (or reading) the installed CRL */
 	char charon_detail[320];    /* one line: how, or why not */
+	/*
+	 * The last attempt's outcome as a code (status --json `result', health, metrics): "installed",
+	 * "not-modified", "refused-rollback", ... (STATE_RESULT_* below). "" in a state written before
+	 * codes were kept.
+	 */
+	char result[24];
+	/*
+	 * What the consumers of the last install got (pem = yes, on-install): `hook` is "" (nothing to
+	 * do yet), "ok", "failed" (the command exited non-zero or was killed, or NAME.pem could not be
+	 * written) or "timeout"; about CRL number hook_number, at hook_at; hook_detail says how.
+	 */
+	char hook[16];
+	char hook_number[48];
+	time_t hook_at;
+	char hook_detail[320];
 };
+
+/* The result codes of an attempt (src_state.result): a fixed vocabulary, documented in crlsync(8). */
+#define STATE_RESULT_INSTALLED "installed"                 /* a newer CRL was installed */
+#define STATE_RESULT_INSTALLED_EXPIRED "installed-expired" /* the newest available, already expired */
+#define STATE_RESULT_NOT_MODIFIED "not-modified"           /* 304, or the installed CRL served again */
+#define STATE_RESULT_REFUSED_ROLLBACK "refused-rollback"   /* older than (or as old as, other content) ours */
+#define STATE_RESULT_REFUSED_SCOPE "refused-scope"         /* another IssuingDistributionPoint scope */
+#define STATE_RESULT_INVALID_CRL "invalid-crl"             /* not a CRL, bad signature, critical extension, ... */
+#define STATE_RESULT_EXPIRED_CRL "expired-crl"             /* every mirror serves an expired CRL */
+#define STATE_RESULT_DOWNLOAD_FAILED "download-failed"     /* HTTP error, timeout, too large, connection */
+#define STATE_RESULT_INSTALL_FAILED "install-failed"       /* writing NAME.crl failed: the previous one stays */
+#define STATE_RESULT_STATE_ERROR "state-error"             /* the installed CRL could not be compared */
+#define STATE_RESULT_NO_URL "no-url"                       /* no `url' configured */
 
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */
 int state_load(int dirfd, const char *name, struct src_state *st);

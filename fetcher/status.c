@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync status: per source, the installed CRL and the fetcher's last and next attempts (table or JSON). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "crlsync/crl.h"
 #include "fetcher.h"
+#include "monitor.h"
 #include "state.h"
 
 static void when(time_t t, char *buf, size_t len)
@@ -133,11 +135,54 @@ static json_t *charon_json(const struct src_state *st)
 	return o;
 }
 
-static json_t *source_json(const struct cfg_source *src, const struct src_state *st, time_t now)
+/* What the OpenVPN plugin enforces from NAME.crl, from its status file ([plugin] status-file), or null. */
+static json_t *gateway_json(const struct gateway_view *gw, const struct src_state *st, const char *name)
+{
+	const struct gw_crl *g;
+	json_t *o;
+
+	if (gw == NULL || !gw->configured)
+		return json_null();
+	o = json_object();
+	if (gw->err != 0) {
+		json_object_set_new(o, "error", json_string(strerror(-gw->err)));
+		return o;
+	}
+	g = gateway_find(gw, name);
+	json_object_set_new(o, "number", g ? json_string(g->number) : json_null());
+	json_object_set_new(o, "this_update", g ? jtime(g->this_update) : json_null());
+	json_object_set_new(o, "next_update", g && g->next_update ? jtime(g->next_update) : json_null());
+	json_object_set_new(o, "entries", g ? json_integer((json_int_t)g->entries) : json_null());
+	json_object_set_new(o, "enforces_installed",
+			    json_boolean(g != NULL && st->have_crl && health_number_cmp(g->number, st->crl.number_hex) >= 0));
+	json_object_set_new(o, "generation", json_integer((json_int_t)gw->generation));
+	json_object_set_new(o, "written", jtime(gw->written));
+	return o;
+}
+
+static json_t *on_install_json(const struct src_state *st)
+{
+	json_t *o;
+
+	if (st->hook[0] == '\0')
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "state", json_string(st->hook));
+	json_object_set_new(o, "number", json_string(st->hook_number));
+	json_object_set_new(o, "detail", json_string(st->hook_detail));
+	json_object_set_new(o, "at", jtime(st->hook_at));
+	return o;
+}
+
+static json_t *source_json(const struct cfg_source *src, const struct src_state *st, time_t now, int state_err,
+			   const struct gateway_view *gw)
 {
 	json_t *o = json_object(), *c = json_null();
 
+	json_object_set_new(o, "schema", json_integer(1));
 	json_object_set_new(o, "name", json_string(src->name));
+	/* Never a silent null: a state that cannot be read says so (and status exits 1). */
+	json_object_set_new(o, "state_error", state_err != 0 ? json_string(strerror(-state_err)) : json_null());
 	if (st->have_crl) {
 		c = json_object();
 		json_object_set_new(c, "number", json_string(st->crl.number_hex));
@@ -151,12 +196,47 @@ static json_t *source_json(const struct cfg_source *src, const struct src_state 
 	json_object_set_new(o, "crl", c);
 	json_object_set_new(o, "last_attempt", jtime(st->last_attempt));
 	json_object_set_new(o, "last_result", st->last_result ? json_string(st->last_result) : json_null());
+	/* The code of the last attempt (state.h STATE_RESULT_*); "never" before any, "unknown" from an older state. */
+	json_object_set_new(o, "result", json_string(state_err != 0 ? "unknown"
+							: st->result[0] ? st->result
+							: st->last_attempt == 0 ? "never" : "unknown"));
 	json_object_set_new(o, "last_success", jtime(st->last_success));
 	json_object_set_new(o, "failures", json_integer(st->failures));
 	json_object_set_new(o, "next_attempt", jtime(st->next_attempt));
 	json_object_set_new(o, "url", st->url ? json_string(st->url) : json_null());
 	json_object_set_new(o, "charon", charon_json(st));
+	json_object_set_new(o, "pem", json_boolean(src->pem));
+	json_object_set_new(o, "on_install", on_install_json(st));
+	json_object_set_new(o, "gateway", gateway_json(gw, st, src->name));
 	return o;
+}
+
+/* Below the table: what the OpenVPN plugin enforces, from its status file, per source. */
+static void gateway_table(const struct cfg *cfg, const struct gateway_view *gw, int dirfd)
+{
+	char w[40], rl[40];
+
+	printf("\nGATEWAY (OpenVPN plugin, status-file %s)\n", cfg->status_file);
+	if (gw->err != 0) {
+		printf("  cannot read it as uid %ld: %s\n", (long)geteuid(), strerror(-gw->err));
+		return;
+	}
+	when(gw->written, w, sizeof(w));
+	when(gw->reload_time, rl, sizeof(rl));
+	printf("  pid %ld, written %s, generation %lu, %s\n  last reload %s%s%s\n", gw->pid, w, gw->generation,
+	       gw->policy, rl, gw->reload_error[0] ? ": " : " (ok)", gw->reload_error);
+	printf("  accept %lu, reject %lu, relaxed %lu, evicted %lu, reload failures %lu\n", gw->accept, gw->reject,
+	       gw->relaxed, gw->evicted, gw->reload_failures);
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		const struct gw_crl *g = gateway_find(gw, cfg->sources[i].name);
+		struct src_state st;
+		bool ok = state_load(dirfd, cfg->sources[i].name, &st) == 0;
+
+		printf("  %-16s enforces %-10s installed %-10s%s\n", cfg->sources[i].name, g ? g->number : "-",
+		       ok && st.have_crl ? st.crl.number_hex : "-",
+		       g && ok && st.have_crl && health_number_cmp(g->number, st.crl.number_hex) < 0 ? "  (older)" : "");
+		state_clear(&st);
+	}
 }
 
 int status_main(int argc, char *argv[])
@@ -167,7 +247,9 @@ int status_main(int argc, char *argv[])
 	time_t now = time(NULL);
 	int dirfd, rc = 0;
 
-	(void)argc; /* --json, --wide: parsed by cli.c, into opts */
+	struct gateway_view gw;
+
+	(void)argc; /* --json, --wide, --prometheus: parsed by cli.c, into opts */
 	(void)argv;
 	json = opts.json;
 	cfg = load_config();
@@ -178,6 +260,30 @@ int status_main(int argc, char *argv[])
 		cfg_free(cfg);
 		return 1;
 	}
+	if (opts.prometheus) {
+		struct source_view *views = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*views));
+
+		rc = EXIT_FAIL;
+		gateway_load(cfg, &gw);
+		if (views != NULL) {
+			monitor_views_load(cfg, dirfd, views);
+			rc = metrics_print(stdout, cfg, views, &gw, now) == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+			for (size_t i = 0; i < cfg->n_sources; i++)
+				if (views[i].state_err != 0) {
+					log_error(logger, "source %s: cannot read its state in %s/" STATE_DIR " as uid %ld: %s",
+						  cfg->sources[i].name, cfg->cache_dir, (long)geteuid(),
+						  strerror(-views[i].state_err));
+					rc = EXIT_FAIL;
+				}
+			monitor_views_clear(cfg, views);
+			free(views);
+		}
+		gateway_clear(&gw);
+		close(dirfd);
+		cfg_free(cfg);
+		return rc;
+	}
+	gateway_load(cfg, &gw);
 	if (json)
 		arr = json_array();
 	else if (!opts.wide)
@@ -193,10 +299,15 @@ int status_main(int argc, char *argv[])
 		/* state_load() passes every string through the sanitiser: the table and --json print them as they are. */
 		int r = state_load(dirfd, src->name, &st);
 
-		if (r != 0)
-			log_warn(logger, "source %s: unreadable state: %s", src->name, strerror(-r));
+		if (r != 0) {
+			/* Not a silent empty row: say what cannot be read, as whom, and fail. */
+			log_error(logger, "source %s: cannot read its state %s/" STATE_DIR "/%s.json as uid %ld: %s",
+				  src->name, cfg->cache_dir, src->name, (long)geteuid(), strerror(-r));
+			rc = EXIT_FAIL;
+			state_clear(&st);
+		}
 		if (json) {
-			json_array_append_new(arr, source_json(src, &st, now));
+			json_array_append_new(arr, source_json(src, &st, now, r, &gw));
 		} else if (!opts.wide) {
 			narrow_row(cfg, src, &st, now, narrow_name_width(cfg));
 		} else {
@@ -224,12 +335,15 @@ int status_main(int argc, char *argv[])
 		}
 		state_clear(&st);
 	}
+	if (!json && gw.configured)
+		gateway_table(cfg, &gw, dirfd);
 	if (json) {
 		if (json_dumpf(arr, stdout, JSON_INDENT(2)) != 0)
 			rc = 1;
 		putchar('\n');
 		json_decref(arr);
 	}
+	gateway_clear(&gw);
 	close(dirfd);
 	cfg_free(cfg);
 	return rc;

@@ -72,7 +72,8 @@ struct key_def {
 
 static key_fn key_cache_dir, key_missing, key_expired, key_grace, key_url, key_ca, key_interval, key_timeout,
 	key_max_size, key_user_agent, key_src_interval, key_src_max_size, key_management, key_management_password,
-	key_evict, key_vici, key_load_scoped, key_marks_file;
+	key_evict, key_vici, key_load_scoped, key_marks_file, key_metrics_file, key_on_install, key_on_install_timeout,
+	key_src_on_install, key_src_pem, key_status_file;
 
 /* Every accepted key. New keys are one line here (and a handler); nothing else needs to change. */
 static const struct key_def keys[] = {
@@ -94,6 +95,12 @@ static const struct key_def keys[] = {
 	{ SEC_PLUGIN, "marks-file", key_marks_file, false },
 	{ SEC_STRONGSWAN, "vici", key_vici, false },
 	{ SEC_STRONGSWAN, "load-scoped", key_load_scoped, false },
+	{ SEC_GLOBAL, "metrics-file", key_metrics_file, false },
+	{ SEC_GLOBAL, "on-install", key_on_install, false },
+	{ SEC_GLOBAL, "on-install-timeout", key_on_install_timeout, false },
+	{ SEC_SOURCE, "on-install", key_src_on_install, false },
+	{ SEC_SOURCE, "pem", key_src_pem, false },
+	{ SEC_PLUGIN, "status-file", key_status_file, false },
 };
 
 struct parser {
@@ -527,6 +534,13 @@ bool cfg_parse_size(const char *s, unsigned long long *out)
 	return true;
 }
 
+const char *cfg_source_on_install(const struct cfg *cfg, const struct cfg_source *src)
+{
+	const char *c = src->on_install != NULL ? src->on_install : cfg->on_install;
+
+	return c != NULL && c[0] != '\0' ? c : NULL;
+}
+
 long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src)
 {
 	return src && src->interval > 0 ? src->interval : cfg->interval;
@@ -820,6 +834,112 @@ static bool key_marks_file(const struct key_ctx *k, const char *key, const char 
 	}
 	free(k->cfg->marks_file);
 	k->cfg->marks_file = v;
+	return true;
+}
+
+/* An absolute file path (metrics-file, status-file): the writer replaces it atomically in its directory. */
+static bool abs_file(char **field, const char *key, const char *value, char *what, size_t whatlen)
+{
+	char *v;
+
+	if (value[0] != '/' || value[strlen(value) - 1] == '/') {
+		snprintf(what, whatlen, "`%s' must be the absolute path of a file, not `%s'", key, value);
+		return false;
+	}
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(what, whatlen, "`%s' holds a control character", key);
+			return false;
+		}
+	}
+	v = strdup(value);
+	if (!v) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(*field);
+	*field = v;
+	return true;
+}
+
+static bool key_metrics_file(const struct key_ctx *k, const char *key, const char *value, char *what,
+			     size_t whatlen)
+{
+	return abs_file(&k->cfg->metrics_file, key, value, what, whatlen);
+}
+
+static bool key_status_file(const struct key_ctx *k, const char *key, const char *value, char *what,
+			    size_t whatlen)
+{
+	return abs_file(&k->cfg->status_file, key, value, what, whatlen);
+}
+
+/*
+ * on-install = COMMAND: run by /bin/sh -c as written (the administrator's text); the values about
+ * the CRL travel in the environment only, never in the command line (no injection). Control
+ * characters are refused. In a [source], an empty value turns [global]'s off for that source.
+ */
+static bool command_value(char **field, bool empty_ok, const char *key, const char *value, char *what,
+			  size_t whatlen)
+{
+	char *v;
+
+	if (value[0] == '\0' && !empty_ok) {
+		snprintf(what, whatlen, "empty `%s'", key);
+		return false;
+	}
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(what, whatlen, "`%s' holds a control character", key);
+			return false;
+		}
+	}
+	v = strdup(value);
+	if (!v) {
+		snprintf(what, whatlen, "out of memory");
+		return false;
+	}
+	free(*field);
+	*field = v;
+	return true;
+}
+
+static bool key_on_install(const struct key_ctx *k, const char *key, const char *value, char *what,
+			   size_t whatlen)
+{
+	return command_value(&k->cfg->on_install, false, key, value, what, whatlen);
+}
+
+static bool key_src_on_install(const struct key_ctx *k, const char *key, const char *value, char *what,
+			       size_t whatlen)
+{
+	return command_value(&k->src->on_install, true, key, value, what, whatlen);
+}
+
+static bool key_on_install_timeout(const struct key_ctx *k, const char *key, const char *value, char *what,
+				   size_t whatlen)
+{
+	long long v;
+
+	if (!cfg_parse_seconds(value, &v) || v <= 0 || v > CFG_TIMEOUT_MAX) {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (seconds, or 30s, 5m; more than 0, at most 1d)", value,
+			 key);
+		return false;
+	}
+	k->cfg->on_install_timeout = v;
+	return true;
+}
+
+static bool key_src_pem(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
+{
+	if (strcmp(value, "yes") == 0)
+		k->src->pem = true;
+	else if (strcmp(value, "no") == 0)
+		k->src->pem = false;
+	else {
+		snprintf(what, whatlen, "bad value `%s' for `%s' (expected yes or no)", value, key);
+		return false;
+	}
 	return true;
 }
 
@@ -1281,6 +1401,7 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 	cfg->grace = 0;
 	cfg->interval = CFG_DEFAULT_INTERVAL;
 	cfg->timeout = CFG_DEFAULT_TIMEOUT;
+	cfg->on_install_timeout = CFG_DEFAULT_ON_INSTALL_TIMEOUT;
 	cfg->max_size = CFG_DEFAULT_MAX_SIZE;
 	cfg->evict = -1;
 	p.cfg = cfg;
@@ -1380,6 +1501,7 @@ void cfg_free(struct cfg *cfg)
 			free(src->urls[j]);
 		free(src->urls);
 		free(src->ca_path);
+		free(src->on_install);
 		X509_free(src->ca);
 	}
 	free(cfg->sources);
@@ -1392,6 +1514,9 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->management_password_path);
 	free(cfg->marks_file);
 	free(cfg->strongswan_vici);
+	free(cfg->metrics_file);
+	free(cfg->on_install);
+	free(cfg->status_file);
 	free(cfg->path);
 	free(cfg);
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -318,4 +319,53 @@ int install_cleanup(int dirfd, const char *name)
 	}
 	closedir(d); /* closes fd */
 	return removed;
+}
+
+bool install_is_pem_twin(int dirfd, const char *name)
+{
+	size_t n = strlen(name);
+	char twin[NAME_MAX + 1];
+	struct stat st;
+
+	if (n <= 4 || n >= sizeof(twin) || strcmp(name + n - 4, ".pem") != 0)
+		return false;
+	memcpy(twin, name, n - 4);
+	memcpy(twin + n - 4, ".crl", 5);
+	return fstatat(dirfd, twin, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+int install_pem_encode(const unsigned char *der, size_t len, char **pem, size_t *pemlen)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char head[] = "-----BEGIN X509 CRL-----\n", tail[] = "-----END X509 CRL-----\n";
+	size_t enc = (len + 2) / 3 * 4, cap = sizeof(head) + enc + enc / 64 + 2 + sizeof(tail), o = 0, col = 0;
+	char *out;
+
+	*pem = NULL;
+	*pemlen = 0;
+	out = malloc(cap);
+	if (out == NULL)
+		return -ENOMEM;
+	memcpy(out, head, sizeof(head) - 1);
+	o = sizeof(head) - 1;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)der[i] << 16 | (i + 1 < len ? (unsigned)der[i + 1] << 8 : 0) |
+			     (i + 2 < len ? der[i + 2] : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? b64[v & 63] : '=';
+		if ((col += 4) == 64) {
+			out[o++] = '\n';
+			col = 0;
+		}
+	}
+	if (col != 0)
+		out[o++] = '\n';
+	memcpy(out + o, tail, sizeof(tail) - 1);
+	o += sizeof(tail) - 1;
+	*pem = out;
+	*pemlen = o;
+	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
 #include "crlsync/store.h"
+#include "crlsync/install.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -594,6 +595,8 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	while ((errno = 0, de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue; /* hidden: the fetcher's temporary files, editors' swap files */
+		if (install_is_pem_twin(l->dirfd, de->d_name))
+			continue; /* `pem = yes': NAME.crl's PEM copy for other consumers, the same CRL */
 		if (n_names == cap_names) {
 			size_t nc = cap_names ? cap_names * 2 : 16;
 			char **nn = realloc(names, nc * sizeof(*nn));

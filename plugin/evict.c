@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mgmt.h"
+#include "status_file.h"
 
 struct evict_client {
 	struct evict_client *prev, *next;
@@ -441,8 +442,11 @@ static int kill_row(struct evictor *e, int fd, const struct suspect *s, const st
 		log_warn(e->log, "client subject=%s serial=%s cid=%lu is still listed %ld s after `client-kill'; sent it "
 				 "again", v->subject, v->serial, row->cid, secs_since(&s->killed_at));
 	else
+	{
 		log_error(e->log, "EVICT subject=%s serial=%s cid=%lu peer=%s: %s", v->subject, v->serial, row->cid,
 			  row->real, v->why);
+		status_count(STATUS_EVICTED);
+	}
 	mark(e, s->id, false, row->cid);
 	return -EAGAIN; /* evicted once its row has left `status 3' */
 }

@@ -19,6 +19,7 @@
 #include "evict.h"
 #include "marks.h"
 #include "persist.h"
+#include "status_file.h"
 #include "watch.h"
 
 #define PLUGIN_NAME "crlsync"
@@ -44,6 +45,7 @@ struct plugin {
 	struct watch *watch;
 	struct evictor *evictor;     /* NULL unless eviction is enabled */
 	struct plugin_marks *marks;  /* the rollback marks, kept across restarts and SIGHUP (marks.h) */
+	struct status_file *status;  /* [plugin] status-file, or NULL */
 };
 
 /*
@@ -183,6 +185,8 @@ static int reload(struct plugin *p, const char *why, bool quiet_if_same)
 	r = store_loader_load(p->loader, time(NULL), &s);
 	if (r != 0) {
 		log_error(&p->sink, "reload (%s) failed: %s; keeping the CRLs in force", why, strerror(-r));
+		status_count(STATUS_RELOAD_FAILURES);
+		status_file_reloaded(p->status, NULL, r);
 		goto out;
 	}
 	cur = snap_acquire(p);
@@ -200,6 +204,8 @@ static int reload(struct plugin *p, const char *why, bool quiet_if_same)
 		 s->n_crls, with, s->n_issuers, s->n_entries, s->generation, why,
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	snap_publish(p, s);
+	/* s stays alive: only a load publishes (and frees the old snapshot), and loads hold load_lock. */
+	status_file_reloaded(p->status, s, 0);
 	evictor_kick(p->evictor);
 out:
 	pthread_mutex_unlock(&p->load_lock);
@@ -217,6 +223,7 @@ static void plugin_free(struct plugin *p)
 		return;
 	watch_stop(p->watch);
 	evictor_stop(p->evictor); /* after the watch: no kick arrives any more */
+	status_file_close(p->status); /* after the watch: no reload reports to it any more */
 	store_unref(p->snap);
 	store_loader_free(p->loader);
 	plugin_marks_free(p->marks); /* after the loader, which reports raised marks to it */
@@ -367,6 +374,9 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 		log_warn(&p->sink, "evict = no: connected clients stay connected until they renegotiate, even when "
 				   "a new CRL revokes them");
 	}
+	/* While still root: the status file's directory is opened (and kept) now; the first load reports to it. */
+	if (status_file_open(p->cfg, &p->policy, &p->sink, &p->status) != 0)
+		goto fail;
 	/* Watch before the first load, so that nothing renamed in between is missed. */
 	r = watch_start(p->cfg->cache_dir, on_change, p, &p->sink, &p->watch);
 	if (r != 0) {
@@ -447,6 +457,13 @@ static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in
 		free(issuer);
 	}
 	store_unref(s); /* never the last reference: see snap_publish() */
+	/* Counters for the status file: an atomic add each, the status thread writes them. */
+	if (v == VERDICT_REJECT)
+		status_count(STATUS_REJECT);
+	else if (v == VERDICT_ACCEPT_RELAXED)
+		status_count(STATUS_RELAXED);
+	if (v != VERDICT_REJECT && args->current_cert_depth == 0)
+		status_count(STATUS_ACCEPT);
 	if (v != VERDICT_REJECT)
 		evictor_learn(p->evictor, args->per_client_context, args->current_cert_depth, cert, args->envp);
 	return v == VERDICT_REJECT ? OPENVPN_PLUGIN_FUNC_ERROR : OPENVPN_PLUGIN_FUNC_SUCCESS;

@@ -19,6 +19,9 @@ pkgs=(
   # systemd for systemd-analyze verify, systemd-sysusers and systemd-tmpfiles (it does not become PID 1
   # when installed in a container); git to copy the tree without build dirs
   dpkg-dev debhelper lintian systemd git man-db
+  # monitoring and other CRL consumers (issue 12): promtool (in `prometheus': its server is never started,
+  # see policy-rc.d below), a real ocserv + the openconnect client
+  prometheus ocserv openconnect
 )
 
 missing=()
@@ -35,7 +38,7 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# A system charon (strongswan-starter's units) must not start: the tests run their own, with their own
+# A system charon (strongswan-starter's units), prometheus or ocserv must not start: the tests run their own, with their own
 # sockets; policy-rc.d keeps invoke-rc.d from starting services during the install.
 policy=/usr/sbin/policy-rc.d
 own_policy=0
@@ -51,7 +54,7 @@ if [ "$own_policy" = 1 ]; then
 fi
 # ...and with systemd, keep them disabled (containers without systemd have nothing to do here).
 if [ -d /run/systemd/system ]; then
-  for unit in strongswan-starter.service strongswan.service; do
+  for unit in strongswan-starter.service strongswan.service prometheus.service ocserv.service ocserv.socket; do
     if systemctl list-unit-files "$unit" >/dev/null 2>&1; then
       systemctl disable --now "$unit" >/dev/null 2>&1 || true
     fi

@@ -24,6 +24,8 @@ struct cfg_source {
 	int line;         /* line of the section header, for messages */
 	long long interval;   /* `interval` override in seconds, 0 = [global] interval */
 	unsigned long long max_size; /* `max-size` override in bytes, 0 = [global] max-size */
+	bool pem;         /* `pem = yes`: the fetcher also keeps cache-dir/NAME.pem (the plugin never reads it) */
+	char *on_install; /* `on-install`: NULL = [global]'s; "" = none for this source */
 };
 
 #define CFG_DEFAULT_INTERVAL 3600
@@ -36,6 +38,8 @@ struct cfg_source {
 #define CFG_DEFAULT_USER_AGENT "crlsync/0.1"
 /* Where the plugin keeps its rollback marks unless `marks-file' says otherwise. */
 #define CFG_DEFAULT_MARKS_FILE "/var/lib/crlsync-plugin/marks"
+/* How long an on-install command may run before it is killed (SIGTERM, then SIGKILL). */
+#define CFG_DEFAULT_ON_INSTALL_TIMEOUT 60
 
 struct cfg {
 	char *path;
@@ -59,6 +63,10 @@ struct cfg {
 	char *marks_file;             /* [plugin] marks-file: absolute path, or NULL (CFG_DEFAULT_MARKS_FILE) */
 	char *strongswan_vici;        /* [strongswan] vici: "unix:///path" of charon's vici socket, or NULL */
 	bool strongswan_load_scoped;  /* [strongswan] load-scoped: also hand charon CRLs with an IDP (default no) */
+	char *metrics_file;           /* [global] metrics-file: Prometheus textfile the daemon rewrites, or NULL */
+	char *on_install;             /* [global] on-install: /bin/sh -c COMMAND after each install, or NULL */
+	long long on_install_timeout; /* [global] on-install-timeout: seconds (default CFG_DEFAULT_ON_INSTALL_TIMEOUT) */
+	char *status_file;            /* [plugin] status-file: the plugin's JSON view of what it enforces, or NULL */
 	struct cfg_source *sources;
 	size_t n_sources;
 };
@@ -101,6 +109,9 @@ bool cfg_parse_size(const char *s, unsigned long long *out);
 /* The effective interval and max-size of a source (its override, or the global value). */
 long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src);
 unsigned long long cfg_source_max_size(const struct cfg *cfg, const struct cfg_source *src);
+
+/* The on-install command of a source (its own, else [global]'s), or NULL for none. */
+const char *cfg_source_on_install(const struct cfg *cfg, const struct cfg_source *src);
 
 /* Whether connected clients are evicted (the `evict` key, defaulting to whether management is set). */
 bool cfg_evict(const struct cfg *cfg);

@@ -56,4 +56,18 @@ void install_unlock(int lockfd);
  */
 int install_cleanup(int dirfd, const char *name);
 
+/*
+ * `pem = yes' keeps NAME.pem, the PEM form of NAME.crl, beside it for consumers that want PEM
+ * (ocserv, HAProxy, nginx). It is the same CRL: whoever loads cache-dir (the plugin) must skip it.
+ * True when `name' is "X.pem" and "X.crl" is a regular file in dirfd: a PEM with a DER twin. A
+ * PEM bundle an administrator drops in cache-dir under a name of its own is still loaded.
+ */
+bool install_is_pem_twin(int dirfd, const char *name);
+
+/*
+ * The PEM form of a DER CRL ("-----BEGIN X509 CRL-----", base64 in 64-column lines), in a new
+ * buffer (caller frees) of *pemlen bytes. Returns 0 or -ENOMEM.
+ */
+int install_pem_encode(const unsigned char *der, size_t len, char **pem, size_t *pemlen);
+
 #endif
