@@ -43,6 +43,7 @@ SUITES = {
     "evict": ("evict_scenarios", "plugin", "evict_"),
     "fetcher": ("fetcher_scenarios", "crlsync", "fetcher_"),
     "strongswan": ("strongswan_scenarios", "crlsync", "strongswan_"),
+    "consumers": ("consumers_scenarios", "crlsync", "consumers_"),
 }
 
 
