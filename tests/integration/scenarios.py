@@ -978,3 +978,83 @@ def many_clients_reload(plugin):
             if re.search(r"SIGUSR1\[soft,tls-error\]|TLS Error", c.log.text()):
                 raise Failure(f"client {n} had a TLS error:\n{excerpt(c.log.text())}")
         log("bob's session ended; alice and carol renegotiated against CRL number 2 and stay connected")
+
+
+# --- the plugin's status file (issue 12) -----------------------------------------------------------
+
+
+def _read_status(path) -> dict:
+    import json
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _wait_status(path, pred, timeout: float, what: str) -> dict:
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        js = _read_status(path)
+        if js and pred(js):
+            return js
+        if time.monotonic() > deadline:
+            raise Failure(f"{what}: not in {path} within {timeout:.0f} s:\n{path.read_text() if path.exists() else '(absent)'}")
+        time.sleep(0.05)
+
+
+def _numbers(js: dict, file: str) -> List[str]:
+    return [c["number"] for c in js.get("crls", []) if c.get("file") == file]
+
+
+@scenario
+def status_file_nobody(plugin):
+    """[plugin] status-file with `user nobody`, in a directory nobody owns: the file (0644, written
+    atomically by the plugin after the drop) lists each CRL in force once (issuing.pem, pem = yes's
+    twin of issuing.crl, is not loaded), shows number 02 within 10 s of issuing.crl being renamed
+    over, counts an accepted and a refused client within 10 s, and keeps its counters across SIGHUP."""
+    import time
+    with Env(plugin, "status_file_nobody") as env:
+        extra = _nobody_setup(env)
+        gw = env.dir / "gw"
+        gw.mkdir()
+        os.chown(gw, _nobody_uid(), -1)
+        os.chmod(gw, 0o755)
+        sf = gw / "status.json"
+        env.write_config(extra_plugin_lines=[f"status-file = {sf}"])
+        env.install_good()
+        env.install("issuing.pem", gen.to_pem(env.crl(env.pki.issuing, number=1)))
+        srv = _start_as_nobody(env, extra)
+        js = _wait_status(sf, lambda j: _numbers(j, "issuing.crl") == ["01"], 10, "issuing.crl number 01")
+        if _numbers(js, "issuing.pem") or len(js["crls"]) != 2:
+            raise Failure(f"the status file lists {[c['file'] for c in js['crls']]}: issuing.pem is loaded too")
+        for k in ("schema", "version", "generation", "policy", "crls", "counters", "last_reload"):
+            if k not in js:
+                raise Failure(f"the status file lacks `{k}`: {js}")
+        c = js["crls"][0]
+        for k in ("file", "issuer", "number", "this_update", "next_update", "entries"):
+            if k not in c:
+                raise Failure(f"a CRL of the status file lacks `{k}`: {c}")
+        base = dict(js["counters"])
+        alice = env.client("alice", serial=0x05)
+        env.connect(alice, expect="accepted")
+        _wait_status(sf, lambda j: j["counters"]["accept"] >= base["accept"] + 1, 10, "accept counted")
+        # a newer CRL revoking alice, renamed in: the file shows it within 10 s
+        t0 = time.monotonic()
+        env.install("issuing.crl", env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=2))
+        env.install("issuing.pem", gen.to_pem(env.crl(env.pki.issuing, [Entry(0x05, reason="keyCompromise")], number=2)))
+        js = _wait_status(sf, lambda j: _numbers(j, "issuing.crl") == ["02"], 10, "issuing.crl number 02")
+        log(f"status file shows number 02 {time.monotonic() - t0:.2f} s after the rename")
+        env.connect(alice, expect="rejected")
+        js = _wait_status(sf, lambda j: j["counters"]["reject"] >= base["reject"] + 1, 10, "reject counted")
+        st = os.stat(sf)
+        if st.st_uid != _nobody_uid() or st.st_mode & 0o777 != 0o644:
+            raise Failure(f"{sf}: uid {st.st_uid}, mode {oct(st.st_mode & 0o777)}; expected nobody's 0644 (written after the drop)")
+        before = dict(js["counters"])
+        sighup_and_wait(srv)
+        js = _wait_status(sf, lambda j: j["generation"] >= 1 and _numbers(j, "issuing.crl") == ["02"], 10, "after SIGHUP")
+        for k, v in before.items():
+            if js["counters"][k] < v:
+                raise Failure(f"counter {k} went from {v} to {js['counters'][k]} across SIGHUP")
+        env.connect(alice, expect="rejected")
+        _wait_status(sf, lambda j: j["counters"]["reject"] >= before["reject"] + 1, 10, "reject counted after SIGHUP")
