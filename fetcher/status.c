@@ -301,7 +301,7 @@ int status_main(int argc, char *argv[])
 
 		if (r != 0) {
 			/* Not a silent empty row: say what cannot be read, as whom, and fail. */
-			log_error(logger, "source %s: cannot read its state %s/" STATE_DIR "/%s.json as uid %ld: %s",
+			log_error(logger, "source %s: unreadable state %s/" STATE_DIR "/%s.json (as uid %ld): %s",
 				  src->name, cfg->cache_dir, src->name, (long)geteuid(), strerror(-r));
 			rc = EXIT_FAIL;
 			state_clear(&st);
