@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/crl_index.h"
 #include "bench_util.h"
 
@@ -326,7 +327,7 @@ static void run_openssl(const struct opts *o, struct phase *ph)
 	base = bench_rss();
 
 	t0 = bench_now_ns();
-	e = crl_read_file(o->crl_path, CRL_FILE_MAX, &buf, &len);
+	e = file_read(o->crl_path, CRL_FILE_MAX, &buf, &len);
 	if (e != 0)
 		die("%s: %s", o->crl_path, strerror(-e));
 	ph->t_read = since(t0);
@@ -395,7 +396,7 @@ static void run_crlsync(const struct opts *o, unsigned flags, bool lookups, stru
 	bench_hwm_reset();
 	base = bench_rss();
 	t0 = bench_now_ns();
-	e = crl_read_file(o->crl_path, CRL_FILE_MAX, &buf, &len);
+	e = file_read(o->crl_path, CRL_FILE_MAX, &buf, &len);
 	if (e != 0)
 		die("%s: %s", o->crl_path, strerror(-e));
 	ph->t_read = since(t0);
@@ -619,7 +620,7 @@ int main(int argc, char *argv[])
 		die("%s: no PEM certificate", o.ca_path);
 	fclose(f);
 
-	e = crl_read_file(o.crl_path, CRL_FILE_MAX, &der, &len);
+	e = file_read(o.crl_path, CRL_FILE_MAX, &der, &len);
 	if (e != 0)
 		die("%s: %s", o.crl_path, strerror(-e));
 	/* The query pool: as many as lookups, at most 1M distinct (then it wraps). */

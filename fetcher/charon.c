@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/text.h"
 #include "fetcher.h"
 #include "vici.h"
@@ -259,7 +260,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		ok = true;
 		goto save;
 	}
-	r = crl_read_file_at(dirfd, fname, CRL_FILE_MAX, &buf, &buflen);
+	r = file_read_at(dirfd, fname, CRL_FILE_MAX, &buf, &buflen);
 	if (r != 0) {
 		snprintf(err, sizeof(err), "cannot read %s/%s: %s", cfg->cache_dir, fname, strerror(-r));
 		goto fail;

@@ -9,6 +9,7 @@
 
 #include "crlsync/check.h"
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/store.h"
 #include "crlsync/text.h"
 #include "fetcher.h"
@@ -52,7 +53,7 @@ static int read_certs(const char *path, STACK_OF(X509) **out, int *bad)
 	*out = NULL;
 	if (sk == NULL)
 		return -ENOMEM;
-	r = crl_read_file(path, 1 << 20, &buf, &len);
+	r = file_read(path, 1 << 20, &buf, &len);
 	if (r != 0)
 		goto out;
 	if (len > 0 && buf[0] == 0x30) {
@@ -220,7 +221,7 @@ int verify_main(int argc, char *argv[])
 		rc = CHECK_EXIT_USAGE;
 		goto out;
 	}
-	r = crl_read_file(file, CRL_FILE_MAX, &buf, &len);
+	r = file_read(file, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		fprintf(stderr, "crlsync: %s: %s\n", tx.file, strerror(-r));
 		rc = CHECK_EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/install.h"
 #include "crlsync/text.h"
 #include "fetcher.h"
@@ -240,7 +241,7 @@ static int rewrite_pem(int dirfd, const struct cfg_source *src, char *err, size_
 	int r;
 
 	snprintf(fname, sizeof(fname), "%s.crl", src->name);
-	r = crl_read_file_at(dirfd, fname, CRL_FILE_MAX, &buf, &len);
+	r = file_read_at(dirfd, fname, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot read %s: %s", fname, strerror(-r));
 		return r;

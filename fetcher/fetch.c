@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/install.h"
 #include "crlsync/mark.h"
 #include "crlsync/schedule.h"
@@ -146,7 +147,7 @@ static int learn_installed(struct job *j, const char *fname)
 	size_t len, n = 0;
 	int r;
 
-	r = crl_read_file_at(j->dirfd, fname, CRL_FILE_MAX, &buf, &len);
+	r = file_read_at(j->dirfd, fname, CRL_FILE_MAX, &buf, &len);
 	if (r == -EFBIG) {
 		log_warn(logger, "source %s: the installed %s/%s is larger than %zu bytes, not a usable CRL; it will be "
 				 "replaced", j->src->name, j->cfg->cache_dir, fname, CRL_FILE_MAX);

@@ -2,6 +2,7 @@
 /* Parses crlsync.conf (INI, via libinih) into struct cfg; the first error comes back with file and line. */
 
 #include "crlsync/config.h"
+#include "crlsync/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,69 +212,6 @@ static void fail(struct parser *p, int line, const char *fmt, ...)
 		set_err(p->err, p->errlen, "%s: %s", p->name, what);
 }
 
-/*
- * Reads an open file whole, at most `cap` bytes, into a buffer NUL-terminated one byte past *outlen
- * (so that a text can be used as a string whatever it holds). Returns 0, -EFBIG when larger, or -errno.
- */
-static int read_fd_capped(int fd, size_t cap, char **out, size_t *outlen)
-{
-	char *buf = NULL;
-	size_t size = 0, alloc = 0;
-	int rc = 0;
-
-	*out = NULL;
-	*outlen = 0;
-	for (;;) {
-		ssize_t n;
-
-		/* Room for the data, and always one byte more for the NUL. */
-		if (size + 1 >= alloc) {
-			size_t grow = alloc ? alloc * 2 : 4096;
-			char *nbuf;
-
-			if (grow > cap + 2) /* cap + 1 bytes tell "larger" from "exactly cap"; + the NUL */
-				grow = cap + 2;
-			/* Not realloc(): the block it would free may hold a secret, wiped here first. */
-			nbuf = malloc(grow);
-			if (!nbuf) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			if (buf) {
-				memcpy(nbuf, buf, size);
-				OPENSSL_cleanse(buf, alloc);
-				free(buf);
-			}
-			buf = nbuf;
-			alloc = grow;
-		}
-		n = read(fd, buf + size, alloc - 1 - size);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		size += (size_t)n;
-		if (size > cap) {
-			rc = -EFBIG;
-			goto out;
-		}
-	}
-	buf[size] = '\0';
-	*out = buf;
-	*outlen = size;
-	buf = NULL; /* transferred */
-out:
-	if (buf) {
-		OPENSSL_cleanse(buf, alloc); /* it may hold a secret (cfg_read_secret) */
-		free(buf);
-	}
-	return rc;
-}
-
 /* What kind of file a mode is, for "is a FIFO, not a regular file". */
 static const char *file_kind(mode_t mode)
 {
@@ -294,50 +232,24 @@ static const char *file_kind(mode_t mode)
 }
 
 /*
- * Opens `path` and reads it whole with read_fd_capped(), only if it is a regular file: a FIFO or a
- * device would block open() or read() forever (a hung OpenVPN startup) or never end (/dev/zero).
- * O_NONBLOCK lets open() return on a FIFO without a writer; fstat() then refuses it before any read.
- * Returns 0, -EFBIG, -EISDIR, -ENOTREG_ (then *type holds the file's type) or -errno; *opened says
- * whether open() succeeded.
+ * Reads `path` whole with file.h's reader (regular files only, O_NONBLOCK open, capped, NUL-terminated,
+ * wiped: a configuration may hold URL credentials, a password file a password). Returns 0,
+ * -EFBIG, -EISDIR, -ENOTREG_ (then *type holds the file's type) or -errno; *opened says whether
+ * open() succeeded.
  */
 #define ENOTREG_ 0x10000 /* not an errno: "not a regular file", described with file_kind() */
 
 static int read_file_capped(const char *path, size_t cap, char **out, size_t *outlen, bool *opened,
 			    mode_t *type)
 {
-	struct stat st;
-	int fd, flags, rc;
+	struct file_info fi;
+	unsigned char *buf;
+	int rc = file_read_ex(AT_FDCWD, path, FILE_SECRET, cap, &buf, outlen, &fi);
 
-	*opened = false;
-	*out = NULL;
-	*outlen = 0;
-	*type = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	*opened = true;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	*type = st.st_mode & S_IFMT;
-	if (S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -ENOTREG_;
-		goto out;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = read_fd_capped(fd, cap, out, outlen);
-out:
-	close(fd);
-	return rc;
+	*out = (char *)buf;
+	*opened = fi.opened;
+	*type = fi.type;
+	return rc == -EINVAL && fi.type != 0 && fi.type != S_IFREG ? -ENOTREG_ : rc;
 }
 
 /* The reason read_file_capped() failed, for a message that names the file before it. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
 #include "crlsync/store.h"
+#include "crlsync/file.h"
 #include "crlsync/install.h"
 
 #include <dirent.h>
@@ -240,7 +241,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 	int r = 0;
 
 	rec->st = *st;
-	r = crl_read_file_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
+	r = file_read_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, strerror(-r), (long)geteuid(),
 			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");

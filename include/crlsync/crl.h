@@ -74,15 +74,6 @@ struct crl {
 };
 
 /*
- * Reads a whole file (at most `cap` bytes). Returns 0 and sets *buf (caller frees) and *len,
- * or -errno (-EFBIG when larger than cap, -EISDIR/-EINVAL when not a regular file).
- */
-int crl_read_file(const char *path, size_t cap, unsigned char **buf, size_t *len);
-
-/* Same, for a name relative to a directory descriptor; a symlink is refused (-ELOOP). */
-int crl_read_file_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len);
-
-/*
  * Decodes a buffer holding one DER CRL or one or more PEM CRLs (detected by content).
  * Returns CRL_OK with a new stack in *out (free with sk_X509_CRL_pop_free(.., X509_CRL_free)),
  * or CRL_E_PARSE with `err` saying why (a PEM file with any undecodable CRL fails whole).

@@ -1156,109 +1156,6 @@ static void crl_index__top_bit_serial__found(void **state)
 	crl_unref(c);
 }
 
-/* ---- crl_read_file ---- */
-
-static void crl_read_file__regular__whole_content(void **state)
-{
-	static const char content[] = "0123456789";
-	const char *p = pki_path(fx.dir, "ten");
-	unsigned char *buf = (unsigned char *)0x1;
-	size_t len = 99;
-
-	(void)state;
-	pki_write_file(p, content, 10);
-	assert_int_equal(crl_read_file(p, 1000, &buf, &len), 0);
-	assert_int_equal(len, 10);
-	assert_memory_equal(buf, content, 10);
-	free(buf);
-	/* Exactly at the cap is still allowed. */
-	assert_int_equal(crl_read_file(p, 10, &buf, &len), 0);
-	assert_int_equal(len, 10);
-	free(buf);
-}
-
-static void crl_read_file__empty__zero_length(void **state)
-{
-	const char *p = pki_path(fx.dir, "empty");
-	unsigned char *buf = NULL;
-	size_t len = 99;
-
-	(void)state;
-	pki_write_file(p, "", 0);
-	assert_int_equal(crl_read_file(p, 1000, &buf, &len), 0);
-	assert_int_equal(len, 0);
-	free(buf);
-}
-
-static void crl_read_file__over_cap__efbig(void **state)
-{
-	static const char content[] = "0123456789";
-	const char *p = pki_path(fx.dir, "eleven");
-	unsigned char *buf = (unsigned char *)0x1;
-	size_t len = 99;
-
-	(void)state;
-	pki_write_file(p, content, 10);
-	assert_int_equal(crl_read_file(p, 9, &buf, &len), -EFBIG);
-	assert_null(buf);
-	assert_int_equal(len, 0);
-}
-
-static void crl_read_file__missing__enoent(void **state)
-{
-	unsigned char *buf = (unsigned char *)0x1;
-	size_t len = 99;
-
-	(void)state;
-	assert_int_equal(crl_read_file(pki_path(fx.dir, "no-such-file"), 1000, &buf, &len), -ENOENT);
-	assert_null(buf);
-	assert_int_equal(len, 0);
-}
-
-static void crl_read_file__directory__eisdir(void **state)
-{
-	unsigned char *buf = (unsigned char *)0x1;
-	size_t len = 99;
-
-	(void)state;
-	assert_int_equal(crl_read_file(fx.dir, 1000, &buf, &len), -EISDIR);
-	assert_null(buf);
-}
-
-static void crl_read_file__fifo__einval(void **state)
-{
-	const char *p = pki_path(fx.dir, "fifo");
-	unsigned char *buf = (unsigned char *)0x1;
-	size_t len = 99;
-
-	(void)state;
-	unlink(p);
-	assert_int_equal(mkfifo(p, 0600), 0);
-	/* Must not block on a FIFO nobody writes to. */
-	assert_int_equal(crl_read_file(p, 1000, &buf, &len), -EINVAL);
-	assert_null(buf);
-	unlink(p);
-}
-
-static void crl_read_file_at__relative_to_dirfd__read(void **state)
-{
-	int dfd = open(fx.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	unsigned char *buf = NULL;
-	size_t len = 0;
-
-	(void)state;
-	assert_true(dfd >= 0);
-	pki_write_file(pki_path(fx.dir, "at"), "abc", 3);
-	assert_int_equal(crl_read_file_at(dfd, "at", 100, &buf, &len), 0);
-	assert_int_equal(len, 3);
-	assert_memory_equal(buf, "abc", 3);
-	free(buf);
-	/* Twin: a name that is not in that directory. */
-	assert_int_equal(crl_read_file_at(dfd, "not-there", 100, &buf, &len), -ENOENT);
-	assert_null(buf);
-	close(dfd);
-}
-
 /* ---- helpers ---- */
 
 static void serial_hex_of(const unsigned char *mag, size_t n, bool negative, char *buf, size_t len)
@@ -1443,13 +1340,6 @@ int main(void)
 		cmocka_unit_test(crl_index__one_byte_serial__found),
 		cmocka_unit_test(crl_index__twenty_byte_serial__found),
 		cmocka_unit_test(crl_index__top_bit_serial__found),
-		cmocka_unit_test(crl_read_file__regular__whole_content),
-		cmocka_unit_test(crl_read_file__empty__zero_length),
-		cmocka_unit_test(crl_read_file__over_cap__efbig),
-		cmocka_unit_test(crl_read_file__missing__enoent),
-		cmocka_unit_test(crl_read_file__directory__eisdir),
-		cmocka_unit_test(crl_read_file__fifo__einval),
-		cmocka_unit_test(crl_read_file_at__relative_to_dirfd__read),
 		cmocka_unit_test(crl_serial_hex__values__upper_hex),
 		cmocka_unit_test(crl_serial_hex__small_buffer__truncated_terminated),
 		cmocka_unit_test(crl_time_str__known_instants__utc),
