@@ -7,13 +7,13 @@ _crlsync()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="fetch daemon refresh status check verify help"
+	local commands="fetch daemon refresh status health check verify help"
 	local global="-c --config -q --quiet -v --verbose -V --version -h --help"
 	local cmd="" i
 
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-c | --config | --pidfile | --ca) ((i++)) ;; # skip the option's argument
+		-c | --config | --pidfile | --ca | --warn | --crit) ((i++)) ;; # skip the option's argument
 		-*) ;;
 		*)
 			cmd=${words[i]}
@@ -31,13 +31,17 @@ _crlsync()
 		_filedir pid
 		return
 		;;
+	--warn | --crit)
+		return # a duration (90, 15m, 2h, 1d): nothing to complete
+		;;
 	esac
 
 	local own=""
 	case $cmd in
 	daemon) own="--pidfile --no-pidfile --syslog" ;;
 	refresh) own="--pidfile" ;;
-	status) own="--wide --json" ;;
+	status) own="--wide --json --prometheus" ;;
+	health) own="--warn --crit" ;;
 	verify) own="--ca" ;;
 	help)
 		[[ $cur != -* ]] && COMPREPLY=($(compgen -W "${commands% help}" -- "$cur"))
