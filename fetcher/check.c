@@ -10,6 +10,7 @@
 #include "crlsync/check.h"
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
+#include "crlsync/fmt.h"
 #include "crlsync/store.h"
 #include "crlsync/text.h"
 #include "fetcher.h"
@@ -149,9 +150,9 @@ int check_main(int argc, char *argv[])
 			X509 *x = sk_X509_value(certs, k);
 			struct check_result res;
 			char serial[2 * CRL_SERIAL_MAX + 4], t[40];
-			char *subject = crl_name_text(X509_get_subject_name(x));
+			char *subject = fmt_name(X509_get_subject_name(x));
 
-			crl_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
+			fmt_serial(X509_get0_serialNumber(x), serial, sizeof(serial));
 			check_cert(snap, x, now, &res);
 			CLEAN(tx.subject, subject ? subject : "?");
 			CLEAN(tx.origin, res.crl ? res.crl->origin : "");
@@ -164,13 +165,13 @@ int check_main(int argc, char *argv[])
 					printf("good (self-signed trust anchor)\n");
 				break;
 			case CHECK_REVOKED:
-				crl_time_str(res.revoked_at, t, sizeof(t));
-				printf("REVOKED on %s, reason %s (CRL %s number %s)\n", t, crl_reason_str(res.reason),
+				fmt_time(res.revoked_at, t, sizeof(t));
+				printf("REVOKED on %s, reason %s (CRL %s number %s)\n", t, fmt_reason(res.reason),
 				       tx.origin, res.crl->number_hex);
 				revoked++;
 				break;
 			case CHECK_STALE:
-				crl_time_str(res.crl->next_update, t, sizeof(t));
+				fmt_time(res.crl->next_update, t, sizeof(t));
 				printf("cannot decide: CRL %s number %s expired at %s\n", tx.origin,
 				       res.crl->number_hex, t);
 				worst_undecided++;
@@ -247,9 +248,9 @@ int verify_main(int argc, char *argv[])
 			rc = 1;
 			continue;
 		}
-		crl_time_str(c->this_update, tu, sizeof(tu));
+		fmt_time(c->this_update, tu, sizeof(tu));
 		if (c->flags & CRL_HAS_NEXT_UPDATE)
-			crl_time_str(c->next_update, nu, sizeof(nu));
+			fmt_time(c->next_update, nu, sizeof(nu));
 		else
 			snprintf(nu, sizeof(nu), "none");
 		printf("%s: usable%s\n", origin,
@@ -260,7 +261,7 @@ int verify_main(int argc, char *argv[])
 		printf("  nextUpdate:  %s\n", nu);
 		printf("  entries:     %zu\n", c->entries);
 		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), ca_clean);
-		fetch_scope_text(c, scope, sizeof(scope));
+		fmt_scope(c->flags, scope, sizeof(scope));
 		printf("  scope:       %s\n", scope);
 		printf("  decoded by:  %s\n", c->fast ? "the streaming DER pass"
 						       : "OpenSSL's decoder (not in canonical DER: slower for a large CRL)");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/fmt.h"
 #include "crlsync/schedule.h"
 #include "charon.h"
 #include "fetcher.h"
@@ -244,7 +245,7 @@ static void check_health(const struct cfg *cfg, int dirfd, time_t now)
 			state_clear(&st);
 			continue;
 		}
-		crl_time_str(st.next_update, when, sizeof(when));
+		fmt_time(st.next_update, when, sizeof(when));
 		switch (schedule_health(now, st.crl.this_update, st.next_update, true)) {
 		case SCHEDULE_EXPIRED:
 			log_error(logger, "source %s: the installed CRL number %s EXPIRED at %s; gateways applying "

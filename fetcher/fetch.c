@@ -15,6 +15,7 @@
 
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
+#include "crlsync/fmt.h"
 #include "crlsync/install.h"
 #include "crlsync/mark.h"
 #include "crlsync/schedule.h"
@@ -70,20 +71,6 @@ static void set_result(struct job *j, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	state_set(&j->st.last_result, buf);
-}
-
-void fetch_scope_text(const struct crl *c, char *buf, size_t len)
-{
-	if (!(c->flags & CRL_HAS_IDP)) {
-		snprintf(buf, len, "complete (no issuingDistributionPoint)");
-		return;
-	}
-	snprintf(buf, len, "issuingDistributionPoint:%s%s%s%s%s%s",
-		 c->flags & CRL_IDP_USER_ONLY ? " onlyContainsUserCerts" : "",
-		 c->flags & CRL_IDP_CA_ONLY ? " onlyContainsCACerts" : "",
-		 c->flags & CRL_IDP_ATTR_ONLY ? " onlyContainsAttributeCerts" : "",
-		 c->flags & CRL_IDP_SOME_REASONS ? " onlySomeReasons" : "", c->flags & CRL_IDP_INDIRECT ? " indirectCRL" : "",
-		 c->flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
 }
 
 /* Raises the high-water mark to c when it is newer (mark_raise(): its stream only); never lowers it. */
@@ -241,7 +228,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	j->have_file = true;
 	j->installed = true;
 	if (c->flags & CRL_HAS_NEXT_UPDATE)
-		crl_time_str(c->next_update, nu, sizeof(nu));
+		fmt_time(c->next_update, nu, sizeof(nu));
 	else
 		snprintf(nu, sizeof(nu), "never");
 	log_note(logger, "source %s: installed CRL number %s from %s (%zu entries, nextUpdate %s) as %s/%s",
@@ -338,7 +325,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	if (scope_diff) {
 		char sc[160];
 
-		fetch_scope_text(best, sc, sizeof(sc));
+		fmt_scope(best->flags, sc, sizeof(sc));
 		snprintf(why, whylen, "refused: its scope (%s) differs from the %s", sc,
 			 j->st.have_crl && j->have_file ? "installed CRL's"
 							 : "scope of the CRLs this source installed before");
@@ -348,7 +335,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	if (age < 0) {
 		char tu[40];
 
-		crl_time_str(best->this_update, tu, sizeof(tu));
+		fmt_time(best->this_update, tu, sizeof(tu));
 		snprintf(why, whylen,
 			 "refused: rollback: it serves number %s (thisUpdate %s), %s the number %s this source installed",
 			 best->number_hex, tu, conflict ? "same number but other content than" : "older than", against);

@@ -59,9 +59,6 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
  */
 int refresh_charon(const struct cfg *cfg, int dirfd, const bool *which, bool renew, int abort_fd, bool *ok);
 
-/* "complete (no issuingDistributionPoint)" or "issuingDistributionPoint: onlyContainsCACerts ..." into buf. */
-void fetch_scope_text(const struct crl *c, char *buf, size_t len);
-
 /* Subcommands (main.c): argv[0] is the command name, then its operands; its options are in opts. */
 int fetch_main(int argc, char *argv[]);
 int daemon_main(int argc, char *argv[]);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/fmt.h"
 #include "fetcher.h"
 #include "monitor.h"
 #include "state.h"
@@ -16,7 +17,7 @@ static void when(time_t t, char *buf, size_t len)
 	if (t == 0)
 		snprintf(buf, len, "-");
 	else
-		crl_time_str(t, buf, len);
+		fmt_time(t, buf, len);
 }
 
 static json_t *jtime(time_t t)
@@ -313,9 +314,9 @@ int status_main(int argc, char *argv[])
 		} else {
 			if (st.have_crl) {
 				snprintf(num, sizeof(num), "%s", st.crl.number_hex);
-				crl_time_str(st.crl.this_update, tu, sizeof(tu));
+				fmt_time(st.crl.this_update, tu, sizeof(tu));
 				if (st.has_next_update)
-					crl_time_str(st.next_update, nu, sizeof(nu));
+					fmt_time(st.next_update, nu, sizeof(nu));
 				snprintf(ent, sizeof(ent), "%llu", st.entries);
 			}
 			when(st.last_attempt, la, sizeof(la));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The revocation check of one certificate against the CRLs of its issuer in a snapshot. */
 #include "crlsync/check.h"
+#include "crlsync/fmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,12 +24,12 @@ void check_describe(const struct check_result *r, char *buf, size_t len)
 
 	switch (r->status) {
 	case CHECK_REVOKED:
-		crl_time_str(r->revoked_at, t, sizeof(t));
-		snprintf(buf, len, "revoked on %s, reason %s (CRL %s number %s)", t, crl_reason_str(r->reason),
+		fmt_time(r->revoked_at, t, sizeof(t));
+		snprintf(buf, len, "revoked on %s, reason %s (CRL %s number %s)", t, fmt_reason(r->reason),
 			 r->crl->origin, r->crl->number_hex);
 		break;
 	case CHECK_STALE:
-		crl_time_str(r->crl->next_update, t, sizeof(t));
+		fmt_time(r->crl->next_update, t, sizeof(t));
 		snprintf(buf, len, "CRL %s number %s expired at %s", r->crl->origin, r->crl->number_hex, t);
 		break;
 	case CHECK_UNKNOWN:

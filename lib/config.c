@@ -3,6 +3,8 @@
 
 #include "crlsync/config.h"
 #include "crlsync/file.h"
+#include "crlsync/fmt.h"
+#include "crlsync/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -157,27 +159,6 @@ static const char *find_chars_or_comment(const char *s, const char *chars)
 	return s;
 }
 
-static const char *errno_str(int e, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len); /* GNU variant; strerror() is not thread-safe (reload thread) */
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
-
-/* Messages echo input: keep them one printable line whatever the bytes were. */
-static void sanitize(char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			*s = '?';
-	}
-}
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -189,7 +170,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	sanitize(err);
+	text_sanitize(err); /* messages echo input: one printable line whatever the bytes were */
 }
 
 /* Records the first error only; `line` 0 means the file as a whole. */
@@ -262,7 +243,7 @@ static const char *read_error(int rc, mode_t type, size_t cap, char *buf, size_t
 	else if (rc == -ENOTREG_)
 		snprintf(buf, len, "%s, not a regular file", file_kind(type));
 	else
-		snprintf(buf, len, "%s", errno_str(-rc, ebuf, sizeof(ebuf)));
+		snprintf(buf, len, "%s", fmt_errno(-rc, ebuf, sizeof(ebuf)));
 	return buf;
 }
 

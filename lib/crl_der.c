@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The fast CRL loader: one strict DER pass over the entries, EVP over the signed bytes, OpenSSL for the rest. */
-#include "crlsync/crl.h"
-#include "crl_internal.h"
+#include "crl_der.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,20 +8,36 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
+
+#include "crl_rules.h"
+#include "crlsync/crl.h"
+#include "crlsync/crl_index.h"
 
 /*
  * Why: OpenSSL's generic decoder builds an object per entry (about 250 bytes each) and takes
  * seconds for a million entries; what a revocation check needs of an entry is its serial, date
  * and reason. The pass below accepts only canonical DER (RFC 5280 §4.1.2.2, §5.1.2.6, X.690
- * §10-11) and the entry extensions we understand; everything else is handed to the reference
- * loader (crl.c), so the verdict and the message of an unusual CRL are exactly the reference's.
- * tests/fuzz/fuzz_crl_diff.c holds the two to agreement.
+ * §10-11) and the entry extensions we understand; on everything else it answers CRL_E_FALLBACK,
+ * and the dispatcher (crl.c) asks the reference loader (crl_reference.c), so the verdict and the
+ * message of an unusual CRL are exactly the reference's. The rules themselves are crl_rules.c's,
+ * fed through struct crl_source. tests/fuzz/fuzz_crl_diff.c holds the two loaders to agreement.
  */
+
+/* The fast path's view of the original DER: pointers into the caller's buffer. */
+struct crl_raw {
+	const unsigned char *der; /* the whole CertificateList */
+	size_t der_len;
+	const unsigned char *tbs; /* the signed bytes: tbsCertList with its header */
+	size_t tbs_len;
+	const unsigned char *sig; /* the signature value (BIT STRING content after the unused-bits octet) */
+	size_t sig_len;
+	const unsigned char *revoked; /* content octets of revokedCertificates; NULL when absent */
+	size_t revoked_len;
+	unsigned flags; /* enum crl_load_flags */
+};
 
 /* ---- strict DER reading ---- */
 
@@ -154,9 +169,25 @@ static const unsigned char oid_reason[] = { 0x55, 0x1D, 0x15 };      /* 2.5.29.2
 static const unsigned char oid_hold[] = { 0x55, 0x1D, 0x17 };        /* 2.5.29.23 holdInstructionCode */
 static const unsigned char oid_invalidity[] = { 0x55, 0x1D, 0x18 };  /* 2.5.29.24 invalidityDate */
 
+static const unsigned char oid_cert_issuer[] = { 0x55, 0x1D, 0x1D }; /* 2.5.29.29 certificateIssuer */
+
 static bool oid_is(const unsigned char *o, size_t len, const unsigned char *want)
 {
 	return len == 3 && memcmp(o, want, 3) == 0;
+}
+
+/* The entry extensions the rules know by NID (crl_rules_entry_ext_known()); NID_undef for any other. */
+static int entry_ext_nid(const unsigned char *o, size_t len)
+{
+	if (oid_is(o, len, oid_reason))
+		return NID_crl_reason;
+	if (oid_is(o, len, oid_hold))
+		return NID_hold_instruction_code;
+	if (oid_is(o, len, oid_invalidity))
+		return NID_invalidity_date;
+	if (oid_is(o, len, oid_cert_issuer))
+		return NID_certificate_issuer;
+	return NID_undef;
 }
 
 struct entry {
@@ -203,6 +234,7 @@ static bool parse_entry(const unsigned char *v, size_t len, struct entry *e)
 		const unsigned char *o, *b, *ev;
 		size_t ol, bl, evl;
 		bool critical = false;
+		int nid;
 
 		if (!der_expect(&exts, 0x30, &x, &xl))
 			return false;
@@ -216,20 +248,21 @@ static bool parse_entry(const unsigned char *v, size_t len, struct entry *e)
 		}
 		if (!der_expect(&ext, 0x04, &ev, &evl) || ext.p != ext.end)
 			return false;
-		if (oid_is(o, ol, oid_reason)) {
-			/* RFC 5280 §5.3.1: ENUMERATED; removeFromCRL (8) only in delta CRLs, 7 unused. */
-			if (e->reason != CRL_REASON_ABSENT || evl != 3 || ev[0] != 0x0A || ev[1] != 1 || ev[2] > 10 ||
-			    ev[2] == 7 || ev[2] == 8)
+		nid = entry_ext_nid(o, ol);
+		/*
+		 * certificateIssuer (critical or not: the reference judges it against the IDP) and unknown
+		 * critical extensions: the reference says why.
+		 */
+		if (nid == NID_certificate_issuer || (critical && !crl_rules_entry_ext_known(nid)))
+			return false;
+		if (nid == NID_crl_reason) {
+			/* RFC 5280 §5.3.1: one plain ENUMERATED that the rules accept in a complete CRL. */
+			if (e->reason != CRL_REASON_ABSENT || evl != 3 || ev[0] != 0x0A || ev[1] != 1 ||
+			    !crl_rules_reason_ok(ev[2]))
 				return false;
 			e->reason = ev[2];
-		} else if (oid_is(o, ol, oid_hold) || oid_is(o, ol, oid_invalidity)) {
-			continue; /* understood, not needed for the decision */
-		} else if (critical) {
-			return false; /* certificateIssuer and unknown critical extensions: the reference says why */
 		}
-		/* certificateIssuer (2.5.29.29) is never non-critical-and-ignorable for the reference: */
-		if (ol == 3 && o[0] == 0x55 && o[1] == 0x1D && o[2] == 0x1D)
-			return false;
+		/* holdInstructionCode, invalidityDate, non-critical unknown ones: not needed for the decision. */
 	}
 	return true;
 }
@@ -244,8 +277,10 @@ static void discard(const unsigned char *from, const unsigned char *to)
 		(void)madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
-enum crl_error crl_der_entries(const struct crl_raw *raw, struct crl *c, char *err, size_t errlen)
+/* The entries straight from the buffer: pass 1 checks and counts, pass 2 indexes. */
+static enum crl_error der_entries(const struct crl_source *src, struct crl *c, char *err, size_t errlen)
 {
+	const struct crl_raw *raw = src->ctx;
 	struct der d = { NULL, NULL };
 	size_t n = 0, tails = 0;
 	const unsigned char *v, *mark;
@@ -342,8 +377,11 @@ out:
 	return ok;
 }
 
-int crl_der_verify(const struct crl_raw *raw, X509_CRL *skel, EVP_PKEY *pkey)
+/* raw->sig over raw->tbs with the algorithm of the skeleton: 1 good, 0 bad, -1 cannot tell. */
+static int der_verify(const struct crl_source *src, EVP_PKEY *pkey)
 {
+	const struct crl_raw *raw = src->ctx;
+	X509_CRL *skel = src->x;
 	const ASN1_BIT_STRING *sig;
 	const X509_ALGOR *alg;
 	const ASN1_OBJECT *obj;
@@ -410,24 +448,16 @@ static unsigned char *der_put_header(unsigned char *p, unsigned char tag, size_t
 	return p;
 }
 
-/* The reference on one DER CRL: d2i_X509_CRL, then crl_from_x509(). */
-static enum crl_error reference(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
-				const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
+/* The file's own bytes: the digest that names the content. */
+static bool der_digest(const struct crl_source *src, unsigned char out[32])
 {
-	X509_CRL *x = NULL;
-	enum crl_error r = crl_decode_der(der, len, &x, err, errlen);
+	const struct crl_raw *raw = src->ctx;
+	unsigned int mdlen = 0;
 
-	if (r == CRL_OK)
-		r = crl_from_x509(x, cas, n_cas, now, origin, out, err, errlen);
-	if (r == CRL_OK && (flags & CRL_LOAD_NO_INDEX)) {
-		crl_index_free((*out)->index);
-		(*out)->index = NULL;
-	}
-	X509_CRL_free(x);
-	return r;
+	return EVP_Digest(raw->der, raw->der_len, out, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
 }
 
-enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
+enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
 			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
 {
 	struct der outer = { der, der + len }, list, tbs;
@@ -436,13 +466,13 @@ enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *c
 	unsigned char *skel = NULL, *p, tag;
 	const unsigned char *cp;
 	struct crl_raw raw = { .der = der, .der_len = len, .flags = flags };
+	struct crl_source src = { .fast = true, .ctx = &raw, .verify = der_verify, .digest = der_digest,
+				  .entries = der_entries };
 	X509_CRL *x = NULL;
 	enum crl_error r = CRL_E_FALLBACK;
 
 	*out = NULL;
 	err[0] = '\0';
-	if (flags & CRL_LOAD_REFERENCE)
-		goto fallback;
 	/* CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280 §5.1) */
 	if (!der_expect(&outer, 0x30, &v, &vl) || outer.p != outer.end)
 		goto fallback;
@@ -512,107 +542,13 @@ enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *c
 		ERR_clear_error();
 		goto fallback;
 	}
-	r = crl_build(x, &raw, cas, n_cas, now, origin, out, err, errlen);
-	if (r != CRL_E_FALLBACK)
-		goto out;
+	src.x = x;
+	r = crl_rules_build(&src, cas, n_cas, now, origin, out, err, errlen);
+	goto out;
 fallback:
-	/* After a DISCARD pass nothing is left to fall back on; crl_der_entries() only discards once it cannot fail. */
-	err[0] = '\0';
-	r = reference(der, len, cas, n_cas, now, origin, flags, out, err, errlen);
+	r = CRL_E_FALLBACK;
 out:
 	X509_CRL_free(x);
 	free(skel);
-	return r;
-}
-
-/* ---- DER or PEM ---- */
-
-static const char pem_marker[] = "-----BEGIN X509 CRL-----";
-
-void crl_der_free(struct crl_der *v, size_t n)
-{
-	if (v == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		OPENSSL_free(v[i].owned);
-	free(v);
-}
-
-enum crl_error crl_split(const unsigned char *buf, size_t len, struct crl_der **out, size_t *n, char *err,
-			 size_t errlen)
-{
-	struct crl_der *v = NULL;
-	size_t nv = 0;
-	BIO *bio = NULL;
-	enum crl_error r = CRL_E_PARSE;
-	char ssl[256];
-
-	*out = NULL;
-	*n = 0;
-	err[0] = '\0';
-	if (len > CRL_FILE_MAX || len > (size_t)INT32_MAX) {
-		snprintf(err, errlen, "file of %zu bytes is larger than the limit", len);
-		return CRL_E_TOO_LARGE;
-	}
-	if (len > 0 && buf[0] == 0x30) {
-		v = calloc(1, sizeof(*v));
-		if (v == NULL)
-			return CRL_E_NOMEM;
-		v[0].der = buf;
-		v[0].len = len;
-		nv = 1;
-		goto done;
-	}
-	if (memmem(buf, len, pem_marker, sizeof(pem_marker) - 1) == NULL) {
-		snprintf(err, errlen, "neither a DER CRL nor a PEM file with \"%s\"", pem_marker);
-		return CRL_E_PARSE;
-	}
-	bio = BIO_new_mem_buf(buf, (int)len);
-	if (bio == NULL)
-		return CRL_E_NOMEM;
-	ERR_clear_error();
-	for (;;) {
-		char *name = NULL, *header = NULL;
-		unsigned char *data = NULL;
-		long dlen = 0;
-		struct crl_der *nvv;
-
-		if (!PEM_read_bio(bio, &name, &header, &data, &dlen)) {
-			unsigned long e = ERR_peek_last_error();
-
-			if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE && nv > 0) {
-				ERR_clear_error();
-				break;
-			}
-			log_ssl_errors(ssl, sizeof(ssl));
-			snprintf(err, errlen, "PEM CRL #%zu does not decode (%s)", nv + 1, ssl[0] ? ssl : "decode error");
-			goto out;
-		}
-		/* PEM_read_bio_X509_CRL skips other blocks (certificates in a bundle): so do we. */
-		if (strcmp(name, PEM_STRING_X509_CRL) != 0) {
-			OPENSSL_free(name);
-			OPENSSL_free(header);
-			OPENSSL_free(data);
-			continue;
-		}
-		OPENSSL_free(name);
-		OPENSSL_free(header);
-		nvv = realloc(v, (nv + 1) * sizeof(*v));
-		if (nvv == NULL) {
-			OPENSSL_free(data);
-			r = CRL_E_NOMEM;
-			goto out;
-		}
-		v = nvv;
-		v[nv++] = (struct crl_der){ data, (size_t)dlen, data };
-	}
-done:
-	*out = v;
-	*n = nv;
-	v = NULL; /* transferred */
-	r = CRL_OK;
-out:
-	crl_der_free(v, nv);
-	BIO_free(bio);
 	return r;
 }

@@ -779,21 +779,3 @@ void crl_index_free(struct crl_index *idx)
 	free(idx->big);
 	free(idx);
 }
-
-const char *crl_reason_str(int reason)
-{
-	switch (reason) {
-	case CRL_REASON_UNSPECIFIED: return "unspecified";
-	case CRL_REASON_KEY_COMPROMISE: return "keyCompromise";
-	case CRL_REASON_CA_COMPROMISE: return "cACompromise";
-	case CRL_REASON_AFFILIATION_CHANGED: return "affiliationChanged";
-	case CRL_REASON_SUPERSEDED: return "superseded";
-	case CRL_REASON_CESSATION_OF_OPERATION: return "cessationOfOperation";
-	case CRL_REASON_CERTIFICATE_HOLD: return "certificateHold";
-	case CRL_REASON_REMOVE_FROM_CRL: return "removeFromCRL";
-	case CRL_REASON_PRIVILEGE_WITHDRAWN: return "privilegeWithdrawn";
-	case CRL_REASON_AA_COMPROMISE: return "aACompromise";
-	case CRL_REASON_ABSENT: return "unspecified"; /* RFC 5280 §5.3.1: absent means unspecified */
-	default: return "unknown reason";
-	}
-}

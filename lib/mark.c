@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rollback rule (see mark.h): stream keys, age, rollback, and marks as checked text in two file slots. */
 #include "crlsync/mark.h"
+#include "crlsync/fmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,17 +57,6 @@ void mark_stream_of(const struct crl *c, struct mark_stream *out)
 	}
 }
 
-static void hex_lower(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -98,7 +88,7 @@ void mark_scope_text(const struct mark_stream *s, char out[MARK_SCOPE_TEXT_LEN])
 	if (s->scope_kind == MARK_SCOPE_COMPLETE)
 		snprintf(out, MARK_SCOPE_TEXT_LEN, "complete");
 	else if (s->scope_kind == MARK_SCOPE_IDP)
-		hex_lower(s->scope, MARK_KEY_LEN, out);
+		fmt_hex_lower(s->scope, MARK_KEY_LEN, out);
 	else
 		out[0] = '\0';
 }
@@ -123,24 +113,12 @@ bool mark_scope_parse(const char *text, struct mark_stream *s)
 
 void mark_set_number(struct mark *m, bool has_number, const unsigned char *number, size_t len)
 {
-	size_t o = 0;
-
 	m->has_number = has_number && len <= sizeof(m->number);
 	m->number_len = m->has_number ? len : 0;
 	memset(m->number, 0, sizeof(m->number));
 	if (m->number_len)
 		memcpy(m->number, number, m->number_len);
-	if (!m->has_number) {
-		snprintf(m->number_hex, sizeof(m->number_hex), "none");
-		return;
-	}
-	if (m->number_len == 0) {
-		snprintf(m->number_hex, sizeof(m->number_hex), "0");
-		return;
-	}
-	/* crl.h's form: upper-case, two digits an octet */
-	for (size_t i = 0; i < m->number_len; i++, o += 2)
-		snprintf(m->number_hex + o, sizeof(m->number_hex) - o, "%02X", m->number[i]);
+	fmt_number(m->has_number, m->number, m->number_len, m->number_hex, sizeof(m->number_hex)); /* crl.h's form */
 }
 
 void mark_from_crl(const struct crl *c, struct mark *out)
@@ -239,7 +217,7 @@ static void check_of(const char *text, size_t len, char out[CHECK_HEX + 1])
 	unsigned char md[MARK_KEY_LEN];
 
 	sha256_parts((const unsigned char *)text, len, NULL, 0, md);
-	hex_lower(md, CHECK_HEX / 2, out);
+	fmt_hex_lower(md, CHECK_HEX / 2, out);
 }
 
 size_t mark_format(const struct mark *m, char *buf, size_t len)
@@ -249,7 +227,7 @@ size_t mark_format(const struct mark *m, char *buf, size_t len)
 	int n;
 
 	if (m->stream.has_issuer)
-		hex_lower(m->stream.issuer, MARK_KEY_LEN, issuer);
+		fmt_hex_lower(m->stream.issuer, MARK_KEY_LEN, issuer);
 	mark_scope_text(&m->stream, scope);
 	if (scope[0] == '\0')
 		snprintf(scope, sizeof(scope), "-");
@@ -258,8 +236,8 @@ size_t mark_format(const struct mark *m, char *buf, size_t len)
 	else if (m->number_len == 0)
 		snprintf(number, sizeof(number), "0");
 	else
-		hex_lower(m->number, m->number_len, number);
-	hex_lower(m->digest, sizeof(m->digest), digest);
+		fmt_hex_lower(m->number, m->number_len, number);
+	fmt_hex_lower(m->digest, sizeof(m->digest), digest);
 	n = snprintf(buf, len, "m1 %s %s %s %lld %s", issuer, scope, number, (long long)m->this_update, digest);
 	if (n < 0 || (size_t)n + 1 + CHECK_HEX >= len)
 		return 0;
@@ -338,7 +316,7 @@ int mark_set_encode(const struct mark *set, size_t n, unsigned long long seq, ch
 		buf[used++] = '\n';
 	}
 	sha256_parts((const unsigned char *)buf, used, NULL, 0, md);
-	hex_lower(md, sizeof(md), digest_hex);
+	fmt_hex_lower(md, sizeof(md), digest_hex);
 	used += (size_t)snprintf(buf + used, cap - used, "end %s\n", digest_hex);
 	*out = buf;
 	*len = used;
@@ -381,7 +359,7 @@ int mark_set_decode(const char *buf, size_t len, struct mark **set, size_t *n, u
 			char hex[2 * MARK_KEY_LEN + 1];
 
 			sha256_parts((const unsigned char *)buf, start, NULL, 0, md);
-			hex_lower(md, sizeof(md), hex);
+			fmt_hex_lower(md, sizeof(md), hex);
 			if (header && nl != NULL && l == 4 + 2 * MARK_KEY_LEN && memcmp(line + 4, hex, 2 * MARK_KEY_LEN) == 0 &&
 			    lines == count) {
 				*seq = s;
@@ -402,18 +380,6 @@ int mark_set_decode(const char *buf, size_t len, struct mark **set, size_t *n, u
 }
 
 /* --- the file ----------------------------------------------------------------------------------- */
-
-/* strerror() is not thread-safe (the plugin's reload thread). */
-static const char *errno_text(int e, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -455,7 +421,7 @@ static int open_dir_chain(const char *path, const char *dir, char *err, size_t e
 		if (fd < 0 || fstat(fd, &st) != 0) {
 			r = -errno;
 			set_err(err, errlen, "cannot open the directory %s of the marks file: %s%s", part,
-				errno_text(-r, ebuf, sizeof(ebuf)),
+				fmt_errno(-r, ebuf, sizeof(ebuf)),
 				r == -ELOOP ? " (a symlink: not followed; give marks-file's real path)" : "");
 			goto fail;
 		}
@@ -524,7 +490,7 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 	if (mkdir_parent && mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		r = -errno;
 		set_err(err, errlen, "cannot create the directory %s of the marks file: %s", dir,
-			errno_text(-r, ebuf, sizeof(ebuf)));
+			fmt_errno(-r, ebuf, sizeof(ebuf)));
 		return r;
 	}
 	dfd = open_dir_chain(path, dir, err, errlen);
@@ -534,7 +500,7 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		r = -errno;
 		set_err(err, errlen, "cannot open the marks file %s: %s%s", path,
-			errno_text(-r, ebuf, sizeof(ebuf)),
+			fmt_errno(-r, ebuf, sizeof(ebuf)),
 			r == -ELOOP ? " (a symlink: not followed)" : "");
 		goto fail;
 	}

@@ -2,6 +2,7 @@
 /* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
 #include "crlsync/store.h"
 #include "crlsync/file.h"
+#include "crlsync/fmt.h"
 #include "crlsync/install.h"
 
 #include <dirent.h>
@@ -235,7 +236,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 	struct crl_der *ders = NULL;
 	unsigned char *buf = NULL;
 	size_t len = 0, n = 0;
-	char err[512], origin[300];
+	char err[512], origin[300], ebuf[128];
 	enum crl_error e;
 	bool failed = false;
 	int r = 0;
@@ -243,7 +244,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 	rec->st = *st;
 	r = file_read_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
-		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, strerror(-r), (long)geteuid(),
+		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, fmt_errno(-r, ebuf, sizeof(ebuf)), (long)geteuid(),
 			  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
 		failed = true;
 		rec->retry = r == -EACCES || r == -EPERM;
@@ -386,9 +387,9 @@ static void describe(const struct crl *c, char *buf, size_t len)
 {
 	char tu[40], nu[40];
 
-	crl_time_str(c->this_update, tu, sizeof(tu));
+	fmt_time(c->this_update, tu, sizeof(tu));
 	if (c->flags & CRL_HAS_NEXT_UPDATE)
-		crl_time_str(c->next_update, nu, sizeof(nu));
+		fmt_time(c->next_update, nu, sizeof(nu));
 	else
 		snprintf(nu, sizeof(nu), "never (no nextUpdate)");
 	snprintf(buf, len, "issuer %s, number %s, %zu entries, thisUpdate %s, nextUpdate %s%s", c->issuer_text,
@@ -401,8 +402,8 @@ static void log_refused(const struct store_loader *l, const struct crl *c, const
 {
 	char t_new[40], t_old[40], was[200];
 
-	crl_time_str(c->this_update, t_new, sizeof(t_new));
-	crl_time_str(ref->this_update, t_old, sizeof(t_old));
+	fmt_time(c->this_update, t_new, sizeof(t_new));
+	fmt_time(ref->this_update, t_old, sizeof(t_old));
 	if (ref_origin != NULL)
 		snprintf(was, sizeof(was), "%s number %s, thisUpdate %s", ref_origin, ref->number_hex, t_old);
 	else
@@ -569,7 +570,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	struct file_rec *recs = NULL;
 	struct crl **fresh = NULL, **cand = NULL, **chosen = NULL;
 	size_t n_recs = 0, n_fresh = 0, n_cand = 0, n_chosen = 0, n_names = 0, cap_names = 0;
-	char **names = NULL, *path = NULL;
+	char **names = NULL, *path = NULL, ebuf[128];
 	struct dirent *de;
 	DIR *dir = NULL;
 	bool raised = false;
@@ -590,7 +591,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	}
 	if (r != 0) {
 		log_error(l->log, "cannot read cache-dir %s: %s (uid %ld); keeping the CRLs in force",
-			  l->cfg->cache_dir, strerror(-r), (long)geteuid());
+			  l->cfg->cache_dir, fmt_errno(-r, ebuf, sizeof(ebuf)), (long)geteuid());
 		return r;
 	}
 	while ((errno = 0, de = readdir(dir)) != NULL) {
@@ -618,7 +619,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	if (errno != 0) {
 		r = -errno;
 		log_error(l->log, "cannot list cache-dir %s: %s; keeping the CRLs in force", l->cfg->cache_dir,
-			  strerror(-r));
+			  fmt_errno(-r, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	l->stats.names = n_names;
@@ -643,7 +644,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		if (fstatat(l->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue; /* gone since readdir: a rename in progress */
-			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->cache_dir, names[i], strerror(errno),
+			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->cache_dir, names[i], fmt_errno(errno, ebuf, sizeof(ebuf)),
 				  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
 			memset(&st, 0, sizeof(st));
 			st.st_mode = S_IFREG;

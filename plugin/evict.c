@@ -17,6 +17,7 @@
 
 #include "mgmt.h"
 #include "status_file.h"
+#include "crlsync/fmt.h"
 
 struct evict_client {
 	struct evict_client *prev, *next;
@@ -319,10 +320,10 @@ static size_t find_victims(struct evictor *e, const struct store *snap, time_t n
 			v = nv;
 			memset(&v[n], 0, sizeof(v[n]));
 			v[n].sus = i;
-			subj = crl_name_text(X509_get_subject_name(sus[i].chain[0] ? sus[i].chain[0] : x));
+			subj = fmt_name(X509_get_subject_name(sus[i].chain[0] ? sus[i].chain[0] : x));
 			snprintf(v[n].subject, sizeof(v[n].subject), "%s", subj ? subj : "?");
 			free(subj);
-			crl_serial_hex(X509_get0_serialNumber(x), v[n].serial, sizeof(v[n].serial));
+			fmt_serial(X509_get0_serialNumber(x), v[n].serial, sizeof(v[n].serial));
 			check_describe(&res, v[n].why, sizeof(v[n].why));
 			if (d > 0) {
 				size_t l = strlen(v[n].why);

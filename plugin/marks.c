@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "persist.h"
+#include "crlsync/fmt.h"
 
 /* persist.c keys: the fd of the marks file and the path it was opened for; the set in memory. */
 #define KEY_FD "marks.fd"
@@ -25,17 +26,6 @@ struct plugin_marks {
 	struct mark *initial;
 	size_t n_initial;
 };
-
-static const char *errno_text(int e, char *buf, size_t len)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, len);
-#else
-	if (strerror_r(e, buf, len) != 0)
-		snprintf(buf, len, "error %d", e);
-	return buf;
-#endif
-}
 
 /* The fd kept for `path` by an earlier open in this process, or -1. */
 static int kept_fd(const char *path)
@@ -109,7 +99,7 @@ int plugin_marks_open(const struct cfg *cfg, const struct log_sink *log, struct 
 				r = persist_put(KEY_PATH, pm->path, strlen(pm->path), false);
 			if (r != 0) {
 				snprintf(err, sizeof(err), "marks file %s: cannot keep it open for SIGHUP: %s", pm->path,
-					 errno_text(-r, ebuf, sizeof(ebuf)));
+					 fmt_errno(-r, ebuf, sizeof(ebuf)));
 				fd = r;
 			}
 		}
@@ -117,7 +107,7 @@ int plugin_marks_open(const struct cfg *cfg, const struct log_sink *log, struct 
 	if (fd >= 0) {
 		r = mark_file_read(fd, pm->path, log, &pm->initial, &pm->n_initial);
 		if (r != 0) {
-			snprintf(err, sizeof(err), "marks file %s: cannot read: %s", pm->path, errno_text(-r, ebuf, sizeof(ebuf)));
+			snprintf(err, sizeof(err), "marks file %s: cannot read: %s", pm->path, fmt_errno(-r, ebuf, sizeof(ebuf)));
 			fd = r;
 		}
 	}
@@ -146,7 +136,7 @@ int plugin_marks_open(const struct cfg *cfg, const struct log_sink *log, struct 
 	pm->fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
 	if (fd >= 0 && pm->fd < 0) {
 		r = -errno;
-		log_error(log, "marks file %s: %s", pm->path, errno_text(-r, ebuf, sizeof(ebuf)));
+		log_error(log, "marks file %s: %s", pm->path, fmt_errno(-r, ebuf, sizeof(ebuf)));
 		plugin_marks_free(pm);
 		return r;
 	}
@@ -178,7 +168,7 @@ void plugin_marks_save(void *ctx, const struct mark *marks, size_t n)
 	r = mark_file_write(pm->fd, marks, n);
 	if (r != 0)
 		log_error(pm->log, "marks file %s: cannot write the raised rollback marks: %s; they hold until OpenVPN "
-				   "restarts", pm->path, errno_text(-r, ebuf, sizeof(ebuf)));
+				   "restarts", pm->path, fmt_errno(-r, ebuf, sizeof(ebuf)));
 }
 
 void plugin_marks_free(struct plugin_marks *pm)

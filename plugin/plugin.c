@@ -14,6 +14,7 @@
 
 #include "crlsync/check.h"
 #include "crlsync/config.h"
+#include "crlsync/fmt.h"
 #include "crlsync/log.h"
 #include "crlsync/store.h"
 #include "evict.h"
@@ -438,9 +439,9 @@ static int tls_verify(struct plugin *p, const struct openvpn_plugin_args_func_in
 	if (v != VERDICT_ACCEPT || res.crl != NULL) {
 		check_describe(&res, why, sizeof(why));
 		if (cert != NULL) {
-			subject = crl_name_text(X509_get_subject_name(cert));
-			issuer = crl_name_text(X509_get_issuer_name(cert));
-			crl_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
+			subject = fmt_name(X509_get_subject_name(cert));
+			issuer = fmt_name(X509_get_issuer_name(cert));
+			fmt_serial(X509_get0_serialNumber(cert), serial, sizeof(serial));
 		}
 		if (v == VERDICT_REJECT)
 			log_error(&p->sink, "REJECT depth=%d subject=%s serial=%s issuer=%s: %s [%s] peer=%s",

@@ -73,23 +73,6 @@ struct crl {
 	bool fast;                /* built by the streaming DER path, not the OpenSSL reference */
 };
 
-/*
- * Decodes a buffer holding one DER CRL or one or more PEM CRLs (detected by content).
- * Returns CRL_OK with a new stack in *out (free with sk_X509_CRL_pop_free(.., X509_CRL_free)),
- * or CRL_E_PARSE with `err` saying why (a PEM file with any undecodable CRL fails whole).
- */
-enum crl_error crl_decode(const unsigned char *buf, size_t len, STACK_OF(X509_CRL) **out, char *err,
-			  size_t errlen);
-
-/*
- * Verifies a decoded CRL against candidate issuers `cas` and builds its index.
- * Rules: issuer name (and authority key identifier when both sides have one) match a ca with
- * cRLSign; signature verifies; thisUpdate <= now + skew; no unrecognised critical extension;
- * not a delta CRL. Returns CRL_OK and a new crl in *out (refs = 1), or the reason with `err`.
- */
-enum crl_error crl_from_x509(X509_CRL *x, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
-			     struct crl **out, char *err, size_t errlen);
-
 /* How crl_from_der() works. */
 enum crl_load_flags {
 	CRL_LOAD_NO_INDEX = 1U << 0,  /* check every entry but keep only the count (c->index is NULL) */
@@ -102,16 +85,22 @@ enum crl_load_flags {
 };
 
 /*
- * Verifies one DER CRL and builds its index, with the same rules and outcome as crl_decode() +
- * crl_from_x509(). A streaming pass over the entries (strict DER, bounds on every length) takes
- * serial, date and reason; the signature is checked with EVP over the signed bytes as they are;
- * CRL-level fields are decoded by OpenSSL from a skeleton without the entries. Anything outside
- * that canonical subset (BER, negative serials, unusual times or extensions) goes to the
- * OpenSSL reference loader, whose verdict and message are then the answer.
+ * Verifies one DER CRL against candidate issuers `cas` and builds its index. The rules: issuer
+ * name (and authority key identifier when both sides have one) match a ca with cRLSign; signature
+ * verifies; thisUpdate <= now + skew, nextUpdate not before it; no unrecognised critical
+ * extension (CRL or entry); not a delta CRL; cRLNumber and issuingDistributionPoint well formed.
+ * Two loaders feed the same rules. The fast path: a streaming pass over the entries (strict DER,
+ * bounds on every length) takes serial, date and reason; the signature is checked with EVP over
+ * the signed bytes as they are; CRL-level fields are decoded by OpenSSL from a skeleton without
+ * the entries. Anything outside that canonical subset (BER, negative serials, unusual times or
+ * extensions) goes to the OpenSSL reference loader, whose verdict and message are then the answer.
  * Returns CRL_OK and a new crl in *out (refs = 1), or the reason with `err`.
  */
 enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
 			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen);
+
+/* The armour line of a PEM CRL (RFC 7468 §5). */
+#define CRL_PEM_MARKER "-----BEGIN X509 CRL-----"
 
 /* One DER CRL of a buffer: `der` points into the buffer (DER input) or into `owned` (decoded PEM). */
 struct crl_der {
@@ -124,8 +113,8 @@ struct crl_der {
  * Splits a buffer holding one DER CRL or one or more PEM CRLs (detected by content) into DER
  * CRLs; PEM blocks of other types (a certificate in a bundle) are skipped. Returns CRL_OK with
  * *out (free with crl_der_free()) and *n >= 1, or CRL_E_PARSE / CRL_E_TOO_LARGE with `err`: a
- * PEM block that does not decode (base64, armour) fails the whole file, as in crl_decode(); a
- * block whose DER is not a CRL is refused on its own by crl_from_der().
+ * PEM block that does not decode (base64, armour) fails the whole file, as OpenSSL's own PEM
+ * reader does; a block whose DER is not a CRL is refused on its own by crl_from_der().
  */
 enum crl_error crl_split(const unsigned char *buf, size_t len, struct crl_der **out, size_t *n, char *err,
 			 size_t errlen);
@@ -136,11 +125,7 @@ struct crl *crl_ref(struct crl *c);
 /* Drops a reference, freeing on the last; NULL is a no-op. */
 void crl_unref(struct crl *c);
 
-/* Compares CRL numbers (or thisUpdate where either has no number): <0, 0, >0 as a is older/same/newer. */
-int crl_compare_age(const struct crl *a, const struct crl *b);
-
-/* True when both belong to the same stream: same ca and the same IDP scope. */
-bool crl_same_stream(const struct crl *a, const struct crl *b);
+/* Which CRL is newer, and whether two belong to the same stream: mark.h (mark_from_crl(), mark_compare_age()). */
 
 /*
  * Whether this CRL's scope covers `cert` (RFC 5280 §6.3.3 (b)): user/CA-only flags against the
@@ -149,18 +134,7 @@ bool crl_same_stream(const struct crl *a, const struct crl *b);
  */
 bool crl_covers(const struct crl *c, X509 *cert, const char **why);
 
+/* A short name of the reason ("bad signature"); the text of CRLs' fields is fmt.h's. */
 const char *crl_error_str(enum crl_error e);
-
-/* One-line RFC 2253 form of a name; caller frees. Never NULL except on allocation failure. */
-char *crl_name_text(const X509_NAME *name);
-
-/* Upper-case hex of a serial ("1F", "00" for zero, "-1F" for a negative one) into buf. */
-void crl_serial_hex(const ASN1_INTEGER *serial, char *buf, size_t len);
-
-/* "2026-11-02 10:00:00 UTC" into buf. */
-void crl_time_str(time_t t, char *buf, size_t len);
-
-/* ASN1_TIME to time_t; false when malformed. */
-bool crl_asn1_time(const ASN1_TIME *t, time_t *out);
 
 #endif

@@ -59,7 +59,6 @@ size_t crl_index_bytes(const struct crl_index *idx);
 
 void crl_index_free(struct crl_index *idx);
 
-/* Human name of a reason code ("keyCompromise"); "unspecified" for absent. */
-const char *crl_reason_str(int reason);
+/* The name of a reason code ("keyCompromise"): fmt.h's fmt_reason(). */
 
 #endif

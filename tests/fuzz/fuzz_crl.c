@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "crl_reference.h"
 #include "crlsync/crl.h"
+#include "crlsync/mark.h"
 
 static EVP_PKEY *ca_key;
 static X509 *ca;
@@ -76,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < sk_X509_CRL_num(sk); i++) {
 		X509_CRL *x = sk_X509_CRL_value(sk, i);
 		struct crl *c = NULL;
+		struct mark m;
 		const char *why;
 
 		/* As found: almost always refused for its signature. */
@@ -90,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			crl_covers(c, leaf, &why);
 			crl_index_find(c->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), false, NULL);
-			crl_compare_age(c, c);
+			mark_from_crl(c, &m);
+			mark_compare_age(&m, &m);
 		}
 		crl_unref(c);
 	}

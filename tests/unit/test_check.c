@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
+#include "crl_reference.h"
 #include "crlsync/check.h"
 #include "pki.h"
 

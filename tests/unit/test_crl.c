@@ -16,7 +16,10 @@
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 
+#include "crl_reference.h"
+#include "crl_rules.h"
 #include "crlsync/crl.h"
+#include "crlsync/mark.h"
 #include "pki.h"
 
 #define DAY (24L * 3600)
@@ -70,6 +73,25 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* The marks (mark.h) of loaded CRLs: which is newer, whether they replace each other. */
+static int age_of(const struct crl *a, const struct crl *b)
+{
+	struct mark ma, mb;
+
+	mark_from_crl(a, &ma);
+	mark_from_crl(b, &mb);
+	return mark_compare_age(&ma, &mb);
+}
+
+static bool same_stream_of(const struct crl *a, const struct crl *b)
+{
+	struct mark_stream sa, sb;
+
+	mark_stream_of(a, &sa);
+	mark_stream_of(b, &sb);
+	return mark_same_stream(&sa, &sb);
+}
+
 /* crl_from_x509() of a freshly built CRL against `cas`; checks the out-parameter contract. */
 static enum crl_error load_with(const struct pki_crl_opts *o, X509 *const *cas, size_t n_cas, struct crl **out)
 {
@@ -103,7 +125,7 @@ static enum crl_error load_with(const struct pki_crl_opts *o, X509 *const *cas, 
 		assert_memory_equal(fast->digest, (*out)->digest, sizeof(fast->digest));
 		assert_int_equal(fast->reasons, (*out)->reasons);
 		assert_int_equal(fast->sig_nid, (*out)->sig_nid);
-		assert_true(crl_same_stream(fast, *out));
+		assert_true(same_stream_of(fast, *out));
 		assert_string_equal(fast->issuer_text, (*out)->issuer_text);
 		for (int i = 0; i < sk_X509_REVOKED_num(X509_CRL_get_REVOKED(x)); i++) {
 			const ASN1_INTEGER *sn = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(X509_CRL_get_REVOKED(x), i));
@@ -736,14 +758,14 @@ static void crl_from_x509__number_negative__malformed(void **state)
 		     CRL_E_MALFORMED);
 }
 
-/* ---- crl_compare_age ---- */
+/* ---- a loaded CRL's mark (mark.h): age and stream ---- */
 
 static struct crl *numbered(const unsigned char *n, size_t len, time_t tu)
 {
 	return load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = n, .number_len = len, .this_update = tu });
 }
 
-static void crl_compare_age__numbers__ordered_by_value(void **state)
+static void crl_mark_age__numbers__ordered_by_value(void **state)
 {
 	static const unsigned char five = 5, six = 6, ff = 0xFF, n256[] = { 0x01, 0x00 };
 	time_t tu = fx.now - DAY;
@@ -751,12 +773,12 @@ static void crl_compare_age__numbers__ordered_by_value(void **state)
 	struct crl *c = numbered(&ff, 1, tu), *d = numbered(n256, 2, tu);
 
 	(void)state;
-	assert_true(crl_compare_age(a, b) < 0);
-	assert_true(crl_compare_age(b, a) > 0);
-	assert_int_equal(crl_compare_age(a, a2), 0);
+	assert_true(age_of(a, b) < 0);
+	assert_true(age_of(b, a) > 0);
+	assert_int_equal(age_of(a, a2), 0);
 	/* 0x0100 > 0xFF: a longer magnitude is larger. */
-	assert_true(crl_compare_age(c, d) < 0);
-	assert_true(crl_compare_age(d, c) > 0);
+	assert_true(age_of(c, d) < 0);
+	assert_true(age_of(d, c) > 0);
 	crl_unref(a);
 	crl_unref(b);
 	crl_unref(a2);
@@ -764,60 +786,58 @@ static void crl_compare_age__numbers__ordered_by_value(void **state)
 	crl_unref(d);
 }
 
-static void crl_compare_age__numbers__win_over_this_update(void **state)
+static void crl_mark_age__numbers__win_over_this_update(void **state)
 {
 	static const unsigned char five = 5, six = 6;
 	/* Number 6 was issued "earlier" by the clock: the number decides (RFC 5280 §5.2.3). */
 	struct crl *a = numbered(&five, 1, fx.now - DAY), *b = numbered(&six, 1, fx.now - 2 * DAY);
 
 	(void)state;
-	assert_true(crl_compare_age(a, b) < 0);
-	assert_true(crl_compare_age(b, a) > 0);
+	assert_true(age_of(a, b) < 0);
+	assert_true(age_of(b, a) > 0);
 	crl_unref(a);
 	crl_unref(b);
 }
 
-static void crl_compare_age__without_numbers__ordered_by_this_update(void **state)
+static void crl_mark_age__without_numbers__ordered_by_this_update(void **state)
 {
 	struct crl *old = numbered(NULL, 0, fx.now - 2 * DAY), *young = numbered(NULL, 0, fx.now - DAY);
 	struct crl *young2 = numbered(NULL, 0, fx.now - DAY);
 
 	(void)state;
-	assert_true(crl_compare_age(old, young) < 0);
-	assert_true(crl_compare_age(young, old) > 0);
-	assert_int_equal(crl_compare_age(young, young2), 0);
+	assert_true(age_of(old, young) < 0);
+	assert_true(age_of(young, old) > 0);
+	assert_int_equal(age_of(young, young2), 0);
 	crl_unref(old);
 	crl_unref(young);
 	crl_unref(young2);
 }
 
-static void crl_compare_age__one_without_number__ordered_by_this_update(void **state)
+static void crl_mark_age__one_without_number__ordered_by_this_update(void **state)
 {
 	static const unsigned char nine = 9;
 	struct crl *numbered_old = numbered(&nine, 1, fx.now - 2 * DAY), *plain_young = numbered(NULL, 0, fx.now - DAY);
 
 	(void)state;
-	assert_true(crl_compare_age(numbered_old, plain_young) < 0);
-	assert_true(crl_compare_age(plain_young, numbered_old) > 0);
+	assert_true(age_of(numbered_old, plain_young) < 0);
+	assert_true(age_of(plain_young, numbered_old) > 0);
 	crl_unref(numbered_old);
 	crl_unref(plain_young);
 }
 
-/* ---- crl_same_stream ---- */
-
-static void crl_same_stream__same_ca_without_idp__true(void **state)
+static void crl_mark_stream__same_ca_without_idp__true(void **state)
 {
 	static const unsigned char one = 1, two = 2;
 	struct crl *a = numbered(&one, 1, fx.now - DAY), *b = numbered(&two, 1, fx.now - 60);
 
 	(void)state;
-	assert_true(crl_same_stream(a, b));
-	assert_true(crl_same_stream(b, a));
+	assert_true(same_stream_of(a, b));
+	assert_true(same_stream_of(b, a));
 	crl_unref(a);
 	crl_unref(b);
 }
 
-static void crl_same_stream__other_ca__false(void **state)
+static void crl_mark_stream__other_ca__false(void **state)
 {
 	X509 *cas[] = { fx.ca->cert, fx.rollover->cert, fx.other->cert };
 	struct crl *a, *b, *c;
@@ -826,14 +846,14 @@ static void crl_same_stream__other_ca__false(void **state)
 	assert_int_equal(load_with(&(struct pki_crl_opts){ .issuer = fx.ca }, cas, 3, &a), CRL_OK);
 	assert_int_equal(load_with(&(struct pki_crl_opts){ .issuer = fx.rollover }, cas, 3, &b), CRL_OK);
 	assert_int_equal(load_with(&(struct pki_crl_opts){ .issuer = fx.other }, cas, 3, &c), CRL_OK);
-	assert_false(crl_same_stream(a, b)); /* same name, other key */
-	assert_false(crl_same_stream(a, c));
+	assert_false(same_stream_of(a, b)); /* same name, other key */
+	assert_false(same_stream_of(a, c));
 	crl_unref(a);
 	crl_unref(b);
 	crl_unref(c);
 }
 
-static void crl_same_stream__same_ca_other_idp__false(void **state)
+static void crl_mark_stream__same_ca_other_idp__false(void **state)
 {
 	struct crl *plain = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca });
 	struct crl *user = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp = PKI_IDP_USER_ONLY });
@@ -841,17 +861,17 @@ static void crl_same_stream__same_ca_other_idp__false(void **state)
 	struct crl *dp = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_uri = "http://crl.example/a.crl" });
 
 	(void)state;
-	assert_false(crl_same_stream(plain, user));
-	assert_false(crl_same_stream(user, plain));
-	assert_false(crl_same_stream(user, cas));
-	assert_false(crl_same_stream(user, dp));
+	assert_false(same_stream_of(plain, user));
+	assert_false(same_stream_of(user, plain));
+	assert_false(same_stream_of(user, cas));
+	assert_false(same_stream_of(user, dp));
 	crl_unref(plain);
 	crl_unref(user);
 	crl_unref(cas);
 	crl_unref(dp);
 }
 
-static void crl_same_stream__same_ca_same_idp__true(void **state)
+static void crl_mark_stream__same_ca_same_idp__true(void **state)
 {
 	static const unsigned char one = 1, two = 2;
 	struct crl *a = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp = PKI_IDP_USER_ONLY,
@@ -860,7 +880,7 @@ static void crl_same_stream__same_ca_same_idp__true(void **state)
 							 .number = &two, .number_len = 1, .this_update = fx.now - 10 });
 
 	(void)state;
-	assert_true(crl_same_stream(a, b));
+	assert_true(same_stream_of(a, b));
 	crl_unref(a);
 	crl_unref(b);
 }
@@ -1158,77 +1178,6 @@ static void crl_index__top_bit_serial__found(void **state)
 
 /* ---- helpers ---- */
 
-static void serial_hex_of(const unsigned char *mag, size_t n, bool negative, char *buf, size_t len)
-{
-	BIGNUM *bn = BN_bin2bn(mag, (int)n, NULL);
-	ASN1_INTEGER *ai;
-
-	assert_non_null(bn);
-	BN_set_negative(bn, negative);
-	ai = BN_to_ASN1_INTEGER(bn, NULL);
-	assert_non_null(ai);
-	crl_serial_hex(ai, buf, len);
-	ASN1_INTEGER_free(ai);
-	BN_free(bn);
-}
-
-static void crl_serial_hex__values__upper_hex(void **state)
-{
-	static const unsigned char s1f = 0x1F, zero = 0x00, top[] = { 0x8A, 0x3F };
-	unsigned char twenty[20];
-	char buf[64], want[41];
-
-	(void)state;
-	serial_hex_of(&s1f, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "1F");
-	serial_hex_of(&zero, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "00");
-	serial_hex_of(&s1f, 1, true, buf, sizeof(buf));
-	assert_string_equal(buf, "-1F");
-	serial_hex_of(top, 2, false, buf, sizeof(buf));
-	assert_string_equal(buf, "8A3F");
-	for (int i = 0; i < 20; i++) {
-		twenty[i] = (unsigned char)(0xA0 + i);
-		snprintf(want + 2 * i, 3, "%02X", twenty[i]);
-	}
-	serial_hex_of(twenty, 20, false, buf, sizeof(buf));
-	assert_string_equal(buf, want);
-}
-
-static void crl_serial_hex__small_buffer__truncated_terminated(void **state)
-{
-	static const unsigned char top[] = { 0x8A, 0x3F, 0x11 };
-	char buf[6];
-
-	(void)state;
-	memset(buf, 'x', sizeof(buf));
-	serial_hex_of(top, 3, false, buf, 5);
-	assert_string_equal(buf, "8A3F");
-	assert_int_equal(buf[5], 'x'); /* nothing written past len */
-	serial_hex_of(top, 3, false, buf, 1);
-	assert_string_equal(buf, "");
-}
-
-static void crl_time_str__known_instants__utc(void **state)
-{
-	char buf[40];
-
-	(void)state;
-	crl_time_str(0, buf, sizeof(buf));
-	assert_string_equal(buf, "1970-01-01 00:00:00 UTC");
-	crl_time_str(1793613600, buf, sizeof(buf));
-	assert_string_equal(buf, "2026-11-02 10:00:00 UTC");
-}
-
-static void crl_time_str__small_buffer__fallback_terminated(void **state)
-{
-	char buf[8];
-
-	(void)state;
-	crl_time_str(1793613600, buf, sizeof(buf));
-	assert_true(memchr(buf, '\0', sizeof(buf)) != NULL);
-}
-
 static void crl_asn1_time__valid_and_null(void **state)
 {
 	ASN1_TIME *t = ASN1_TIME_set(NULL, 1793613600);
@@ -1313,14 +1262,14 @@ int main(void)
 		cmocka_unit_test(crl_from_x509__number_20_octets_top_bit__ok),
 		cmocka_unit_test(crl_from_x509__number_21_octets__malformed),
 		cmocka_unit_test(crl_from_x509__number_negative__malformed),
-		cmocka_unit_test(crl_compare_age__numbers__ordered_by_value),
-		cmocka_unit_test(crl_compare_age__numbers__win_over_this_update),
-		cmocka_unit_test(crl_compare_age__without_numbers__ordered_by_this_update),
-		cmocka_unit_test(crl_compare_age__one_without_number__ordered_by_this_update),
-		cmocka_unit_test(crl_same_stream__same_ca_without_idp__true),
-		cmocka_unit_test(crl_same_stream__other_ca__false),
-		cmocka_unit_test(crl_same_stream__same_ca_other_idp__false),
-		cmocka_unit_test(crl_same_stream__same_ca_same_idp__true),
+		cmocka_unit_test(crl_mark_age__numbers__ordered_by_value),
+		cmocka_unit_test(crl_mark_age__numbers__win_over_this_update),
+		cmocka_unit_test(crl_mark_age__without_numbers__ordered_by_this_update),
+		cmocka_unit_test(crl_mark_age__one_without_number__ordered_by_this_update),
+		cmocka_unit_test(crl_mark_stream__same_ca_without_idp__true),
+		cmocka_unit_test(crl_mark_stream__other_ca__false),
+		cmocka_unit_test(crl_mark_stream__same_ca_other_idp__false),
+		cmocka_unit_test(crl_mark_stream__same_ca_same_idp__true),
 		cmocka_unit_test(crl_covers__no_idp__leaf_and_ca),
 		cmocka_unit_test(crl_covers__user_only_leaf__true),
 		cmocka_unit_test(crl_covers__user_only_ca_cert__false),
@@ -1340,10 +1289,6 @@ int main(void)
 		cmocka_unit_test(crl_index__one_byte_serial__found),
 		cmocka_unit_test(crl_index__twenty_byte_serial__found),
 		cmocka_unit_test(crl_index__top_bit_serial__found),
-		cmocka_unit_test(crl_serial_hex__values__upper_hex),
-		cmocka_unit_test(crl_serial_hex__small_buffer__truncated_terminated),
-		cmocka_unit_test(crl_time_str__known_instants__utc),
-		cmocka_unit_test(crl_time_str__small_buffer__fallback_terminated),
 		cmocka_unit_test(crl_asn1_time__valid_and_null),
 		cmocka_unit_test(crl_error_str__every_code__named),
 		cmocka_unit_test(crl_ref__last_unref__frees),

@@ -488,34 +488,6 @@ static void crl_index_reserve__exact__no_growth_needed(void **state)
 	crl_index_free(idx);
 }
 
-static void crl_reason_str__codes__rfc5280_names(void **state)
-{
-	static const struct {
-		int reason;
-		const char *name;
-	} names[] = {
-		{ CRL_REASON_UNSPECIFIED, "unspecified" },
-		{ CRL_REASON_KEY_COMPROMISE, "keyCompromise" },
-		{ CRL_REASON_CA_COMPROMISE, "cACompromise" },
-		{ CRL_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
-		{ CRL_REASON_SUPERSEDED, "superseded" },
-		{ CRL_REASON_CESSATION_OF_OPERATION, "cessationOfOperation" },
-		{ CRL_REASON_CERTIFICATE_HOLD, "certificateHold" },
-		{ CRL_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
-		{ CRL_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
-		{ CRL_REASON_AA_COMPROMISE, "aACompromise" },
-		{ CRL_REASON_ABSENT, "unspecified" },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		assert_string_equal(crl_reason_str(names[i].reason), names[i].name);
-	/* 7 is unassigned in RFC 5280 §5.3.1; whatever the name, there is one */
-	assert_non_null(crl_reason_str(7));
-	assert_non_null(crl_reason_str(-1));
-	assert_non_null(crl_reason_str(1000));
-}
-
 static void crl_index_free__null__no_op(void **state)
 {
 	(void)state;
@@ -543,7 +515,6 @@ int main(void)
 		cmocka_unit_test(crl_index_find__presorted_against_model__agrees),
 		cmocka_unit_test(crl_index_find__100000_sequential__all_found_neighbours_not),
 		cmocka_unit_test(crl_index_reserve__exact__no_growth_needed),
-		cmocka_unit_test(crl_reason_str__codes__rfc5280_names),
 		cmocka_unit_test(crl_index_free__null__no_op),
 	};
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "evict.h"
+#include "crl_reference.h"
 #include "crlsync/crl.h"
 #include "pki.h"
 

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The CRL rules (RFC 5280 §5, §6.3.3): signer, times, extensions, number, scope, entry rules and coverage, fed by both loaders. */
+#include "crl_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "crlsync/crl.h"
+#include "crlsync/fmt.h"
+#include "crlsync/log.h"
+
+bool crl_asn1_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
+/* Extension OIDs we understand at CRL level (RFC 5280 §5.2). */
+static bool crl_ext_known(int nid)
+{
+	switch (nid) {
+	case NID_authority_key_identifier:
+	case NID_issuer_alt_name:
+	case NID_crl_number:
+	case NID_delta_crl:
+	case NID_issuing_distribution_point:
+	case NID_freshest_crl:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ... and at entry level (§5.3). certificateIssuer is judged by crl_rules_entry_ext(). */
+bool crl_rules_entry_ext_known(int nid)
+{
+	switch (nid) {
+	case NID_crl_reason:
+	case NID_invalidity_date:
+	case NID_hold_instruction_code:
+	case NID_certificate_issuer:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void oid_text(const X509_EXTENSION *ext, char *buf, size_t len)
+{
+	if (OBJ_obj2txt(buf, (int)len, X509_EXTENSION_get_object((X509_EXTENSION *)ext), 1) <= 0)
+		snprintf(buf, len, "?");
+}
+
+enum crl_error crl_rules_entry_ext(const X509_EXTENSION *ext, unsigned crl_flags, const char *serial_hex, char *err,
+				   size_t errlen)
+{
+	int nid = OBJ_obj2nid(X509_EXTENSION_get_object((X509_EXTENSION *)ext));
+	char oid[80];
+
+	if (!crl_rules_entry_ext_known(nid) && X509_EXTENSION_get_critical(ext)) {
+		oid_text(ext, oid, sizeof(oid));
+		snprintf(err, errlen, "entry %s: unrecognised critical extension %s (RFC 5280 5.3)", serial_hex, oid);
+		return CRL_E_CRITICAL_EXT;
+	}
+	/* §5.3.3: certificateIssuer only belongs in indirect CRLs, which we do not use. */
+	if (nid == NID_certificate_issuer && !(crl_flags & CRL_IDP_INDIRECT)) {
+		snprintf(err, errlen, "entry %s: certificateIssuer in a CRL that is not indirect", serial_hex);
+		return CRL_E_MALFORMED;
+	}
+	return CRL_OK;
+}
+
+enum crl_error crl_rules_reason(long code, const char *serial_hex, char *err, size_t errlen)
+{
+	if (crl_rules_reason_ok(code))
+		return CRL_OK;
+	if (code == CRL_REASON_REMOVE_FROM_CRL)
+		snprintf(err, errlen, "entry %s: removeFromCRL in a complete CRL", serial_hex);
+	else
+		snprintf(err, errlen, "entry %s: invalid reasonCode %ld", serial_hex, code);
+	return CRL_E_MALFORMED;
+}
+
+/* ReasonFlags bit (RFC 5280 §4.2.1.13) -> bit (1 << CRLReason code). */
+static unsigned reasons_from_bits(const ASN1_BIT_STRING *bs)
+{
+	static const int map[9] = { -1, 1, 2, 3, 4, 5, 6, 9, 10 };
+	unsigned m = 0;
+
+	for (int i = 1; i < 9; i++)
+		if (ASN1_BIT_STRING_get_bit(bs, i))
+			m |= 1U << map[i];
+	return m;
+}
+
+static bool ca_matches_crl(X509 *ca, X509_CRL *x, const AUTHORITY_KEYID *akid)
+{
+	const ASN1_OCTET_STRING *skid;
+
+	if (X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(x)) != 0)
+		return false;
+	skid = X509_get0_subject_key_id(ca);
+	if (akid != NULL && akid->keyid != NULL && skid != NULL && ASN1_OCTET_STRING_cmp(akid->keyid, skid) != 0)
+		return false;
+	return true;
+}
+
+static enum crl_error find_signer(const struct crl_source *src, X509 *const *cas, size_t n_cas, const char *issuer,
+				  X509 **signer, char *err, size_t errlen)
+{
+	X509_CRL *x = src->x;
+	AUTHORITY_KEYID *akid;
+	bool name_match = false, ku_fail = false;
+	int crit = -1, v;
+	enum crl_error r;
+
+	*signer = NULL;
+	akid = X509_CRL_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
+	if (akid == NULL && crit == -2) {
+		snprintf(err, errlen, "duplicate authorityKeyIdentifier extension");
+		return CRL_E_MALFORMED;
+	}
+	for (size_t i = 0; i < n_cas; i++) {
+		if (cas[i] == NULL || !ca_matches_crl(cas[i], x, akid))
+			continue;
+		name_match = true;
+		/* RFC 5280 §4.2.1.3: a CRL signer with keyUsage must assert cRLSign. */
+		if (!(X509_get_key_usage(cas[i]) & KU_CRL_SIGN)) {
+			ku_fail = true;
+			continue;
+		}
+		ERR_clear_error();
+		v = src->verify(src, X509_get0_pubkey(cas[i]));
+		if (v < 0) {
+			r = CRL_E_FALLBACK;
+			goto out;
+		}
+		if (v == 1) {
+			*signer = cas[i];
+			r = CRL_OK;
+			goto out;
+		}
+	}
+	if (!name_match) {
+		snprintf(err, errlen, "no configured ca is the issuer %s%s", issuer,
+			 akid && akid->keyid ? " (with its authority key identifier)" : "");
+		r = CRL_E_NO_CA;
+	} else if (ku_fail) {
+		snprintf(err, errlen, "the configured ca %s does not allow cRLSign in its keyUsage", issuer);
+		r = CRL_E_KEY_USAGE;
+	} else {
+		char ssl[200];
+
+		log_ssl_errors(ssl, sizeof(ssl));
+		snprintf(err, errlen, "signature does not verify against the configured ca %s%s%s", issuer,
+			 ssl[0] ? ": " : "", ssl);
+		r = CRL_E_SIGNATURE;
+	}
+out:
+	AUTHORITY_KEYID_free(akid);
+	ERR_clear_error();
+	return r;
+}
+
+static enum crl_error check_crl_extensions(X509_CRL *x, struct crl *c, char *err, size_t errlen)
+{
+	const STACK_OF(X509_EXTENSION) *exts = X509_CRL_get0_extensions(x);
+	char oid[80];
+
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *ext = sk_X509_EXTENSION_value(exts, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+
+		if (nid == NID_delta_crl) {
+			snprintf(err, errlen, "a delta CRL (deltaCRLIndicator): delta CRLs are not used");
+			return CRL_E_DELTA;
+		}
+		if (!crl_ext_known(nid) && X509_EXTENSION_get_critical(ext)) {
+			oid_text(ext, oid, sizeof(oid));
+			snprintf(err, errlen, "unrecognised critical CRL extension %s (RFC 5280 5.2)", oid);
+			return CRL_E_CRITICAL_EXT;
+		}
+		for (int j = i + 1; j < sk_X509_EXTENSION_num(exts); j++) {
+			if (OBJ_cmp(X509_EXTENSION_get_object(ext),
+				    X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, j))) == 0) {
+				oid_text(ext, oid, sizeof(oid));
+				snprintf(err, errlen, "extension %s appears twice", oid);
+				return CRL_E_MALFORMED;
+			}
+		}
+	}
+	(void)c;
+	return CRL_OK;
+}
+
+static enum crl_error read_number(X509_CRL *x, struct crl *c, char *err, size_t errlen)
+{
+	ASN1_INTEGER *num;
+	BIGNUM *bn = NULL;
+	int crit = -1;
+	enum crl_error r = CRL_OK;
+
+	num = X509_CRL_get_ext_d2i(x, NID_crl_number, &crit, NULL);
+	if (num == NULL) {
+		if (crit != -1) {
+			snprintf(err, errlen, "cRLNumber extension does not decode");
+			return CRL_E_MALFORMED;
+		}
+		fmt_number(false, NULL, 0, c->number_hex, sizeof(c->number_hex));
+		return CRL_OK;
+	}
+	bn = ASN1_INTEGER_to_BN(num, NULL);
+	if (bn == NULL) {
+		r = CRL_E_NOMEM;
+		goto out;
+	}
+	/* RFC 5280 §5.2.3: a non-negative integer of at most 20 octets. */
+	if (BN_is_negative(bn) || BN_num_bytes(bn) > CRL_NUMBER_MAX) {
+		snprintf(err, errlen, "cRLNumber is negative or longer than 20 octets");
+		r = CRL_E_MALFORMED;
+		goto out;
+	}
+	c->number_len = (size_t)BN_bn2bin(bn, c->number);
+	c->flags |= CRL_HAS_NUMBER;
+	fmt_number(true, c->number, c->number_len, c->number_hex, sizeof(c->number_hex));
+out:
+	BN_free(bn);
+	ASN1_INTEGER_free(num);
+	return r;
+}
+
+static enum crl_error read_idp(X509_CRL *x, struct crl *c, char *err, size_t errlen)
+{
+	ISSUING_DIST_POINT *idp;
+	int crit = -1, idx, only = 0;
+	enum crl_error r = CRL_OK;
+
+	c->reasons = CRL_REASONS_ALL;
+	idp = X509_CRL_get_ext_d2i(x, NID_issuing_distribution_point, &crit, NULL);
+	if (idp == NULL) {
+		if (crit != -1) {
+			snprintf(err, errlen, "issuingDistributionPoint extension does not decode");
+			return CRL_E_MALFORMED;
+		}
+		return CRL_OK;
+	}
+	c->flags |= CRL_HAS_IDP;
+	if (idp->onlyuser > 0) {
+		c->flags |= CRL_IDP_USER_ONLY;
+		only++;
+	}
+	if (idp->onlyCA > 0) {
+		c->flags |= CRL_IDP_CA_ONLY;
+		only++;
+	}
+	if (idp->onlyattr > 0) {
+		c->flags |= CRL_IDP_ATTR_ONLY;
+		only++;
+	}
+	if (only > 1) {
+		/* RFC 5280 §5.2.5: at most one of the three may be TRUE. */
+		snprintf(err, errlen, "issuingDistributionPoint asserts more than one of onlyContains*");
+		r = CRL_E_MALFORMED;
+		goto out;
+	}
+	if (idp->indirectCRL > 0)
+		c->flags |= CRL_IDP_INDIRECT;
+	if (idp->onlysomereasons != NULL) {
+		c->flags |= CRL_IDP_SOME_REASONS;
+		c->reasons = reasons_from_bits(idp->onlysomereasons);
+	}
+	if (idp->distpoint != NULL) {
+		c->flags |= CRL_IDP_HAS_DP;
+		c->idp_dp = idp->distpoint;
+		idp->distpoint = NULL; /* transferred */
+	}
+	/* The raw extension value is the stream key: CRLs of the same ca and scope replace each other. */
+	idx = X509_CRL_get_ext_by_NID(x, NID_issuing_distribution_point, -1);
+	if (idx >= 0) {
+		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_CRL_get_ext(x, idx));
+
+		c->scope_len = (size_t)ASN1_STRING_length(v);
+		c->scope = malloc(c->scope_len ? c->scope_len : 1);
+		if (c->scope == NULL) {
+			r = CRL_E_NOMEM;
+			goto out;
+		}
+		memcpy(c->scope, ASN1_STRING_get0_data(v), c->scope_len);
+	}
+out:
+	ISSUING_DIST_POINT_free(idp);
+	return r;
+}
+
+enum crl_error crl_rules_build(const struct crl_source *src, X509 *const *cas, size_t n_cas, time_t now,
+			       const char *origin, struct crl **out, char *err, size_t errlen)
+{
+	X509_CRL *x = src->x;
+	struct crl *c = NULL;
+	X509 *signer = NULL;
+	char t1[40], t2[40];
+	enum crl_error r;
+
+	*out = NULL;
+	err[0] = '\0';
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return CRL_E_NOMEM;
+	atomic_init(&c->refs, 1);
+	c->origin = strdup(origin ? origin : "?");
+	c->issuer_text = fmt_name(X509_CRL_get_issuer(x));
+	if (c->origin == NULL || c->issuer_text == NULL) {
+		r = CRL_E_NOMEM;
+		goto out;
+	}
+	/* Authenticity first: nothing else about an unsigned CRL is worth reporting. */
+	r = find_signer(src, cas, n_cas, c->issuer_text, &signer, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	if (!X509_up_ref(signer)) {
+		r = CRL_E_NOMEM;
+		goto out;
+	}
+	c->ca = signer;
+	c->fast = src->fast;
+	c->sig_nid = X509_CRL_get_signature_nid(x);
+	if (!crl_asn1_time(X509_CRL_get0_lastUpdate(x), &c->this_update)) {
+		snprintf(err, errlen, "thisUpdate does not decode");
+		r = CRL_E_MALFORMED;
+		goto out;
+	}
+	if (X509_CRL_get0_nextUpdate(x) != NULL) {
+		if (!crl_asn1_time(X509_CRL_get0_nextUpdate(x), &c->next_update)) {
+			snprintf(err, errlen, "nextUpdate does not decode");
+			r = CRL_E_MALFORMED;
+			goto out;
+		}
+		c->flags |= CRL_HAS_NEXT_UPDATE;
+		if (c->next_update < c->this_update) {
+			fmt_time(c->this_update, t1, sizeof(t1));
+			fmt_time(c->next_update, t2, sizeof(t2));
+			snprintf(err, errlen, "nextUpdate %s is before thisUpdate %s", t2, t1);
+			r = CRL_E_MALFORMED;
+			goto out;
+		}
+	}
+	if (c->this_update > now + CRL_SKEW_SECONDS) {
+		fmt_time(c->this_update, t1, sizeof(t1));
+		fmt_time(now, t2, sizeof(t2));
+		snprintf(err, errlen, "thisUpdate %s is in the future (now %s, %d s of skew allowed)", t1, t2,
+			 CRL_SKEW_SECONDS);
+		r = CRL_E_FUTURE;
+		goto out;
+	}
+	r = check_crl_extensions(x, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	r = read_number(x, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	r = read_idp(x, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	/*
+	 * The digest names the content. Before the entries, which may release the pages they have
+	 * read (CRL_LOAD_DISCARD).
+	 */
+	if (!src->digest(src, c->digest)) {
+		r = CRL_E_NOMEM;
+		goto out;
+	}
+	r = src->entries(src, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	*out = c;
+	c = NULL; /* transferred */
+	r = CRL_OK;
+out:
+	if (r == CRL_E_NOMEM && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	crl_unref(c);
+	ERR_clear_error();
+	return r;
+}
+
+static bool names_intersect(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
+{
+	for (int i = 0; i < sk_GENERAL_NAME_num(a); i++)
+		for (int j = 0; j < sk_GENERAL_NAME_num(b); j++)
+			if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(a, i), sk_GENERAL_NAME_value(b, j)) == 0)
+				return true;
+	return false;
+}
+
+static bool dpname_equal(const DIST_POINT_NAME *a, const DIST_POINT_NAME *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la = i2d_DIST_POINT_NAME(a, &da), lb = i2d_DIST_POINT_NAME(b, &db);
+	bool eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+/* RFC 5280 §6.3.3 (b)(2)(i): the IDP name must match a name of one of the certificate's DPs. */
+static bool dp_matches(const DIST_POINT_NAME *idp, X509 *cert)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	bool ok = false;
+
+	for (int i = 0; !ok && i < sk_DIST_POINT_num(dps); i++) {
+		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->distpoint != NULL) {
+			if (idp->type == 0 && dp->distpoint->type == 0)
+				ok = names_intersect(idp->name.fullname, dp->distpoint->name.fullname);
+			else
+				ok = dpname_equal(idp, dp->distpoint);
+		} else if (dp->CRLissuer != NULL && idp->type == 0) {
+			ok = names_intersect(idp->name.fullname, dp->CRLissuer);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return ok;
+}
+
+bool crl_covers(const struct crl *c, X509 *cert, const char **why)
+{
+	bool is_ca = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
+
+	*why = NULL;
+	if (c->flags & CRL_IDP_ATTR_ONLY)
+		*why = "it covers attribute certificates only";
+	else if (c->flags & CRL_IDP_INDIRECT)
+		*why = "it is an indirect CRL, which is not supported";
+	else if ((c->flags & CRL_IDP_USER_ONLY) && is_ca)
+		*why = "it covers end-entity certificates only (onlyContainsUserCerts)";
+	else if ((c->flags & CRL_IDP_CA_ONLY) && !is_ca)
+		*why = "it covers CA certificates only (onlyContainsCACerts)";
+	else if ((c->flags & CRL_IDP_HAS_DP) && !dp_matches(c->idp_dp, cert))
+		*why = "its distribution point is not one of the certificate's";
+	return *why == NULL;
+}
