@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/io.h"
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -441,40 +443,9 @@ struct vici_conn {
 	bool broken; /* a packet went half-way or an answer made no sense: the stream is out of step */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long long min_ll(long long a, long long b)
 {
 	return a < b ? a : b;
-}
-
-/*
- * Waits until fd is ready for `events` or the deadline passes. 0, -ETIMEDOUT, -EINTR when abort_fd
- * (>= 0) became readable first (it is not read: the caller's signal stays queued), or -errno.
- */
-static int wait_fd(int fd, short events, long long deadline, int abort_fd)
-{
-	for (;;) {
-		struct pollfd pf[2] = { { .fd = fd, .events = events }, { .fd = abort_fd, .events = POLLIN } };
-		long long left = deadline - now_ms();
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(pf, abort_fd >= 0 ? 2 : 1, left > 60000 ? 60000 : (int)left);
-		if (n > 0 && abort_fd >= 0 && pf[1].revents != 0)
-			return -EINTR;
-		if (n > 0)
-			return 0; /* readable, writable, or an error the next call reports */
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
 }
 
 int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
@@ -494,7 +465,7 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	deadline = now_ms() + timeout_ms;
+	deadline = io_now_ms() + timeout_ms;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -509,7 +480,7 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 			 * progress (polling for POLLOUT would report an unconnected socket as ready):
 			 * try again until the deadline.
 			 */
-			long long left = deadline - now_ms();
+			long long left = deadline - io_now_ms();
 
 			if (left <= 0) {
 				r = -ETIMEDOUT;
@@ -519,7 +490,7 @@ int vici_connect(const char *uri, int timeout_ms, struct vici_conn **out)
 			continue;
 		}
 		if (errno == EINPROGRESS || errno == EALREADY) {
-			r = wait_fd(fd, POLLOUT, deadline, -1);
+			r = io_wait(fd, POLLOUT, deadline, -1, NULL);
 			if (r == 0) {
 				int e = 0;
 				socklen_t el = sizeof(e);
@@ -600,7 +571,7 @@ static int write_all(struct vici_conn *c, const unsigned char *p, size_t n, long
 			continue;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		w = wait_fd(c->fd, POLLOUT, deadline, c->abort_fd);
+		w = io_wait(c->fd, POLLOUT, deadline, c->abort_fd, NULL);
 		if (w != 0)
 			return (int)w;
 	}
@@ -623,7 +594,7 @@ static int read_all(struct vici_conn *c, unsigned char *p, size_t n, long long d
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		r = wait_fd(c->fd, POLLIN, deadline, c->abort_fd);
+		r = io_wait(c->fd, POLLIN, deadline, c->abort_fd, NULL);
 		if (r != 0)
 			return (int)r;
 	}
@@ -650,7 +621,7 @@ static int send_packet(struct vici_conn *c, enum vici_op op, const char *name, c
 
 	if (!vici_packet_encode(op, name, b, &pkt, &len, err, errlen))
 		return -EMSGSIZE; /* nothing sent: the stream is still in step */
-	r = write_all(c, pkt, len, min_ll(now_ms() + c->timeout_ms, end));
+	r = write_all(c, pkt, len, min_ll(io_now_ms() + c->timeout_ms, end));
 	if (r != 0) {
 		io_err(c, r, "send", err, errlen);
 		c->broken = true;
@@ -662,7 +633,7 @@ static int send_packet(struct vici_conn *c, enum vici_op op, const char *name, c
 /* Receives one packet, done by `end` (and within one timeout). A failure leaves the connection broken. */
 static int recv_packet(struct vici_conn *c, struct vici_msg *msg, long long end, char *err, size_t errlen)
 {
-	long long deadline = min_ll(now_ms() + c->timeout_ms, end);
+	long long deadline = min_ll(io_now_ms() + c->timeout_ms, end);
 	unsigned char hdr[4], *body = NULL;
 	size_t len;
 	int r;
@@ -758,7 +729,7 @@ int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder
 		goto out;
 	}
 	/* Every read and write has its timeout; the whole exchange (a stream of events) has one too. */
-	end = now_ms() + (long long)c->timeout_ms * VICI_REQUEST_SPAN;
+	end = io_now_ms() + (long long)c->timeout_ms * VICI_REQUEST_SPAN;
 	if (event != NULL) {
 		r = event_op(c, VICI_EVENT_REGISTER, event, false, end, err, errlen);
 		if (r != 0)

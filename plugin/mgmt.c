@@ -18,31 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ms(void)
-{
-	struct timespec ts;
+#include "crlsync/io.h"
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* io_wait(), where an error condition without the awaited event is -EIO at once. */
 static int wait_fd(int fd, short events, long long deadline)
 {
-	for (;;) {
-		struct pollfd pf = { .fd = fd, .events = events };
-		long long left = deadline - now_ms();
-		int r;
+	short revents;
+	int r = io_wait(fd, events, deadline, -1, &revents);
 
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&pf, 1, (int)left);
-		if (r > 0)
-			return (pf.revents & (POLLERR | POLLNVAL)) && !(pf.revents & events) ? -EIO : 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
+	if (r == 0 && (revents & (POLLERR | POLLNVAL)) && !(revents & events))
+		return -EIO;
+	return r;
 }
 
 static int connect_nb(int fd, const struct sockaddr *sa, socklen_t len, long long deadline)
@@ -222,7 +208,7 @@ static bool reply_done(const char *buf, size_t len)
 
 int mgmt_open(const char *spec, const char *password, int timeout_ms, char *err, size_t errlen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = io_now_ms() + timeout_ms;
 	char *buf = NULL;
 	int fd, r;
 
@@ -272,7 +258,7 @@ fail:
 
 int mgmt_command(int fd, const char *cmd, int timeout_ms, char **reply)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = io_now_ms() + timeout_ms;
 	char line[256];
 	int r;
 

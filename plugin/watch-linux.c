@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/io.h"
+
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB | \
 		    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
@@ -26,14 +28,6 @@ struct watch {
 	const struct log_sink *log;
 	pthread_t thread;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Reads pending events; true when one concerns a visible file or the directory itself. */
 static bool drain(struct watch *w)
@@ -86,11 +80,11 @@ static void *watch_main(void *arg)
 			w->wd = inotify_add_watch(w->ifd, w->dir, WATCH_MASK);
 		}
 		if (r > 0 && (pf[1].revents & POLLIN)) {
-			long long start = now_ms();
+			long long start = io_now_ms();
 			bool relevant = drain(w), stop = false;
 
 			/* Let a burst settle (several files renamed in), but never delay a reload much. */
-			while (now_ms() - start < WATCH_MAX_DELAY_MS) {
+			while (io_now_ms() - start < WATCH_MAX_DELAY_MS) {
 				struct pollfd q[2] = { pf[0], pf[1] };
 
 				if (poll(q, 2, WATCH_SETTLE_MS) <= 0)
