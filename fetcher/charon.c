@@ -16,7 +16,6 @@
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
 #include "crlsync/text.h"
-#include "fetcher.h"
 #include "vici.h"
 
 /* What list-certs showed about one source. */
@@ -221,8 +220,8 @@ static bool unreachable_error(int r)
 	return r == -ETIMEDOUT || r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN;
 }
 
-bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed, int abort_fd, bool *unreachable)
+bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
+		 struct src_state *st, bool installed, int abort_fd, bool *unreachable)
 {
 	const char *vici = cfg->strongswan_vici;
 	char fname[CFG_NAME_MAX + 8], err[1536] = "", uri[512];
@@ -254,7 +253,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		set_outcome(st, "not-loaded", "has an issuingDistributionPoint (scoped), which charon ignores; "
 					      "load-scoped = no");
 		if (installed || strcmp(prev, "not-loaded") != 0)
-			log_warn(logger, "source %s: CRL number %s is scoped (issuingDistributionPoint), but charon treats "
+			log_warn(log, "source %s: CRL number %s is scoped (issuingDistributionPoint), but charon treats "
 					 "every CRL as complete: not handed to charon at %s (load-scoped = no)",
 				 src->name, st->crl.number_hex, vici);
 		ok = true;
@@ -309,10 +308,10 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		set_outcome(st, "held", "load-cert (%zu bytes); list-certs returns it", len);
 		st->charon_confirmed = time(NULL);
 		if (load || strcmp(prev, "held") != 0)
-			log_note(logger, "source %s: charon at %s holds CRL number %s (load-cert, %zu bytes; confirmed by "
+			log_note(log, "source %s: charon at %s holds CRL number %s (load-cert, %zu bytes; confirmed by "
 					 "list-certs)", src->name, vici, st->crl.number_hex, len);
 		else
-			debug_f(logger, "source %s: charon at %s still holds CRL number %s", src->name, vici,
+			debug_f(log, "source %s: charon at %s still holds CRL number %s", src->name, vici,
 				st->crl.number_hex);
 		ok = true;
 		goto save;
@@ -355,7 +354,7 @@ bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 			    uri, a.name);
 		st->charon_confirmed = time(NULL);
 		if (flush || strcmp(prev, "on-demand") != 0)
-			log_note(logger, "source %s: charon at %s will read CRL number %s from %s (authority %s; %zu bytes, "
+			log_note(log, "source %s: charon at %s will read CRL number %s from %s (authority %s; %zu bytes, "
 					 "above vici's %d-byte limit); its CRL cache was flushed", src->name, vici,
 				 st->crl.number_hex, uri, a.name, len, VICI_VALUE_MAX);
 		ok = true;
@@ -367,20 +366,20 @@ fail:
 	text_sanitize(err);
 	if (r == -EINTR) {
 		/* SIGTERM: not charon's fault, and not an outcome worth recording over the last one */
-		log_note(logger, "source %s: charon at %s: hand-over of CRL number %s abandoned: %s", src->name, vici,
+		log_note(log, "source %s: charon at %s: hand-over of CRL number %s abandoned: %s", src->name, vici,
 			 st->crl.number_hex, err);
 		snprintf(st->charon, sizeof(st->charon), "%s", prev);
 		snprintf(st->charon_number, sizeof(st->charon_number), "%s", prev_number);
 		goto save;
 	}
 	set_outcome(st, "error", "%s", err);
-	log_error(logger, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
+	log_error(log, "source %s: charon at %s: %s; the installed CRL number %s stays, and is handed over again "
 			  "later (the daemon retries within a minute, and at once when charon is back)", src->name, vici,
 		  err, st->crl.number_hex);
 save:
 	r = state_save(dirfd, src->name, st);
 	if (r != 0)
-		log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s", src->name, cfg->cache_dir,
+		log_error(log, "source %s: cannot save its state in %s/" STATE_DIR ": %s", src->name, cfg->cache_dir,
 			  strerror(-r));
 	vici_close(c);
 	crl_der_free(ders, n_ders);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "crlsync/config.h"
+#include "crlsync/log.h"
 #include "state.h"
 
 #define CHARON_TIMEOUT_MS 5000 /* per vici connect, read or write (a whole request: VICI_REQUEST_SPAN of them) */
@@ -21,7 +22,7 @@
  *     (`list-authorities`); its cache is flushed so that its next revocation check reads the file,
  *     and `list-certs` must show no other CRL of the issuer that would be used instead;
  *   - CRLs with an issuingDistributionPoint are not handed over unless load-scoped = yes.
- * Without a CRL in *st, or without [strongswan] vici, does nothing. Records the outcome in the
+ * Without a CRL in *st, or without [strongswan] vici, does nothing. Logs to `log'. Records the outcome in the
  * charon fields of *st and saves the state; never touches the installed file. Returns true when
  * charon holds the CRL (or it is deliberately not loaded), false on any error (logged with the
  * socket and the source; retried on the next call). abort_fd (-1: none) is polled during every
@@ -31,7 +32,7 @@
  * reached or stopped answering, so that the next sources of the pass fail at once instead of each
  * waiting for its own timeout (a hung charon holds a pass up for one timeout, not one per source).
  */
-bool charon_sync(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-		 bool installed, int abort_fd, bool *unreachable);
+bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
+		 struct src_state *st, bool installed, int abort_fd, bool *unreachable);
 
 #endif

@@ -5,8 +5,6 @@
 #include <getopt.h>
 #include <string.h>
 
-struct options opts = { .config = CRLSYNC_CONFIG_FILE };
-
 const struct cli_exit cli_exits[] = {
 	{ EXIT_OK, "success: every source fresh (fetch), daemon signalled (refresh), none revoked (check), CRL usable (verify)" },
 	{ EXIT_FAIL, "operational failure: a source not refreshed, no daemon to signal, state unreadable; "

@@ -49,7 +49,7 @@ enum cli_cmd {
 	CLI_CMD_NONE = -1,
 };
 
-/* Options of one run: global ones and each subcommand's own, all parsed by cli_parse(). */
+/* Options of one run: global ones and each subcommand's own, all parsed by cli_parse() (into struct fetcher). */
 struct options {
 	const char *config;  /* -c/--config FILE */
 	int verbose;         /* -v/--verbose, repeatable: debug lines */
@@ -64,8 +64,6 @@ struct options {
 	const char *warn;    /* health: --warn DURATION (NULL: the default) */
 	const char *crit;    /* health: --crit DURATION (NULL: the default) */
 };
-
-extern struct options opts;
 
 enum cli_action {
 	CLI_RUN,     /* run `cmd' with args[0..n_args) (args[0] is its name) */

@@ -16,8 +16,8 @@
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
 #include "crlsync/install.h"
+#include "crlsync/io.h"
 #include "crlsync/text.h"
-#include "fetcher.h"
 
 extern char **environ;
 
@@ -52,14 +52,6 @@ int consumers_write_pem(int dirfd, const struct cfg_source *src, const unsigned 
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* environ without CRLSYNC_* (a caller's own must not pass for ours), then `add'. NULL on ENOMEM. */
 static char **build_env(char *const add[])
 {
@@ -85,11 +77,11 @@ static char **build_env(char *const add[])
 /* Kills the command's process group: SIGTERM, then SIGKILL after a grace. Reaps pid. */
 static int kill_group(pid_t pid)
 {
-	long long deadline = now_ms() + HOOK_KILL_GRACE_MS;
+	long long deadline = io_now_ms() + HOOK_KILL_GRACE_MS;
 	int status = 0;
 
 	kill(-pid, SIGTERM);
-	while (now_ms() < deadline) {
+	while (io_now_ms() < deadline) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid)
@@ -106,12 +98,12 @@ reaped:
 	return status;
 }
 
-int consumers_run(const char *command, char *const env[], long long timeout_s, int abort_fd, char *detail,
-		  size_t detaillen)
+int consumers_run(const struct log_sink *log, const char *command, char *const env[], long long timeout_s,
+		  int abort_fd, char *detail, size_t detaillen)
 {
 	char out[HOOK_OUTPUT_MAX + 1], first[160] = "";
 	size_t got = 0;
-	long long deadline = now_ms() + timeout_s * 1000;
+	long long deadline = io_now_ms() + timeout_s * 1000;
 	char **envp = NULL;
 	int pfd[2] = { -1, -1 }, devnull = -1, status = 0, r;
 	bool exited = false, eof = false, timed_out = false, aborted = false;
@@ -152,7 +144,7 @@ int consumers_run(const char *command, char *const env[], long long timeout_s, i
 	pfd[1] = -1;
 	while (!exited) {
 		struct pollfd pf[2] = { { .fd = eof ? -1 : pfd[0], .events = POLLIN }, { .fd = abort_fd, .events = POLLIN } };
-		long long left = deadline - now_ms();
+		long long left = deadline - io_now_ms();
 		pid_t w;
 
 		if (left <= 0) {
@@ -199,7 +191,7 @@ int consumers_run(const char *command, char *const env[], long long timeout_s, i
 			if (first[0] == '\0')
 				text_sanitize_copy(first, sizeof(first), line);
 			if (line[0] != '\0')
-				log_info(logger, "on-install: %s", line);
+				log_info(log, "on-install: %s", line);
 			if (nl == NULL)
 				break;
 			line = nl + 1;
@@ -251,8 +243,8 @@ static int rewrite_pem(int dirfd, const struct cfg_source *src, char *err, size_
 	return r;
 }
 
-bool consumers_after_pass(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-			  bool installed, const char *pem_err, int abort_fd)
+bool consumers_after_pass(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
+			  struct src_state *st, bool installed, const char *pem_err, int abort_fd)
 {
 	const char *cmd = cfg_source_on_install(cfg, src);
 	char perr[320] = "", detail[sizeof(st->hook_detail)];
@@ -270,7 +262,7 @@ bool consumers_after_pass(const struct cfg *cfg, int dirfd, const struct cfg_sou
 	st->hook_at = time(NULL);
 	if (pem_err != NULL && pem_err[0] != '\0') {
 		/* The consumers would read an old PEM: the command is not run for it. */
-		log_error(logger, "source %s: %s; the on-install command is not run; the installed %s.crl (number %s) "
+		log_error(log, "source %s: %s; the on-install command is not run; the installed %s.crl (number %s) "
 				  "stays, retried at the next pass", src->name, pem_err, src->name, st->crl.number_hex);
 		snprintf(st->hook, sizeof(st->hook), "failed");
 		text_sanitize_copy(st->hook_detail, sizeof(st->hook_detail), pem_err);
@@ -292,17 +284,17 @@ bool consumers_after_pass(const struct cfg *cfg, int dirfd, const struct cfg_sou
 			snprintf(e_pem, sizeof(e_pem), "CRLSYNC_PEM=%s/%s.pem", cfg->cache_dir, src->name);
 			env[3] = e_pem;
 		}
-		log_info(logger, "source %s: running on-install for number %s%s", src->name, st->crl.number_hex,
+		log_info(log, "source %s: running on-install for number %s%s", src->name, st->crl.number_hex,
 			 retry ? " again (it failed last time)" : "");
-		r = consumers_run(cmd, env, cfg->on_install_timeout, abort_fd, detail, sizeof(detail));
+		r = consumers_run(log, cmd, env, cfg->on_install_timeout, abort_fd, detail, sizeof(detail));
 	}
 	snprintf(st->hook_detail, sizeof(st->hook_detail), "%s", detail);
 	if (r == 0) {
 		snprintf(st->hook, sizeof(st->hook), "ok");
-		log_note(logger, "source %s: on-install for number %s: %s", src->name, st->crl.number_hex, detail);
+		log_note(log, "source %s: on-install for number %s: %s", src->name, st->crl.number_hex, detail);
 	} else {
 		snprintf(st->hook, sizeof(st->hook), "%s", r == 2 ? "timeout" : "failed");
-		log_error(logger, "source %s: on-install for number %s failed: %s; the installed CRL stays, the command "
+		log_error(log, "source %s: on-install for number %s failed: %s; the installed CRL stays, the command "
 				  "is run again at the next pass",
 			  src->name, st->crl.number_hex, r < 0 ? strerror(-r) : detail);
 	}

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "crlsync/config.h"
+#include "crlsync/log.h"
 #include "state.h"
 
 /*
@@ -27,8 +28,8 @@ int consumers_write_pem(int dirfd, const struct cfg_source *src, const unsigned 
  * and returns true when st changed (the caller saves it). Never touches the installed CRL.
  * abort_fd (or -1): when it becomes readable (SIGTERM), the command is killed.
  */
-bool consumers_after_pass(const struct cfg *cfg, int dirfd, const struct cfg_source *src, struct src_state *st,
-			  bool installed, const char *pem_err, int abort_fd);
+bool consumers_after_pass(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
+			  struct src_state *st, bool installed, const char *pem_err, int abort_fd);
 
 /*
  * Runs `command' with /bin/sh -c and `env' (NULL-terminated "K=V" added to the environment) for at
@@ -36,7 +37,7 @@ bool consumers_after_pass(const struct cfg *cfg, int dirfd, const struct cfg_sou
  * timeout (killed), -errno when it could not be started; `detail' holds one sanitised line (how it
  * ended, and the first line of its output). For tests too.
  */
-int consumers_run(const char *command, char *const env[], long long timeout_s, int abort_fd, char *detail,
-		  size_t detaillen);
+int consumers_run(const struct log_sink *log, const char *command, char *const env[], long long timeout_s,
+		  int abort_fd, char *detail, size_t detaillen);
 
 #endif

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Shared declarations of the crlsync executable: subcommands, the refresh engine, logging. */
+/* The context every subcommand of crlsync gets (options, log sink), the shared preamble, and the subcommands' table entries. */
 #ifndef CRLSYNC_FETCHER_H
 #define CRLSYNC_FETCHER_H
 
 #include <stdbool.h>
-#include <time.h>
+#include <stdio.h>
 
 #include "crlsync/config.h"
-#include "crlsync/crl.h"
 #include "crlsync/log.h"
-#include "cli.h" /* struct options opts; the exit codes, EXIT_OK ... EXIT_UNDECIDED */
+#include "crlsync/text.h"
+#include "cli.h" /* struct options; the exit codes, EXIT_OK ... EXIT_UNDECIDED */
 
 #define FETCHER_DEFAULT_CONFIG CRLSYNC_CONFIG_FILE
 #define FETCHER_DEFAULT_PIDFILE CRLSYNC_PIDFILE /* the shipped unit's RuntimeDirectory */
@@ -20,12 +20,32 @@ enum {
 	EXIT_NOT_REFRESHED = EXIT_FAIL,
 };
 
-/* The process' log sink: stderr ("crlsync: ...") or syslog. */
-extern const struct log_sink *logger;
-void logger_use_syslog(void);
+/*
+ * One run of crlsync: what main() sets up and hands down to the subcommand (as wireguard-tools
+ * hands its struct wgdevice down), instead of globals. One per process.
+ */
+struct fetcher {
+	struct options opts;   /* the command line, as cli_parse() read it */
+	struct log_sink log;   /* where every line goes: stderr (the journal's with priorities) or syslog */
+	bool journal;          /* stderr is the journal (systemd): each line starts with its sd-daemon priority */
+	FILE *journal_fd;      /* the journal's stream, when `stderr' became the line-prefixing one */
+	bool journal_line_start;
+	bool cache_dir_decided; /* a first cache-dir was opened: the user to work as is decided, once */
+};
 
-/* Loads the configuration named by -c; logs and returns NULL on error. */
-struct cfg *load_config(void);
+/*
+ * Sets f up for the process: options to their defaults (cli_parse() fills them), the stderr sink
+ * and, when stderr is the journal, `stderr' replaced by a stream that starts each line with "<3>":
+ * what the subcommands print there directly (usage, refresh's refusals, check's file errors) is an
+ * error. The sink's ctx is f: it must outlive every use of f->log.
+ */
+void fetcher_init(struct fetcher *f);
+
+/* From now on f->log goes to syslog (daemon --syslog). */
+void fetcher_use_syslog(struct fetcher *f);
+
+/* Loads the configuration named by -c; logs and returns NULL on error. Caller frees (cfg_free). */
+struct cfg *fetcher_load_config(struct fetcher *f);
 
 /*
  * Opens cache-dir (creating it 0755 if missing). When the process runs as root and cache-dir
@@ -33,38 +53,46 @@ struct cfg *load_config(void);
  * before anything in it is touched; a later call (SIGHUP) that would need such a switch is
  * refused. Returns the fd or -errno (logged).
  */
-int open_cache_dir(const struct cfg *cfg);
+int fetcher_open_cache_dir(struct fetcher *f, const struct cfg *cfg);
 
-/* The outcome of one source in a pass. */
-struct refresh_result {
-	bool ok;             /* fresh: installed, or confirmed unchanged */
-	bool installed;      /* a new CRL was installed */
-	time_t next_attempt; /* when the scheduler wants to see it again */
-	bool charon_ok;      /* [strongswan]: charon holds it (or nothing to hand over); false: retry the hand-over */
+/* What a subcommand needs of the configuration and cache-dir. */
+enum fetcher_access {
+	FETCHER_CONFIG, /* the configuration only (check: the store loader reads cache-dir itself) */
+	FETCHER_READ,   /* cache-dir opened as it is, as whoever runs the command: never created, no user switch */
+	FETCHER_WRITE,  /* fetcher_open_cache_dir(): created if missing, root becomes its owner */
+};
+
+/* What fetcher_begin() opened; fetcher_end() releases it. */
+struct fetcher_run {
+	struct cfg *cfg; /* NULL when the configuration could not be loaded */
+	int dirfd;       /* cache-dir, or -1 (FETCHER_CONFIG, or it could not be opened) */
+	int dir_err;     /* 0, or -errno opening cache-dir */
+	char err[768];   /* why it failed, one line (not sanitised) */
 };
 
 /*
- * Refreshes the sources whose `due[i]` is true (all when due is NULL) concurrently, mirrors in
- * order, under the cache-dir lock. Fills results[i] for those. Returns 0, or -EINTR when abort_fd
- * became readable (transfers abandoned, nothing half-installed), or another -errno.
+ * The preamble of the subcommands that work on the configured sources: loads -c's configuration
+ * and, but for FETCHER_CONFIG, opens cache-dir. Returns EXIT_OK, EXIT_CONFIG (run->err says why),
+ * or EXIT_FAIL (cache-dir: run->dir_err; the configuration stays loaded in run->cfg). Failures
+ * are logged through f->log, except with FETCHER_READ: its command (health) answers in its own
+ * format. Always call fetcher_end(), whatever it returned.
  */
-int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort_fd, struct refresh_result *results);
+int fetcher_begin(struct fetcher *f, enum fetcher_access access, struct fetcher_run *run);
+void fetcher_end(struct fetcher_run *run);
+
+/* Copies untrusted text into a char array through the one sanitiser (text.h), for printing. */
+#define FETCHER_CLEAN(buf, s) text_sanitize_copy((buf), sizeof(buf), (s))
 
 /*
- * [strongswan] only: hands charon the installed CRL of every source with which[i] again
- * (charon_sync(); renew: charon is new, load without asking first), under the cache-dir lock,
- * without downloading anything. A source whose state does not describe its installed file is left
- * to the next pass. ok[i] (every source) is false where a hand-over failed. Returns 0, or -EINTR
- * when abort_fd became readable (SIGTERM), or the lock's -errno.
+ * The subcommands, one file each (cmd_NAME.c), as main.c's table calls them: argv[0] is the
+ * command name, then its operands; its options are in f->opts. Each returns its exit status.
  */
-int refresh_charon(const struct cfg *cfg, int dirfd, const bool *which, bool renew, int abort_fd, bool *ok);
-
-/* Subcommands (main.c): argv[0] is the command name, then its operands; its options are in opts. */
-int fetch_main(int argc, char *argv[]);
-int daemon_main(int argc, char *argv[]);
-int refresh_main(int argc, char *argv[]);
-int status_main(int argc, char *argv[]);
-int check_main(int argc, char *argv[]);
-int verify_main(int argc, char *argv[]);
+int fetch_main(struct fetcher *f, int argc, char *argv[]);
+int daemon_main(struct fetcher *f, int argc, char *argv[]);
+int refresh_main(struct fetcher *f, int argc, char *argv[]);
+int status_main(struct fetcher *f, int argc, char *argv[]);
+int check_main(struct fetcher *f, int argc, char *argv[]);
+int verify_main(struct fetcher *f, int argc, char *argv[]);
+int health_main(struct fetcher *f, int argc, char *argv[]);
 
 #endif

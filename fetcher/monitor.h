@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What monitoring sees: each source's state and installed file, the gateway's status file; health and metrics. */
+/* What monitoring sees: each source's state and installed file, the gateway's status file; the metrics. */
 #ifndef CRLSYNC_FETCHER_MONITOR_H
 #define CRLSYNC_FETCHER_MONITOR_H
 
@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "crlsync/config.h"
+#include "crlsync/log.h"
 #include "health.h"
 #include "state.h"
 
@@ -69,9 +70,6 @@ int metrics_print(FILE *f, const struct cfg *cfg, const struct source_view *view
  * atomically (a hidden temporary file in its directory, then rename: node_exporter's textfile
  * collector reads only *.prom). Logs and returns -errno on failure; 0 when none is configured.
  */
-int metrics_write_file(const struct cfg *cfg, int dirfd);
-
-/* crlsync health [--warn D] [--crit D]: the command. */
-int health_main(int argc, char *argv[]);
+int metrics_write_file(const struct log_sink *log, const struct cfg *cfg, int dirfd);
 
 #endif

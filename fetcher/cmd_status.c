@@ -240,28 +240,28 @@ static void gateway_table(const struct cfg *cfg, const struct gateway_view *gw, 
 	}
 }
 
-int status_main(int argc, char *argv[])
+int status_main(struct fetcher *f, int argc, char *argv[])
 {
 	bool json = false;
-	struct cfg *cfg;
+	const struct cfg *cfg;
+	struct fetcher_run run;
 	json_t *arr = NULL;
 	time_t now = time(NULL);
 	int dirfd, rc = 0;
 
 	struct gateway_view gw;
 
-	(void)argc; /* --json, --wide, --prometheus: parsed by cli.c, into opts */
+	(void)argc; /* --json, --wide, --prometheus: parsed by cli.c, into f->opts */
 	(void)argv;
-	json = opts.json;
-	cfg = load_config();
-	if (cfg == NULL)
-		return EXIT_CONFIG;
-	dirfd = open_cache_dir(cfg);
-	if (dirfd < 0) {
-		cfg_free(cfg);
-		return 1;
+	json = f->opts.json;
+	rc = fetcher_begin(f, FETCHER_WRITE, &run);
+	if (rc != EXIT_OK) {
+		fetcher_end(&run);
+		return rc;
 	}
-	if (opts.prometheus) {
+	cfg = run.cfg;
+	dirfd = run.dirfd;
+	if (f->opts.prometheus) {
 		struct source_view *views = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*views));
 
 		rc = EXIT_FAIL;
@@ -271,7 +271,7 @@ int status_main(int argc, char *argv[])
 			rc = metrics_print(stdout, cfg, views, &gw, now) == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 			for (size_t i = 0; i < cfg->n_sources; i++)
 				if (views[i].state_err != 0) {
-					log_error(logger, "source %s: cannot read its state in %s/" STATE_DIR " as uid %ld: %s",
+					log_error(&f->log, "source %s: cannot read its state in %s/" STATE_DIR " as uid %ld: %s",
 						  cfg->sources[i].name, cfg->cache_dir, (long)geteuid(),
 						  strerror(-views[i].state_err));
 					rc = EXIT_FAIL;
@@ -280,14 +280,13 @@ int status_main(int argc, char *argv[])
 			free(views);
 		}
 		gateway_clear(&gw);
-		close(dirfd);
-		cfg_free(cfg);
+		fetcher_end(&run);
 		return rc;
 	}
 	gateway_load(cfg, &gw);
 	if (json)
 		arr = json_array();
-	else if (!opts.wide)
+	else if (!f->opts.wide)
 		narrow_header(cfg, narrow_name_width(cfg));
 	else
 		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s%s\n", "SOURCE", "NUMBER", "THIS UPDATE",
@@ -302,14 +301,14 @@ int status_main(int argc, char *argv[])
 
 		if (r != 0) {
 			/* Not a silent empty row: say what cannot be read, as whom, and fail. */
-			log_error(logger, "source %s: unreadable state %s/" STATE_DIR "/%s.json (as uid %ld): %s",
+			log_error(&f->log, "source %s: unreadable state %s/" STATE_DIR "/%s.json (as uid %ld): %s",
 				  src->name, cfg->cache_dir, src->name, (long)geteuid(), strerror(-r));
 			rc = EXIT_FAIL;
 			state_clear(&st);
 		}
 		if (json) {
 			json_array_append_new(arr, source_json(src, &st, now, r, &gw));
-		} else if (!opts.wide) {
+		} else if (!f->opts.wide) {
 			narrow_row(cfg, src, &st, now, narrow_name_width(cfg));
 		} else {
 			if (st.have_crl) {
@@ -345,7 +344,6 @@ int status_main(int argc, char *argv[])
 		json_decref(arr);
 	}
 	gateway_clear(&gw);
-	close(dirfd);
-	cfg_free(cfg);
+	fetcher_end(&run);
 	return rc;
 }

@@ -10,7 +10,6 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "crlsync/crl.h"
@@ -19,7 +18,7 @@
 #include "charon.h"
 #include "fetcher.h"
 #include "monitor.h"
-#include "priv.h"
+#include "refresh.h"
 #include "state.h"
 #include "vici.h"
 
@@ -39,6 +38,7 @@
 #define CHARON_WATCH_TIMEOUT_MS 1000
 
 struct charon_watch {
+	const struct log_sink *log; /* the run's */
 	struct vici_conn *conn; /* idle, NULL while charon is away (or no [strongswan] vici) */
 	char *uri;              /* what conn is connected to */
 	time_t next_connect;
@@ -107,7 +107,7 @@ static void watch_connect(struct charon_watch *w, const struct cfg *cfg, time_t 
 	r = vici_connect(w->uri, CHARON_WATCH_TIMEOUT_MS, &w->conn);
 	if (r != 0) {
 		if (!w->told_absent)
-			log_warn(logger, "charon at %s cannot be reached (%s): trying again every %d s, and every CRL is "
+			log_warn(w->log, "charon at %s cannot be reached (%s): trying again every %d s, and every CRL is "
 					 "handed over as soon as it answers", w->uri, strerror(-r), CHARON_RECONNECT_MAX_S);
 		w->told_absent = true;
 		w->renew = true;
@@ -119,7 +119,7 @@ static void watch_connect(struct charon_watch *w, const struct cfg *cfg, time_t 
 	w->told_absent = false;
 	if (!w->renew)
 		return; /* the first connection at start: the first pass hands everything over */
-	log_note(logger, "charon at %s answers: handing every CRL over again", w->uri);
+	log_note(w->log, "charon at %s answers: handing every CRL over again", w->uri);
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		w->retry_at[i] = now; /* due at once; `renew' stays set until that hand-over (watch_handover) */
 		w->fails[i] = 0;
@@ -133,7 +133,7 @@ static void watch_check(struct charon_watch *w, time_t now)
 
 	if (r == 0)
 		return;
-	log_warn(logger, "charon at %s %s: reconnecting; every CRL is handed over again once it answers", w->uri,
+	log_warn(w->log, "charon at %s %s: reconnecting; every CRL is handed over again once it answers", w->uri,
 		 r == -ECONNRESET ? "closed its vici connection (stopped or restarting)" : strerror(-r));
 	watch_close(w);
 	w->renew = true;
@@ -177,7 +177,7 @@ static int watch_handover(struct charon_watch *w, const struct cfg *cfg, int dir
 	}
 	if (!any)
 		return 0;
-	r = refresh_charon(cfg, dirfd, w->which, w->renew, abort_fd, w->ok);
+	r = refresh_charon(w->log, cfg, dirfd, w->which, w->renew, abort_fd, w->ok);
 	if (r == -EINTR)
 		return r;
 	w->renew = false;
@@ -194,7 +194,7 @@ static int watch_handover(struct charon_watch *w, const struct cfg *cfg, int dir
  * is locked, so a stale pidfile naming a recycled pid is never trusted, and two daemons never
  * truncate each other's file. Returns the descriptor or -errno (-EWOULDBLOCK: another daemon).
  */
-static int pidfile_take(const char *path)
+static int pidfile_take(const struct log_sink *log, const char *path)
 {
 	char buf[32];
 	int fd, n, e;
@@ -203,14 +203,14 @@ static int pidfile_take(const char *path)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0) {
 		e = errno;
-		log_error(logger, "cannot open pidfile %s: %s", path, strerror(e));
+		log_error(log, "cannot open pidfile %s: %s", path, strerror(e));
 		return -e;
 	}
 	{
 		struct stat sb;
 
 		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			log_error(logger, "pidfile %s is not a regular file: not starting", path);
+			log_error(log, "pidfile %s is not a regular file: not starting", path);
 			close(fd);
 			return -EINVAL;
 		}
@@ -218,16 +218,16 @@ static int pidfile_take(const char *path)
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		e = errno;
 		if (e == EWOULDBLOCK)
-			log_error(logger, "another daemon holds %s: not starting a second one", path);
+			log_error(log, "another daemon holds %s: not starting a second one", path);
 		else
-			log_error(logger, "cannot lock pidfile %s: %s", path, strerror(e));
+			log_error(log, "cannot lock pidfile %s: %s", path, strerror(e));
 		close(fd);
 		return -e;
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
 		e = errno ? errno : EIO;
-		log_error(logger, "cannot write pidfile %s: %s", path, strerror(e));
+		log_error(log, "cannot write pidfile %s: %s", path, strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -235,7 +235,7 @@ static int pidfile_take(const char *path)
 }
 
 /* Logs loudly how the installed CRLs stand; once per pass, so at most once per attempt. */
-static void check_health(const struct cfg *cfg, int dirfd, time_t now)
+static void check_health(const struct log_sink *log, const struct cfg *cfg, int dirfd, time_t now)
 {
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		struct src_state st;
@@ -248,12 +248,12 @@ static void check_health(const struct cfg *cfg, int dirfd, time_t now)
 		fmt_time(st.next_update, when, sizeof(when));
 		switch (schedule_health(now, st.crl.this_update, st.next_update, true)) {
 		case SCHEDULE_EXPIRED:
-			log_error(logger, "source %s: the installed CRL number %s EXPIRED at %s; gateways applying "
+			log_error(log, "source %s: the installed CRL number %s EXPIRED at %s; gateways applying "
 					  "`expired = reject' now reject its certificates", cfg->sources[i].name,
 				  st.crl.number_hex, when);
 			break;
 		case SCHEDULE_NEAR_EXPIRY:
-			log_warn(logger, "source %s: the installed CRL number %s expires at %s (%lld min left) and could "
+			log_warn(log, "source %s: the installed CRL number %s expires at %s (%lld min left) and could "
 					 "not be refreshed yet", cfg->sources[i].name, st.crl.number_hex, when,
 				 (long long)(st.next_update - now) / 60);
 			break;
@@ -277,24 +277,26 @@ static void load_schedule(const struct cfg *cfg, int dirfd, time_t *next)
 	}
 }
 
-int daemon_main(int argc, char *argv[])
+int daemon_main(struct fetcher *f, int argc, char *argv[])
 {
+	const struct log_sink *log = &f->log;
+	struct fetcher_run run;
 	const char *pidfile = NULL;
 	struct cfg *cfg = NULL;
 	struct refresh_result *res = NULL;
 	time_t *next = NULL;
 	bool *due = NULL;
-	struct charon_watch watch = { 0 };
+	struct charon_watch watch = { .log = &f->log };
 	sigset_t mask, term;
 	int sfd = -1, tfd = -1, dirfd = -1, pidfd = -1, rc = 0;
 	bool first = true;
 
-	(void)argc; /* options parsed by cli.c, into opts */
+	(void)argc; /* options parsed by cli.c, into f->opts */
 	(void)argv;
-	if (!opts.no_pidfile)
-		pidfile = opts.pidfile != NULL ? opts.pidfile : FETCHER_DEFAULT_PIDFILE; /* the shipped unit's */
-	if (opts.syslog)
-		logger_use_syslog();
+	if (!f->opts.no_pidfile)
+		pidfile = f->opts.pidfile != NULL ? f->opts.pidfile : FETCHER_DEFAULT_PIDFILE; /* the shipped unit's */
+	if (f->opts.syslog)
+		fetcher_use_syslog(f);
 	/* Signals are blocked and read in the loop (signalfd): no handler races the refresh engine. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
@@ -315,31 +317,28 @@ int daemon_main(int argc, char *argv[])
 	sigaddset(&term, SIGINT);
 	tfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0 || tfd < 0) {
-		log_error(logger, "signalfd: %s", strerror(errno));
+		log_error(log, "signalfd: %s", strerror(errno));
 		rc = 1;
-		goto out;
-	}
-	cfg = load_config();
-	if (cfg == NULL) {
-		rc = EXIT_CONFIG;
 		goto out;
 	}
 	/*
-	 * cache-dir first: root switches there to the user who owns it (open_cache_dir), and only
-	 * then takes the pidfile, which so belongs to the user the daemon runs as, the one user
+	 * cache-dir first: root switches there to the user who owns it (fetcher_open_cache_dir), and
+	 * only then takes the pidfile, which so belongs to the user the daemon runs as, the one user
 	 * `refresh' agrees to signal a daemon of. Its directory must be writable by that user.
 	 */
-	dirfd = open_cache_dir(cfg);
-	if (dirfd < 0) {
-		rc = 1;
-		goto out;
-	}
-	if (pidfile != NULL && (pidfd = pidfile_take(pidfile)) < 0) {
+	rc = fetcher_begin(f, FETCHER_WRITE, &run);
+	cfg = run.cfg; /* both replaced on SIGHUP, and released at the end */
+	dirfd = run.dirfd;
+	run.cfg = NULL;
+	run.dirfd = -1;
+	if (rc != EXIT_OK)
+		goto out; /* EXIT_CONFIG, or EXIT_FAIL: no cache-dir */
+	if (pidfile != NULL && (pidfd = pidfile_take(log, pidfile)) < 0) {
 		rc = 1;
 		pidfile = NULL; /* not ours: never unlinked */
 		goto out;
 	}
-	log_note(logger, "daemon started (pid %ld): %zu source(s), cache-dir %s, interval %lld s", (long)getpid(),
+	log_note(log, "daemon started (pid %ld): %zu source(s), cache-dir %s, interval %lld s", (long)getpid(),
 		 cfg->n_sources, cfg->cache_dir, cfg->interval);
 reconfigure:
 	free(next);
@@ -357,8 +356,8 @@ reconfigure:
 	 * a SIGHUP (systemctl reload) rather than exit, so that adding a source needs no restart.
 	 */
 	if (cfg->n_sources == 0)
-		log_warn(logger, "no [source] in %s: nothing to fetch; add one, then SIGHUP (systemctl reload crlsync)",
-			 opts.config);
+		log_warn(log, "no [source] in %s: nothing to fetch; add one, then SIGHUP (systemctl reload crlsync)",
+			 f->opts.config);
 	load_schedule(cfg, dirfd, next);
 	if (first) {
 		/* At start every source is refreshed once, whatever the schedule says. */
@@ -386,7 +385,7 @@ reconfigure:
 			wake = true;
 		}
 		if (any) {
-			r = refresh_sources(cfg, dirfd, due, tfd, res);
+			r = refresh_sources(log, cfg, dirfd, due, tfd, res);
 			for (size_t i = 0; i < cfg->n_sources; i++) {
 				if (!due[i])
 					continue;
@@ -394,10 +393,10 @@ reconfigure:
 				if (r == 0)
 					watch_outcome(&watch, i, res[i].charon_ok, time(NULL));
 			}
-			check_health(cfg, dirfd, time(NULL));
-			metrics_write_file(cfg, dirfd); /* [global] metrics-file: after every pass */
+			check_health(log, cfg, dirfd, time(NULL));
+			metrics_write_file(log, cfg, dirfd); /* [global] metrics-file: after every pass */
 			if (r != 0 && r != -EINTR)
-				log_error(logger, "refresh pass failed: %s", strerror(-r));
+				log_error(log, "refresh pass failed: %s", strerror(-r));
 			continue; /* a signal that came during the pass is read below on the next round */
 		}
 		if (watch_handover(&watch, cfg, dirfd, tfd, now) == -EINTR)
@@ -423,7 +422,7 @@ reconfigure:
 
 			r = poll(pf, 2, timeout_ms);
 			if (r < 0 && errno != EINTR) {
-				log_error(logger, "poll: %s", strerror(errno));
+				log_error(log, "poll: %s", strerror(errno));
 				rc = 1;
 				goto out;
 			}
@@ -435,27 +434,27 @@ signals:
 			switch (si.ssi_signo) {
 			case SIGTERM:
 			case SIGINT:
-				log_note(logger, "%s received: exiting", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				log_note(log, "%s received: exiting", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 				rc = 0;
 				goto out;
 			case SIGUSR1:
 				/* Pending SIGUSR1s merge into one; one that came during a pass is read only
 				 * after it: the transfers finished, and this pass starts right after. */
-				log_note(logger, "SIGUSR1 received: refreshing every source now");
+				log_note(log, "SIGUSR1 received: refreshing every source now");
 				refresh_all = true;
 				break;
 			case SIGHUP: {
-				struct cfg *n = load_config();
+				struct cfg *n = fetcher_load_config(f);
 
 				if (n == NULL) {
-					log_error(logger, "SIGHUP: the new configuration is refused; the old one keeps running");
+					log_error(log, "SIGHUP: the new configuration is refused; the old one keeps running");
 					break;
 				}
 				if (strcmp(n->cache_dir, cfg->cache_dir) != 0) {
-					int nfd = open_cache_dir(n);
+					int nfd = fetcher_open_cache_dir(f, n);
 
 					if (nfd < 0) {
-						log_error(logger, "SIGHUP: cannot use the new cache-dir; the old "
+						log_error(log, "SIGHUP: cannot use the new cache-dir; the old "
 								  "configuration keeps running");
 						cfg_free(n);
 						break;
@@ -465,7 +464,7 @@ signals:
 				}
 				cfg_free(cfg);
 				cfg = n;
-				log_note(logger, "SIGHUP: configuration reloaded: %zu source(s)", cfg->n_sources);
+				log_note(log, "SIGHUP: configuration reloaded: %zu source(s)", cfg->n_sources);
 				goto reconfigure;
 			}
 			}
@@ -490,113 +489,5 @@ out:
 	free(due);
 	free(res);
 	cfg_free(cfg);
-	return rc;
-}
-
-/* pidfd_open(2) and pidfd_send_signal(2) (Linux 5.1/5.3) through syscall(): glibc before 2.36 has no wrappers. */
-static int refresh_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-static int refresh_pidfd_signal(int pidfd, int sig)
-{
-#ifdef SYS_pidfd_send_signal
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-#else
-	(void)pidfd;
-	(void)sig;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/*
- * The pidfile sits in a directory of the fetcher's user, and `refresh' may run as root (charon's
- * unit, cron): whoever owns the pidfile chooses the pid. So a pid is signalled only when it is a
- * crlsync daemon that the pidfile's owner runs (priv_check_daemon), and root first becomes that
- * owner, so that kill(2)'s own rule forbids signalling anyone else's process (issue 10, item 1).
- * The process is held by a pidfd from before the checks to the signal: a pid recycled in between
- * gets nothing (ESRCH).
- */
-int refresh_main(int argc, char *argv[])
-{
-	const char *pidfile = FETCHER_DEFAULT_PIDFILE;
-	char buf[32], why[512];
-	struct stat st;
-	long pid = 0;
-	ssize_t n;
-	int fd, pidfd = -1, r, rc = 1;
-
-	(void)argc; /* options parsed by cli.c, into opts */
-	(void)argv;
-	if (opts.pidfile != NULL)
-		pidfile = opts.pidfile;
-	/* O_NONBLOCK: a FIFO put there would otherwise block the open for good. */
-	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		fprintf(stderr, "crlsync: cannot read pidfile %s: %s (is the daemon running with --pidfile?)\n", pidfile,
-			strerror(errno));
-		return 1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "crlsync: pidfile %s is not a regular file; nothing signalled\n", pidfile);
-		goto out;
-	}
-	/*
-	 * The daemon holds an exclusive flock on its pidfile for as long as it runs. If a shared one is
-	 * granted, nobody holds it: the pid in it is stale and may belong to any process by now.
-	 */
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		fprintf(stderr, "crlsync: no daemon is running (stale pidfile %s); nothing signalled\n", pidfile);
-		goto out;
-	}
-	if (errno != EWOULDBLOCK) {
-		fprintf(stderr, "crlsync: cannot check the lock of pidfile %s: %s\n", pidfile, strerror(errno));
-		goto out;
-	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n > 0)
-		buf[n] = '\0';
-	if (n <= 0 || sscanf(buf, "%ld", &pid) != 1 || pid <= 1 || pid != (long)(pid_t)pid) {
-		fprintf(stderr, "crlsync: pidfile %s holds no pid (is the daemon still starting?)\n", pidfile);
-		goto out;
-	}
-	pidfd = refresh_pidfd_open((pid_t)pid);
-	if (pidfd < 0 && errno != ENOSYS) {
-		fprintf(stderr, "crlsync: pid %ld of pidfile %s: %s; nothing signalled\n", pid, pidfile,
-			errno == ESRCH ? "no such process" : strerror(errno));
-		goto out;
-	}
-	r = priv_check_daemon((pid_t)pid, st.st_uid, why, sizeof(why));
-	if (r != 0) {
-		fprintf(stderr, "crlsync: refusing to signal pid %ld of pidfile %s (owned by uid %u): %s; nothing signalled\n",
-			pid, pidfile, (unsigned)st.st_uid, why);
-		goto out;
-	}
-	if (geteuid() == 0 && st.st_uid != 0) {
-		r = priv_drop_to(st.st_uid, st.st_gid, why, sizeof(why));
-		if (r != 0) {
-			fprintf(stderr, "crlsync: cannot become uid %u, the owner of pidfile %s, to signal pid %ld: %s; "
-					"nothing signalled\n", (unsigned)st.st_uid, pidfile, pid, why);
-			goto out;
-		}
-	}
-	if ((pidfd >= 0 ? refresh_pidfd_signal(pidfd, SIGUSR1) : kill((pid_t)pid, SIGUSR1)) != 0) {
-		fprintf(stderr, "crlsync: cannot signal the daemon (pid %ld): %s\n", pid, strerror(errno));
-		goto out;
-	}
-	printf("crlsync: asked the daemon (pid %ld) to refresh every source\n", pid);
-	rc = 0;
-out:
-	if (pidfd >= 0)
-		close(pidfd);
-	close(fd);
 	return rc;
 }

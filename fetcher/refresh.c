@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The refresh engine: download each source (mirrors in order), verify, refuse rollbacks, install atomically. */
+/* The job engine of a pass: each source a job, its mirrors in order over libcurl multi, verified, rollbacks refused, installed atomically. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,24 +8,21 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
 
 #include "crlsync/crl.h"
-#include "crlsync/file.h"
 #include "crlsync/fmt.h"
 #include "crlsync/install.h"
 #include "crlsync/mark.h"
 #include "crlsync/schedule.h"
-#include "crlsync/text.h"
 #include "charon.h"
 #include "consumers.h"
 #include "download.h"
-#include "fetcher.h"
+#include "installed.h"
+#include "refresh.h"
 #include "state.h"
 
 struct job {
+	const struct log_sink *log;
 	const struct cfg *cfg;
 	const struct cfg_source *src;
 	int dirfd;
@@ -73,100 +69,6 @@ static void set_result(struct job *j, const char *fmt, ...)
 	state_set(&j->st.last_result, buf);
 }
 
-/* Raises the high-water mark to c when it is newer (mark_raise(): its stream only); never lowers it. */
-static void raise_high_water(struct src_state *st, const struct mark *c)
-{
-	if (!st->have_hw) {
-		st->have_hw = true;
-		st->hw = *c;
-		return;
-	}
-	mark_raise(&st->hw, c);
-}
-
-/* Fills the CRL part of the state from a verified CRL, and raises the high-water mark. */
-static void remember_crl(struct src_state *st, const struct crl *c)
-{
-	st->have_crl = true;
-	mark_from_crl(c, &st->crl);
-	st->has_next_update = (c->flags & CRL_HAS_NEXT_UPDATE) != 0;
-	st->next_update = c->next_update;
-	st->entries = c->entries;
-	snprintf(st->sig_alg, sizeof(st->sig_alg), "%s", OBJ_nid2ln(c->sig_nid));
-	text_sanitize_copy(st->issuer, sizeof(st->issuer), c->issuer_text);
-	raise_high_water(st, &st->crl);
-}
-
-/* Records which file the CRL part of the state describes. */
-static void remember_file(struct job *j, const char *fname)
-{
-	struct stat sb;
-
-	if (fstatat(j->dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-		return;
-	j->st.file_ino = (unsigned long long)sb.st_ino;
-	j->st.file_size = (unsigned long long)sb.st_size;
-	j->st.file_mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-}
-
-static bool state_describes(const struct src_state *st, const struct stat *sb)
-{
-	return st->have_crl && st->file_ino == (unsigned long long)sb->st_ino &&
-	       st->file_size == (unsigned long long)sb->st_size &&
-	       st->file_mtime_ns == (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
-}
-
-#define LEARN_AHEAD ((time_t)10 * 366 * 86400) /* "far in the future" for learn_installed(): ten years */
-
-/*
- * Parses and verifies the installed NAME.crl when the state does not describe it (first run,
- * state lost): the rollback check must compare against what is really installed.
- * Returns 0 when learned, 1 when the file is not a usable CRL (it may be replaced; the high-water
- * mark still holds), or -errno when it could not be read: then nothing may be installed, since
- * what is there is unknown (EIO, EACCES, ...).
- */
-static int learn_installed(struct job *j, const char *fname)
-{
-	struct crl_der *ders = NULL;
-	unsigned char *buf = NULL;
-	struct crl *c = NULL;
-	char err[512];
-	size_t len, n = 0;
-	int r;
-
-	r = file_read_at(j->dirfd, fname, CRL_FILE_MAX, &buf, &len);
-	if (r == -EFBIG) {
-		log_warn(logger, "source %s: the installed %s/%s is larger than %zu bytes, not a usable CRL; it will be "
-				 "replaced", j->src->name, j->cfg->cache_dir, fname, CRL_FILE_MAX);
-		r = 1;
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	/*
-	 * A far-future `now': this file was verified when it was installed, and a thisUpdate ahead of
-	 * our clock (skew, a clock set back) must not make it "unusable", or an older CRL would
-	 * replace it. For learning what is installed only: candidates are verified with the real now.
-	 */
-	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) != CRL_OK || n != 1 ||
-	    crl_from_der(ders[0].der, ders[0].len, &j->src->ca, 1, j->now + LEARN_AHEAD, fname, CRL_LOAD_NO_INDEX, &c,
-			 err, sizeof(err)) != CRL_OK) {
-		if (n > 1)
-			snprintf(err, sizeof(err), "%zu CRLs in it", n);
-		log_warn(logger, "source %s: the installed %s/%s is not usable (%s); it will be replaced", j->src->name,
-			 j->cfg->cache_dir, fname, err);
-		r = 1;
-		goto out;
-	}
-	remember_crl(&j->st, c);
-	remember_file(j, fname);
-out:
-	crl_unref(c);
-	crl_der_free(ders, n);
-	free(buf);
-	return r;
-}
-
 static void job_start_mirror(struct dl_multi *m, struct job *j);
 static bool job_conditional(const struct job *j);
 
@@ -198,7 +100,7 @@ static void job_finish(struct job *j, bool ok)
 	state_set(&j->st.url, j->url_masked);
 	r = state_save(j->dirfd, j->src->name, &j->st);
 	if (r != 0)
-		log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s", j->src->name,
+		log_error(j->log, "source %s: cannot save its state in %s/" STATE_DIR ": %s", j->src->name,
 			  j->cfg->cache_dir, strerror(-r));
 }
 
@@ -210,7 +112,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
 	r = install_file(j->dirfd, fname, der, len, 0644, NULL);
 	if (r < 0) {
-		log_error(logger, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
+		log_error(j->log, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
 			  j->cfg->cache_dir, fname, strerror(-r));
 		set_result(j, "install failed: %s", strerror(-r));
 		set_code(j, STATE_RESULT_INSTALL_FAILED);
@@ -219,64 +121,28 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	if (r > 0) {
 		/* Renamed into place (the plugin may already use it), only not yet known durable: it is the
 		 * installed CRL now, and the state and the high-water mark must say so. */
-		log_warn(logger, "source %s: installed %s/%s, but fsyncing %s failed: %s; a crash now could bring "
+		log_warn(j->log, "source %s: installed %s/%s, but fsyncing %s failed: %s; a crash now could bring "
 				 "back the previous file", j->src->name, j->cfg->cache_dir, fname, j->cfg->cache_dir,
 			 strerror(errno));
 	}
-	remember_crl(&j->st, c);
-	remember_file(j, fname);
+	installed_remember(&j->st, c);
+	installed_record_file(j->dirfd, fname, &j->st);
 	j->have_file = true;
 	j->installed = true;
 	if (c->flags & CRL_HAS_NEXT_UPDATE)
 		fmt_time(c->next_update, nu, sizeof(nu));
 	else
 		snprintf(nu, sizeof(nu), "never");
-	log_note(logger, "source %s: installed CRL number %s from %s (%zu entries, nextUpdate %s) as %s/%s",
+	log_note(j->log, "source %s: installed CRL number %s from %s (%zu entries, nextUpdate %s) as %s/%s",
 		 j->src->name, c->number_hex, url, c->entries, nu, j->cfg->cache_dir, fname);
 	set_result(j, "installed number %s", c->number_hex);
 	set_code(j, c->flags & CRL_HAS_NEXT_UPDATE && c->next_update < j->now ? STATE_RESULT_INSTALLED_EXPIRED
 									     : STATE_RESULT_INSTALLED);
 	/* pem = yes: its PEM twin at once, so that both names show the same CRL (the plugin skips the twin). */
 	if (consumers_write_pem(j->dirfd, j->src, der, len, j->pem_err, sizeof(j->pem_err)) != 0)
-		log_error(logger, "source %s: %s; %s/%s stays installed", j->src->name, j->pem_err, j->cfg->cache_dir,
+		log_error(j->log, "source %s: %s; %s/%s stays installed", j->src->name, j->pem_err, j->cfg->cache_dir,
 			  fname);
 	return true;
-}
-
-/*
- * Compares a verified candidate with the high-water mark and the installed CRL, by the one
- * rollback rule (mark.h): <0 rollback (mark_is_rollback() against the mark; *conflict when as old
- * with other content), 0 the installed CRL itself, >0 to be installed. *scope_diff (and <0) when
- * its stream is not the installed CRL's (or, with no file, the mark's): numbers are only compared
- * within one stream.
- */
-static int compare_installed(const struct job *j, const struct crl *c, bool *conflict, bool *scope_diff,
-			     const char **against)
-{
-	const struct src_state *st = &j->st;
-	bool installed = st->have_crl && j->have_file;
-	struct mark m;
-	int age;
-
-	*conflict = *scope_diff = false;
-	*against = st->crl.number_hex;
-	mark_from_crl(c, &m);
-	if (installed ? !mark_same_stream(&m.stream, &st->crl.stream)
-		      : st->have_hw && !mark_same_stream(&m.stream, &st->hw.stream)) {
-		*scope_diff = true;
-		return -1;
-	}
-	if (st->have_hw && mark_same_stream(&m.stream, &st->hw.stream) && mark_is_rollback(&m, &st->hw)) {
-		*against = st->hw.number_hex;
-		*conflict = mark_compare_age(&m, &st->hw) == 0;
-		return -1;
-	}
-	if (!installed)
-		return 1; /* nothing (usable) installed: anything not below the mark */
-	age = mark_compare_age(&m, &st->crl);
-	if (age == 0 && mark_is_rollback(&m, &st->crl))
-		*conflict = true;
-	return *conflict ? -1 : age;
 }
 
 /* Returns true when the source is done (fresh, or failed for good with nothing more to try). */
@@ -321,7 +187,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	}
 	if (best == NULL)
 		goto out;
-	age = compare_installed(j, best, &conflict, &scope_diff, &against);
+	age = installed_compare(&j->st, j->have_file, best, &conflict, &scope_diff, &against);
 	if (scope_diff) {
 		char sc[160];
 
@@ -343,7 +209,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		goto out;
 	}
 	if (age == 0) {
-		log_info(logger, "source %s: %s serves the installed CRL number %s: unchanged", j->src->name, url,
+		log_info(j->log, "source %s: %s serves the installed CRL number %s: unchanged", j->src->name, url,
 			 best->number_hex);
 		set_result(j, "unchanged (same CRL number %s)", best->number_hex);
 		set_code(j, STATE_RESULT_NOT_MODIFIED);
@@ -365,7 +231,7 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	done = true;
 	j->ok = install_der(j, der, len, best, url);
 	if (j->ok && (best->flags & CRL_HAS_NEXT_UPDATE) && best->next_update < j->now) {
-		log_error(logger, "source %s: the newest CRL available (number %s) is already expired", j->src->name,
+		log_error(j->log, "source %s: the newest CRL available (number %s) is already expired", j->src->name,
 			  best->number_hex);
 		j->ok = false;
 	}
@@ -383,7 +249,7 @@ static void install_fallback(struct job *j)
 	if (crl_from_der(j->fallback, j->fallback_len, &j->src->ca, 1, j->now, j->src->name, CRL_LOAD_NO_INDEX, &c, err,
 			 sizeof(err)) == CRL_OK) {
 		if (install_der(j, j->fallback, j->fallback_len, c, j->fallback_url))
-			log_error(logger, "source %s: no mirror serves a current CRL; installed the newest, expired one "
+			log_error(j->log, "source %s: no mirror serves a current CRL; installed the newest, expired one "
 					  "(number %s)", j->src->name, c->number_hex);
 	}
 	crl_unref(c);
@@ -399,7 +265,7 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 	switch (req->result) {
 	case DL_NOT_MODIFIED:
 		if (job_conditional(j)) {
-			log_info(logger, "source %s: %s: not modified (304)", j->src->name, url);
+			log_info(j->log, "source %s: %s: not modified (304)", j->src->name, url);
 			set_result(j, "unchanged (304 Not Modified)");
 			set_code(j, STATE_RESULT_NOT_MODIFIED);
 			if (req->etag_out)
@@ -428,7 +294,7 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 		break;
 	}
 	/* An error only when no mirror is left to try. */
-	log_msg(logger, j->mirror + 1 < j->src->n_urls && req->result != DL_ABORTED ? LOG_LVL_WARN : LOG_LVL_ERROR,
+	log_msg(j->log, j->mirror + 1 < j->src->n_urls && req->result != DL_ABORTED ? LOG_LVL_WARN : LOG_LVL_ERROR,
 		NULL, 0, "source %s: %s: %s", j->src->name, url, why);
 	set_result(j, "%s: %s", url, why);
 	set_code(j, j->why_code);
@@ -443,7 +309,7 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 		install_fallback(j);
 		j->ok = false;
 	} else {
-		log_error(logger, "source %s: no mirror gave a usable CRL; %s", j->src->name,
+		log_error(j->log, "source %s: no mirror gave a usable CRL; %s", j->src->name,
 			  j->have_file ? "the installed CRL stays" : "nothing is installed for it");
 	}
 finish:
@@ -481,7 +347,7 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
 	j->req.max_size = (size_t)cfg_source_max_size(j->cfg, j->src);
 	j->req.timeout = (long)j->cfg->timeout;
 	j->req.user_agent = j->cfg->user_agent;
-	debug_f(logger, "source %s: GET %s%s", j->src->name, j->url_masked ? j->url_masked : "?",
+	debug_f(j->log, "source %s: GET %s%s", j->src->name, j->url_masked ? j->url_masked : "?",
 		conditional ? " (conditional)" : "");
 	r = dl_multi_add(m, &j->req, on_done, j);
 	if (r != 0) {
@@ -498,13 +364,13 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
  */
 #define LOCK_POLL_MS 200
 
-static int lock_cache(const struct cfg *cfg, int dirfd, int abort_fd)
+static int lock_cache(const struct log_sink *log, const struct cfg *cfg, int dirfd, int abort_fd)
 {
 	int lock = install_lock(dirfd, false);
 
 	if (lock != -EWOULDBLOCK)
 		return lock;
-	log_note(logger, "waiting for another crlsync holding %s/.crlsync.lock", cfg->cache_dir);
+	log_note(log, "waiting for another crlsync holding %s/.crlsync.lock", cfg->cache_dir);
 	if (abort_fd < 0)
 		return install_lock(dirfd, true);
 	for (;;) {
@@ -521,7 +387,8 @@ static int lock_cache(const struct cfg *cfg, int dirfd, int abort_fd)
 	}
 }
 
-int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort_fd, struct refresh_result *results)
+int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd, const bool *due, int abort_fd,
+		    struct refresh_result *results)
 {
 	struct job *jobs = NULL;
 	struct dl_multi *m = NULL;
@@ -529,17 +396,17 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 	int lock = -1, r = 0;
 
 	jobs = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*jobs));
-	m = dl_multi_new(logger);
+	m = dl_multi_new(log);
 	if (jobs == NULL || m == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	/* One writer at a time: the rollback check and the install must see the same installed CRL. */
-	lock = lock_cache(cfg, dirfd, abort_fd);
+	lock = lock_cache(log, cfg, dirfd, abort_fd);
 	if (lock < 0) {
 		r = lock;
 		if (r != -EINTR)
-			log_error(logger, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-r));
+			log_error(log, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-r));
 		for (size_t i = 0; results != NULL && i < cfg->n_sources; i++) {
 			results[i].ok = results[i].installed = false;
 			/* Retried soon; not at once, or the daemon would start a pass before reading the
@@ -555,6 +422,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		char fname[CFG_NAME_MAX + 8], link[256];
 		struct stat sb;
 
+		j->log = log;
 		j->cfg = cfg;
 		j->src = &cfg->sources[i];
 		j->dirfd = dirfd;
@@ -566,13 +434,13 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		}
 		r = state_load(dirfd, j->src->name, &j->st);
 		if (r == -EINVAL) {
-			log_warn(logger, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
+			log_warn(log, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
 				 cfg->cache_dir);
 			state_clear(&j->st);
 		} else if (r != 0) {
 			/* It holds the high-water mark: saving over it, or installing without it, could let
 			 * an older CRL in. Nothing this pass; the state file is left alone. */
-			log_error(logger, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
+			log_error(log, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
 					  "for it this pass", j->src->name, cfg->cache_dir, strerror(-r));
 			state_clear(&j->st);
 			j->finished = true;
@@ -585,22 +453,22 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		 * the link itself, its target untouched; the high-water mark still refuses older CRLs. */
 		j->have_file = install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0;
 		if (!j->have_file && link[0] != '\0')
-			log_warn(logger, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
+			log_warn(log, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
 					 "next CRL installed replaces the link (its target is left alone)",
 				 j->src->name, cfg->cache_dir, fname, link);
 		if (!j->have_file) {
 			/* Validators and the record describe a file that is gone; the high-water mark stays. */
 			j->st.have_crl = false;
-		} else if (!state_describes(&j->st, &sb) || j->st.crl.stream.scope_kind == MARK_SCOPE_UNKNOWN) {
+		} else if (!installed_describes(&j->st, &sb) || j->st.crl.stream.scope_kind == MARK_SCOPE_UNKNOWN) {
 			/* No state, or a state behind the file (killed between rename and save), or one
 			 * written before scopes were kept: the rollback and scope checks must compare
 			 * against what is really installed. */
 			j->st.have_crl = false;
 			j->st.url_index = -1; /* its validators describe another copy */
 			j->st.validators_url[0] = '\0';
-			r = learn_installed(j, fname);
+			r = installed_learn(log, cfg, j->src, dirfd, fname, j->now, &j->st);
 			if (r < 0) {
-				log_error(logger, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
+				log_error(log, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
 						  "the installed CRL, nothing installed for it this pass", j->src->name,
 					  cfg->cache_dir, fname, strerror(-r));
 				set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
@@ -612,7 +480,7 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 			r = 0;
 		}
 		if (j->src->n_urls == 0) {
-			log_error(logger, "source %s: no `url' configured", j->src->name);
+			log_error(log, "source %s: no `url' configured", j->src->name);
 			set_result(j, "no url configured");
 			set_code(j, STATE_RESULT_NO_URL);
 			job_finish(j, false);
@@ -627,19 +495,19 @@ int refresh_sources(const struct cfg *cfg, int dirfd, const bool *due, int abort
 		if (!jobs[i].finished)
 			job_finish(&jobs[i], false);
 		/* Other consumers (pem, on-install): after the transfers, so a slow command stalls none of them. */
-		if (r != -EINTR && consumers_after_pass(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed,
+		if (r != -EINTR && consumers_after_pass(log, cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed,
 							jobs[i].pem_err, abort_fd)) {
 			int sr = state_save(dirfd, jobs[i].src->name, &jobs[i].st);
 
 			if (sr != 0)
-				log_error(logger, "source %s: cannot save its state in %s/" STATE_DIR ": %s",
+				log_error(log, "source %s: cannot save its state in %s/" STATE_DIR ": %s",
 					  jobs[i].src->name, cfg->cache_dir, strerror(-sr));
 		}
 		if (results != NULL)
 			results[i].charon_ok = true;
 		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */
 		if (r != -EINTR && cfg->strongswan_vici != NULL &&
-		    !charon_sync(cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, abort_fd, &charon_unreachable) &&
+		    !charon_sync(log, cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, abort_fd, &charon_unreachable) &&
 		    results != NULL)
 			results[i].charon_ok = false;
 		if (results != NULL) {
@@ -664,75 +532,36 @@ out:
 	return r;
 }
 
-int refresh_charon(const struct cfg *cfg, int dirfd, const bool *which, bool renew, int abort_fd, bool *ok)
+int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd, const bool *which, bool renew,
+		   int abort_fd, bool *ok)
 {
 	bool unreachable = false;
-	int lock, r = 0;
+	int lock;
 
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		ok[i] = true;
 	if (cfg->strongswan_vici == NULL)
 		return 0;
 	/* The state is rewritten: one writer at a time, as in a pass. */
-	lock = lock_cache(cfg, dirfd, abort_fd);
+	lock = lock_cache(log, cfg, dirfd, abort_fd);
 	if (lock < 0) {
 		if (lock != -EINTR)
-			log_error(logger, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-lock));
+			log_error(log, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-lock));
 		for (size_t i = 0; i < cfg->n_sources; i++)
 			ok[i] = !which[i];
 		return lock;
 	}
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const struct cfg_source *src = &cfg->sources[i];
-		char fname[CFG_NAME_MAX + 8], link[256];
 		struct src_state st;
-		struct stat sb;
 
 		if (!which[i])
 			continue;
-		snprintf(fname, sizeof(fname), "%s.crl", src->name);
-		r = state_load(dirfd, src->name, &st);
 		/* Only a state that describes the installed file says what to hand over; else the next pass. */
-		if (r == 0 && st.have_crl && install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0 &&
-		    state_describes(&st, &sb))
-			ok[i] = charon_sync(cfg, dirfd, src, &st, renew, abort_fd, &unreachable);
+		if (installed_current(dirfd, src, &st))
+			ok[i] = charon_sync(log, cfg, dirfd, src, &st, renew, abort_fd, &unreachable);
 		state_clear(&st);
-		r = 0;
 	}
 	install_unlock(lock);
 	return 0;
-}
-
-int fetch_main(int argc, char *argv[])
-{
-	struct refresh_result *res = NULL;
-	struct cfg *cfg;
-	int dirfd, r, rc = EXIT_FRESH;
-
-	if (argc != 1) {
-		fprintf(stderr, "usage: crlsync [-c FILE] fetch\n");
-		return EXIT_USAGE;
-	}
-	(void)argv;
-	cfg = load_config();
-	if (cfg == NULL)
-		return EXIT_CONFIG;
-	if (cfg->n_sources == 0)
-		log_warn(logger, "%s has no [source NAME] section: nothing to fetch", cfg->path);
-	dirfd = open_cache_dir(cfg);
-	if (dirfd < 0) {
-		cfg_free(cfg);
-		return EXIT_NOT_REFRESHED;
-	}
-	res = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*res));
-	r = res ? refresh_sources(cfg, dirfd, NULL, -1, res) : -ENOMEM;
-	if (r != 0)
-		rc = EXIT_NOT_REFRESHED;
-	for (size_t i = 0; r == 0 && i < cfg->n_sources; i++)
-		if (!res[i].ok)
-			rc = EXIT_NOT_REFRESHED;
-	free(res);
-	close(dirfd);
-	cfg_free(cfg);
-	return rc;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* crlsync check (certificates against the installed CRLs) and crlsync verify (any CRL file against a CA). */
+/* crlsync check: certificates (PEM or DER files) against the installed CRLs, with the verdict of each. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +12,9 @@
 #include "crlsync/file.h"
 #include "crlsync/fmt.h"
 #include "crlsync/store.h"
-#include "crlsync/text.h"
 #include "fetcher.h"
 
-/* Exit codes of check and verify. */
-/* check and verify in the words of the one exit-code table (cli.h). */
+/* check in the words of the one exit-code table (cli.h). */
 enum { CHECK_EXIT_GOOD = EXIT_OK, CHECK_EXIT_REVOKED = EXIT_FAIL, CHECK_EXIT_UNDECIDED = EXIT_UNDECIDED, CHECK_EXIT_USAGE = EXIT_USAGE };
 
 /*
@@ -28,16 +26,16 @@ struct clean {
 	char file[512], subject[512], origin[300], why[600];
 };
 
-#define CLEAN(buf, s) text_sanitize_copy((buf), sizeof(buf), (s))
+#define CLEAN FETCHER_CLEAN
 
-/* Loading the cache for a one-shot command: only problems are worth printing. */
+/* Loading the cache for a one-shot command: only problems are worth printing (ctx: the run's sink). */
 static void quiet_sink(void *ctx, enum log_level level, const char *line)
 {
-	if (level <= LOG_LVL_WARN)
-		logger->fn(ctx, level, line);
-}
+	const struct log_sink *log = ctx;
 
-static const struct log_sink quiet = { quiet_sink, NULL };
+	if (level <= LOG_LVL_WARN)
+		log->fn(log->ctx, level, line);
+}
 
 /*
  * Reads every certificate of a PEM or DER file. Returns 0, -errno, -EINVAL (no certificate), or
@@ -107,11 +105,12 @@ out:
 	return r;
 }
 
-int check_main(int argc, char *argv[])
+int check_main(struct fetcher *f, int argc, char *argv[])
 {
+	const struct log_sink quiet = { quiet_sink, &f->log };
 	struct store_loader *l = NULL;
 	struct store *snap = NULL;
-	struct cfg *cfg;
+	struct fetcher_run run;
 	time_t now = time(NULL);
 	int rc = CHECK_EXIT_GOOD, worst_undecided = 0, revoked = 0, usage = 0;
 
@@ -119,12 +118,12 @@ int check_main(int argc, char *argv[])
 		fprintf(stderr, "usage: crlsync [-c FILE] check CERT...\n");
 		return CHECK_EXIT_USAGE;
 	}
-	cfg = load_config();
-	if (cfg == NULL)
-		return EXIT_CONFIG;
-	l = store_loader_new(cfg, &quiet);
+	rc = fetcher_begin(f, FETCHER_CONFIG, &run);
+	if (rc != EXIT_OK)
+		goto out; /* EXIT_CONFIG */
+	l = store_loader_new(run.cfg, &quiet);
 	if (l == NULL || store_loader_load(l, now, &snap) != 0) {
-		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", cfg->cache_dir);
+		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", run.cfg->cache_dir);
 		rc = CHECK_EXIT_UNDECIDED;
 		goto out;
 	}
@@ -190,88 +189,6 @@ int check_main(int argc, char *argv[])
 out:
 	store_unref(snap);
 	store_loader_free(l);
-	cfg_free(cfg);
-	return rc;
-}
-
-int verify_main(int argc, char *argv[])
-{
-	const char *file = NULL, *cafile = NULL;
-	struct crl_der *ders = NULL;
-	unsigned char *buf = NULL;
-	X509 *ca = NULL;
-	FILE *f = NULL;
-	size_t len = 0, n = 0;
-	char err[512];
-	time_t now = time(NULL);
-	int rc = CHECK_EXIT_GOOD, r;
-	struct clean tx;
-	char ca_clean[512];
-
-	if (argc == 2) /* CRLFILE; --ca parsed by cli.c, into opts */
-		file = argv[1], cafile = opts.ca;
-	if (file == NULL || cafile == NULL) {
-		fprintf(stderr, "usage: crlsync verify CRLFILE --ca CAFILE\n");
-		return CHECK_EXIT_USAGE;
-	}
-	CLEAN(ca_clean, cafile);
-	CLEAN(tx.file, file);
-	f = fopen(cafile, "re");
-	if (f == NULL || (ca = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "crlsync: %s: %s\n", ca_clean, f ? "no PEM certificate in it" : strerror(errno));
-		rc = CHECK_EXIT_USAGE;
-		goto out;
-	}
-	r = file_read(file, CRL_FILE_MAX, &buf, &len);
-	if (r != 0) {
-		fprintf(stderr, "crlsync: %s: %s\n", tx.file, strerror(-r));
-		rc = CHECK_EXIT_USAGE;
-		goto out;
-	}
-	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) != CRL_OK) {
-		printf("%s: unusable: %s\n", tx.file, CLEAN(tx.why, err));
-		rc = 1;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct crl *c = NULL;
-		char origin[560], tu[40], nu[40], scope[160];
-		enum crl_error e;
-
-		if (n > 1)
-			snprintf(origin, sizeof(origin), "%s#%zu", tx.file, i + 1);
-		else
-			snprintf(origin, sizeof(origin), "%s", tx.file);
-		e = crl_from_der(ders[i].der, ders[i].len, &ca, 1, now, origin, 0, &c, err, sizeof(err));
-		if (e != CRL_OK) {
-			printf("%s: unusable (%s): %s\n", origin, crl_error_str(e), CLEAN(tx.why, err));
-			rc = 1;
-			continue;
-		}
-		fmt_time(c->this_update, tu, sizeof(tu));
-		if (c->flags & CRL_HAS_NEXT_UPDATE)
-			fmt_time(c->next_update, nu, sizeof(nu));
-		else
-			snprintf(nu, sizeof(nu), "none");
-		printf("%s: usable%s\n", origin,
-		       (c->flags & CRL_HAS_NEXT_UPDATE) && now > c->next_update ? ", but EXPIRED" : "");
-		printf("  issuer:      %s\n", CLEAN(tx.subject, c->issuer_text));
-		printf("  number:      %s\n", c->number_hex);
-		printf("  thisUpdate:  %s\n", tu);
-		printf("  nextUpdate:  %s\n", nu);
-		printf("  entries:     %zu\n", c->entries);
-		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), ca_clean);
-		fmt_scope(c->flags, scope, sizeof(scope));
-		printf("  scope:       %s\n", scope);
-		printf("  decoded by:  %s\n", c->fast ? "the streaming DER pass"
-						       : "OpenSSL's decoder (not in canonical DER: slower for a large CRL)");
-		crl_unref(c);
-	}
-out:
-	if (f != NULL)
-		fclose(f);
-	X509_free(ca);
-	crl_der_free(ders, n);
-	free(buf);
+	fetcher_end(&run);
 	return rc;
 }
