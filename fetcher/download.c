@@ -53,6 +53,15 @@ struct dl_multi {
 
 /* ---- URL masking ---- */
 
+/*
+ * Hand-parsed on purpose, not with curl_url(): the rule is "everything between the scheme's `//'
+ * and the LAST '@' is masked", whatever the password holds. curl_url() refuses, or splits
+ * elsewhere, exactly the URLs that matter here: "http://u:p/a?b#c@host/" is to it host `u', port
+ * `p' (CURLUE_BAD_PORT_NUMBER) with "/a?b#c@host/" as path, query and fragment, and a parse that
+ * fails shows nothing of where the password is. URLs themselves go to libcurl unparsed
+ * (CURLOPT_URL), and the one look at a parsed URL after a transfer is CURLINFO_SCHEME.
+ */
+
 /* Where the authority of `url` starts: after "scheme:" and any slashes (curl accepts 1 to 3, be
  * generous), or after leading slashes when there is no scheme. */
 static size_t authority_start(const char *url)
@@ -149,79 +158,55 @@ static void mask_text(char *dst, size_t dstlen, const char *src)
 	dst[o] = '\0';
 }
 
-/* ---- header lines ---- */
-
-/* RFC 9110 §5.6.2 tchar */
-static bool is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
+/* ---- validators ---- */
 
 static bool is_ctl(unsigned char c)
 {
 	return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-bool dl_parse_header(const char *line, size_t len, char **etag, char **last_modified)
+/*
+ * Whether a validator the server sent may be kept, to go back verbatim in a request header
+ * (If-None-Match, If-Modified-Since): not empty (it would validate nothing), at most
+ * DL_HEADER_MAX bytes, and no control byte but tab: a CR or LF would split that header.
+ */
+static bool validator_ok(const char *v)
 {
-	const char *end, *colon, *v, *vend;
-	char **target = NULL;
-	size_t name_len;
-	char *copy;
+	size_t n = 0;
 
-	if (!line)
-		return false;
-	if (memchr(line, '\0', len))
-		return false;
-	end = line + len;
-	/* one line terminator, as libcurl hands it: "\r\n" (HTTP) or "\n" (tolerated) */
-	if (end > line && end[-1] == '\n')
-		end--;
-	if (end > line && end[-1] == '\r')
-		end--;
-	for (const char *p = line; p < end; p++) {
-		if (is_ctl((unsigned char)*p))
-			return false; /* a bare CR or LF inside would split the header when sent back */
+	for (; v[n] != '\0'; n++) {
+		if (is_ctl((unsigned char)v[n]) || n >= DL_HEADER_MAX)
+			return false;
 	}
-	if (end == line)
-		return true; /* the blank line that ends a header block */
-	if (end - line >= 5 && memcmp(line, "HTTP/", 5) == 0)
-		return true; /* a status line: the caller resets its validators on it */
+	return n > 0;
+}
 
-	colon = memchr(line, ':', (size_t)(end - line));
-	if (!colon || colon == line)
-		return false;
-	for (const char *p = line; p < colon; p++) {
-		if (!is_tchar((unsigned char)*p))
-			return false; /* also rejects obs-fold continuation lines (RFC 9112 §5.2) */
+/*
+ * The `name' header of the final response as libcurl parsed it (curl_easy_header(), curl 7.84+:
+ * request -1 is the last one, so that redirects, 1xx and proxy CONNECT answers never count;
+ * leading and trailing white space trimmed), the last one that validator_ok() accepts when it
+ * came more than once. A copy (caller frees), or NULL: none, or none usable (said in the debug log).
+ */
+static char *response_validator(struct dl_xfer *x, const char *name)
+{
+	struct curl_header *h;
+	char *keep = NULL;
+
+	for (size_t i = 0; curl_easy_header(x->easy, name, i, CURLH_HEADER, -1, &h) == CURLHE_OK; i++) {
+		if (validator_ok(h->value)) {
+			char *copy = strdup(h->value);
+
+			if (copy != NULL) {
+				free(keep);
+				keep = copy;
+			}
+		} else {
+			debug_f(&x->m->log, "%s: malformed or over-long validator header ignored", x->shown_url);
+		}
+		if (i + 1 >= h->amount)
+			break;
 	}
-	name_len = (size_t)(colon - line);
-	v = colon + 1;
-	vend = end;
-	while (v < vend && (*v == ' ' || *v == '\t'))
-		v++;
-	while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
-		vend--;
-	if ((size_t)(vend - v) > DL_HEADER_MAX)
-		return false;
-
-	if (name_len == 4 && strncasecmp(line, "etag", 4) == 0)
-		target = etag;
-	else if (name_len == 13 && strncasecmp(line, "last-modified", 13) == 0)
-		target = last_modified;
-	else
-		return true; /* not ours */
-	if (vend == v)
-		return false; /* an empty validator validates nothing */
-	if (!target)
-		return true;
-	copy = strndup(v, (size_t)(vend - v));
-	if (!copy)
-		return false;
-	free(*target);
-	*target = copy;
-	return true;
+	return keep;
 }
 
 /* ---- libcurl callbacks ---- */
@@ -242,8 +227,12 @@ static void drop_body(struct dl_xfer *x)
 	x->cap = 0;
 }
 
-/* Called once per header line of every response, including redirects and 1xx ones. libcurl's
- * buffer holds exactly n bytes, not NUL-terminated: every look at it stays within n. */
+/*
+ * Called once per header line of every response, including redirects and 1xx ones, only to see
+ * where a response starts and where its headers end: libcurl parses the headers themselves
+ * (response_validator()). Its buffer holds exactly n bytes, not NUL-terminated: every look at it
+ * stays within n.
+ */
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct dl_xfer *x = userdata;
@@ -252,8 +241,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 	if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		/* A new response (after a redirect, a 100 or a proxy CONNECT): what the previous one
-		 * said is not about the body we will keep. */
-		drop_validators(req);
+		 * sent is not the body we will keep. */
 		drop_body(x);
 		return n;
 	}
@@ -268,11 +256,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 			x->stop = DL_STOP_TOO_LARGE;
 			return 0; /* CURLE_WRITE_ERROR */
 		}
-		return n;
 	}
-	if (!dl_parse_header(buf, n, &req->etag_out, &req->last_modified_out) &&
-	    ((n >= 5 && strncasecmp(buf, "etag:", 5) == 0) || (n >= 14 && strncasecmp(buf, "last-modified:", 14) == 0)))
-		debug_f(&x->m->log, "%s: malformed or over-long validator header ignored", x->shown_url);
 	return n;
 }
 
@@ -601,8 +585,12 @@ static void xfer_finish(struct dl_xfer *x, CURLcode res)
 	}
 	if (req->result != DL_OK)
 		drop_body(x);
-	if (req->result != DL_OK && req->result != DL_NOT_MODIFIED)
-		drop_validators(req);
+	drop_validators(req);
+	if (req->result == DL_OK || req->result == DL_NOT_MODIFIED) {
+		/* Validators of the copy we keep (200) or hold (304); a file: URL has none. */
+		req->etag_out = response_validator(x, "ETag");
+		req->last_modified_out = response_validator(x, "Last-Modified");
+	}
 	debug_f(&x->m->log, "%s: %s%s%s (status %ld, %zu bytes)", x->shown_url, result_name(req->result),
 		req->error[0] ? ": " : "", req->error, code, req->body_len);
 }

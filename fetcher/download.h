@@ -10,7 +10,7 @@
 
 #define DL_MAX_REDIRECTS 3
 #define DL_CONNECT_TIMEOUT 10 /* seconds, capped by the transfer timeout */
-#define DL_HEADER_MAX 8192    /* longest validator kept */
+#define DL_HEADER_MAX 8192    /* longest validator (ETag, Last-Modified) kept */
 
 enum dl_result {
 	DL_OK = 0,          /* a body arrived (HTTP 200, or a file: URL) */
@@ -34,7 +34,7 @@ struct dl_request {
 	long http_status;           /* 0 for file: URLs */
 	unsigned char *body;        /* malloc'd, owned by the request (dl_request_clear frees) */
 	size_t body_len;
-	char *etag_out;             /* validators the server sent with a 200 or 304, or NULL */
+	char *etag_out;             /* validators the final response sent with a 200 or 304, or NULL */
 	char *last_modified_out;
 	char error[320];            /* why, for DL_HTTP_ERROR..DL_ABORTED; never contains credentials */
 	/* private */
@@ -70,12 +70,5 @@ void dl_request_clear(struct dl_request *req);
  * hold a raw '/', '?', '#' or '@', so an '@' in a path or query masks what precedes it too.
  */
 char *dl_mask_url(const char *url);
-
-/*
- * Parses one response header line (as libcurl hands it: "Name: value\r\n"). Sets *etag or
- * *last_modified (replacing earlier values) for those two headers; ignores others. Returns false
- * for a line that is malformed or over DL_HEADER_MAX (the value is then not kept).
- */
-bool dl_parse_header(const char *line, size_t len, char **etag, char **last_modified);
 
 #endif

@@ -190,6 +190,25 @@ static void srv_route(int fd, const char *request, const char *path)
 
 		snprintf(next, sizeof(next), "/hop/%ld", n - 1);
 		srv_redirect(fd, "", next);
+	} else if (strcmp(path, "/v/case") == 0) {
+		srv_body(fd, "200 OK", "etag: \"a\"\r\nLAST-modified: " LM "\r\n", "crl");
+	} else if (strcmp(path, "/v/ws") == 0) {
+		srv_body(fd, "200 OK", "ETag: \t \"v\" \t\r\nLast-Modified:" LM "   \r\n", "crl");
+	} else if (strcmp(path, "/v/twice") == 0) {
+		srv_body(fd, "200 OK", "ETag: \"first\"\r\nETag: \"second\"\r\n", "crl");
+	} else if (strcmp(path, "/v/bad") == 0) {
+		srv_body(fd, "200 OK", "ETag: \"bell\a\"\r\nETag: \"del\x7f\"\r\nETag:   \t \r\nLast-Modified: \r\n", "crl");
+	} else if (strcmp(path, "/v/good-then-bad") == 0) {
+		srv_body(fd, "200 OK", "ETag: \"good\"\r\nETag: \"bell\a\"\r\nLast-Modified: " LM "\r\nLast-Modified: \r\n", "crl");
+	} else if (sscanf(path, "/v/long/%ld", &n) == 1 && n > 0 && n < 65536) {
+		/* an ETag of n bytes ('a'), then a body */
+		if (!srv_sendf(fd, "HTTP/1.1 200 OK\r\nETag: "))
+			return;
+		for (long left = n; left > 0; left -= (long)sizeof(filler)) {
+			if (!srv_send(fd, filler, left < (long)sizeof(filler) ? (size_t)left : sizeof(filler)))
+				return;
+		}
+		srv_sendf(fd, "\r\nContent-Length: 3\r\nConnection: close\r\n\r\ncrl");
 	} else if (strcmp(path, "/redir-etag") == 0) {
 		srv_redirect(fd, "ETag: \"redirect\"\r\nLast-Modified: " LM "\r\n", "/plain");
 	} else if (strcmp(path, "/creds-redirect") == 0) {
@@ -558,149 +577,6 @@ static void dl_mask_url__null__null(void **state)
 }
 
 /* ================================================================================================
- * dl_parse_header
- * ============================================================================================== */
-
-static bool parse(const char *line, char **etag, char **lm)
-{
-	return dl_parse_header(line, strlen(line), etag, lm);
-}
-
-static void dl_parse_header__validators__kept(void **state)
-{
-	char *etag = NULL, *lm = NULL;
-
-	(void)state;
-	assert_true(parse("ETag: \"abc-123\"\r\n", &etag, &lm));
-	assert_true(parse("Last-Modified: " LM "\r\n", &etag, &lm));
-	assert_string_equal(etag, "\"abc-123\"");
-	assert_string_equal(lm, LM);
-	assert_true(parse("ETag: W/\"weak\"\n", &etag, &lm)); /* a bare LF, and a weak tag */
-	assert_string_equal(etag, "W/\"weak\"");
-	assert_true(parse("ETag: \"no-terminator\"", &etag, &lm));
-	assert_string_equal(etag, "\"no-terminator\"");
-	free(etag);
-	free(lm);
-}
-
-static void dl_parse_header__names_any_case__kept(void **state)
-{
-	char *etag = NULL, *lm = NULL;
-
-	(void)state;
-	assert_true(parse("etag: \"a\"\r\n", &etag, &lm));
-	assert_string_equal(etag, "\"a\"");
-	assert_true(parse("ETAG: \"b\"\r\n", &etag, &lm));
-	assert_string_equal(etag, "\"b\"");
-	assert_true(parse("LAST-modified: " LM "\r\n", &etag, &lm));
-	assert_string_equal(lm, LM);
-	free(etag);
-	free(lm);
-}
-
-static void dl_parse_header__whitespace__trimmed(void **state)
-{
-	char *etag = NULL, *lm = NULL;
-
-	(void)state;
-	assert_true(parse("ETag: \t \"v\" \t\r\n", &etag, &lm));
-	assert_string_equal(etag, "\"v\"");
-	assert_true(parse("Last-Modified:" LM "   \r\n", &etag, &lm));
-	assert_string_equal(lm, LM);
-	free(etag);
-	free(lm);
-}
-
-static void dl_parse_header__other_lines__accepted_nothing_kept(void **state)
-{
-	static const char *const lines[] = {
-		"HTTP/1.1 200 OK\r\n", "HTTP/2 304\r\n", "\r\n", "\n", "",
-		"Content-Type: application/pkix-crl\r\n", "X-Empty:\r\n", "ETags: \"not-an-etag\"\r\n",
-		"Last-Modified-By: someone\r\n",
-	};
-	char *etag = NULL, *lm = NULL;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (!parse(lines[i], &etag, &lm))
-			fail_msg("line %zu \"%s\" rejected", i, lines[i]);
-	}
-	assert_null(etag);
-	assert_null(lm);
-}
-
-static void dl_parse_header__malformed__rejected_earlier_value_kept(void **state)
-{
-	static const struct {
-		const char *line;
-		size_t len; /* 0: strlen */
-	} bad[] = {
-		{ "ETag \"no colon\"\r\n", 0 },
-		{ ": \"no name\"\r\n", 0 },
-		{ "E Tag: \"space in name\"\r\n", 0 },
-		{ " ETag: \"folded\"\r\n", 0 },
-		{ "\t\"obs-fold continuation\"\r\n", 0 },
-		{ "ETag: \"a\rb\"\r\n", 0 },
-		{ "ETag: \"a\nX-Injected: 1\"\r\n", 0 },
-		{ "ETag: \"bell\a\"\r\n", 0 },
-		{ "ETag: \"del\x7f\"\r\n", 0 },
-		{ "ETag: \"nul\0after\"\r\n", 19 },
-		{ "ETag:\r\n", 0 },
-		{ "ETag:   \t \r\n", 0 },
-		{ "Last-Modified: \r\n", 0 },
-		{ "ETag: \"x\"\r\n\r\n", 0 },
-	};
-	char *etag = strdup("\"old\""), *lm = strdup(LM);
-
-	(void)state;
-	assert_non_null(etag);
-	assert_non_null(lm);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].line);
-
-		if (dl_parse_header(bad[i].line, len, &etag, &lm))
-			fail_msg("bad line %zu accepted", i);
-	}
-	assert_string_equal(etag, "\"old\"");
-	assert_string_equal(lm, LM);
-	assert_false(dl_parse_header(NULL, 0, &etag, &lm));
-	free(etag);
-	free(lm);
-}
-
-static void dl_parse_header__long_value__limit_is_dl_header_max(void **state)
-{
-	size_t prefix = strlen("ETag: ");
-	char *line = malloc(prefix + DL_HEADER_MAX + 4);
-	char *etag = NULL, *lm = NULL;
-
-	(void)state;
-	assert_non_null(line);
-	memcpy(line, "ETag: ", prefix);
-	memset(line + prefix, 'a', DL_HEADER_MAX);
-	memcpy(line + prefix + DL_HEADER_MAX, "\r\n", 3);
-	assert_true(parse(line, &etag, &lm));
-	assert_non_null(etag);
-	assert_int_equal(strlen(etag), DL_HEADER_MAX);
-
-	/* one byte more: rejected, the earlier value stays */
-	line[prefix + DL_HEADER_MAX] = 'b';
-	memcpy(line + prefix + DL_HEADER_MAX + 1, "\r\n", 3);
-	assert_false(parse(line, &etag, &lm));
-	assert_int_equal(strlen(etag), DL_HEADER_MAX);
-	assert_int_equal(etag[DL_HEADER_MAX - 1], 'a');
-	free(line);
-	free(etag);
-}
-
-static void dl_parse_header__null_outputs__accepted(void **state)
-{
-	(void)state;
-	assert_true(dl_parse_header("ETag: \"a\"\r\n", 11, NULL, NULL));
-	assert_true(dl_parse_header("Last-Modified: " LM "\r\n", strlen("Last-Modified: " LM "\r\n"), NULL, NULL));
-}
-
-/* ================================================================================================
  * dl_multi: arguments and life cycle
  * ============================================================================================== */
 
@@ -958,6 +834,90 @@ static void http_200__body_validators_and_our_headers(void **state)
 	assert_lacks(seen, "If-None-Match");
 	assert_lacks(seen, "If-Modified-Since");
 	free(seen);
+	dl_request_clear(&r);
+}
+
+/*
+ * Validators as libcurl parses the final response's headers (curl_easy_header()), kept only when
+ * they may go back verbatim in a request header: not empty, at most DL_HEADER_MAX bytes, no
+ * control byte but tab.
+ */
+static struct dl_request fetch_path(const char *path)
+{
+	char u[128];
+	struct dl_request r = new_req(http_url(u, sizeof(u), path));
+
+	fetch(&r);
+	assert_int_equal(r.result, DL_OK);
+	return r;
+}
+
+static void http_validators__names_any_case__kept(void **state)
+{
+	struct dl_request r = fetch_path("/v/case");
+
+	(void)state;
+	assert_string_equal(r.etag_out, "\"a\"");
+	assert_string_equal(r.last_modified_out, LM);
+	dl_request_clear(&r);
+}
+
+static void http_validators__white_space_around__trimmed(void **state)
+{
+	struct dl_request r = fetch_path("/v/ws");
+
+	(void)state;
+	assert_string_equal(r.etag_out, "\"v\"");
+	assert_string_equal(r.last_modified_out, LM);
+	dl_request_clear(&r);
+}
+
+static void http_validators__sent_twice__last_kept(void **state)
+{
+	struct dl_request r = fetch_path("/v/twice");
+
+	(void)state;
+	assert_string_equal(r.etag_out, "\"second\"");
+	assert_null(r.last_modified_out);
+	dl_request_clear(&r);
+}
+
+static void http_validators__control_bytes_or_empty__not_kept(void **state)
+{
+	struct dl_request r = fetch_path("/v/bad");
+
+	(void)state;
+	assert_null(r.etag_out);
+	assert_null(r.last_modified_out);
+	assert_memory_equal(r.body, "crl", 3); /* the body stands: only the validators go */
+	dl_request_clear(&r);
+}
+
+static void http_validators__bad_after_good__good_kept(void **state)
+{
+	struct dl_request r = fetch_path("/v/good-then-bad");
+
+	(void)state;
+	assert_string_equal(r.etag_out, "\"good\"");
+	assert_string_equal(r.last_modified_out, LM);
+	dl_request_clear(&r);
+}
+
+static void http_validators__long__limit_is_dl_header_max(void **state)
+{
+	char path[64];
+	struct dl_request r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/v/long/%d", DL_HEADER_MAX);
+	r = fetch_path(path);
+	assert_non_null(r.etag_out);
+	assert_int_equal(strlen(r.etag_out), DL_HEADER_MAX);
+	dl_request_clear(&r);
+	/* one byte more: not kept */
+	snprintf(path, sizeof(path), "/v/long/%d", DL_HEADER_MAX + 1);
+	r = fetch_path(path);
+	assert_null(r.etag_out);
 	dl_request_clear(&r);
 }
 
@@ -1489,13 +1449,6 @@ int main(void)
 		cmocka_unit_test_setup(dl_mask_url__at_in_path_or_query__masked_up_to_it, test_setup),
 		cmocka_unit_test_setup(dl_mask_url__malformed__nothing_before_last_at_shown, test_setup),
 		cmocka_unit_test_setup(dl_mask_url__null__null, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__validators__kept, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__names_any_case__kept, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__whitespace__trimmed, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__other_lines__accepted_nothing_kept, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__malformed__rejected_earlier_value_kept, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__long_value__limit_is_dl_header_max, test_setup),
-		cmocka_unit_test_setup(dl_parse_header__null_outputs__accepted, test_setup),
 		cmocka_unit_test_setup(dl_multi_add__bad_arguments__einval_no_callback, test_setup),
 		cmocka_unit_test_setup(dl_multi_add__same_request_twice__ebusy, test_setup),
 		cmocka_unit_test_setup(dl_multi_run__nothing_added__returns_0, test_setup),
@@ -1509,6 +1462,12 @@ int main(void)
 		cmocka_unit_test_setup(disallowed_protocols__transfer_error_without_connecting, test_setup),
 		cmocka_unit_test_setup(allowed_protocol_any_case__ok, test_setup),
 		cmocka_unit_test_setup(http_200__body_validators_and_our_headers, test_setup),
+		cmocka_unit_test_setup(http_validators__names_any_case__kept, test_setup),
+		cmocka_unit_test_setup(http_validators__white_space_around__trimmed, test_setup),
+		cmocka_unit_test_setup(http_validators__sent_twice__last_kept, test_setup),
+		cmocka_unit_test_setup(http_validators__control_bytes_or_empty__not_kept, test_setup),
+		cmocka_unit_test_setup(http_validators__bad_after_good__good_kept, test_setup),
+		cmocka_unit_test_setup(http_validators__long__limit_is_dl_header_max, test_setup),
 		cmocka_unit_test_setup(http_conditional__etag_matches__not_modified_and_header_sent, test_setup),
 		cmocka_unit_test_setup(http_conditional__etag_differs__ok_with_body, test_setup),
 		cmocka_unit_test_setup(http_conditional__last_modified__sent_verbatim_not_modified, test_setup),
