@@ -21,7 +21,7 @@
  * seconds for a million entries; what a revocation check needs of an entry is its serial, date
  * and reason. The pass below accepts only canonical DER (RFC 5280 §4.1.2.2, §5.1.2.6, X.690
  * §10-11) and the entry extensions we understand; on everything else it answers CRL_E_FALLBACK,
- * and the dispatcher (crl.c) asks the reference loader (crl_reference.c), so the verdict and the
+ * and the dispatcher (crl_load.c) asks the reference loader (crl_reference.c), so the verdict and the
  * message of an unusual CRL are exactly the reference's. The rules themselves are crl_rules.c's,
  * fed through struct crl_source. tests/fuzz/fuzz_crl_diff.c holds the two loaders to agreement.
  */

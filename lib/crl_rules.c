@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The CRL rules (RFC 5280 §5, §6.3.3): signer, times, extensions, number, scope, entry rules and coverage, fed by both loaders. */
+/* The CRL rules (RFC 5280 §5, §6.3.3) fed by both loaders, and the verified, reference-counted struct crl they build. */
 #include "crl_rules.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/crl_index.h"
 #include "crlsync/fmt.h"
 #include "crlsync/log.h"
 
@@ -297,6 +298,26 @@ static enum crl_error read_idp(X509_CRL *x, struct crl *c, char *err, size_t err
 out:
 	ISSUING_DIST_POINT_free(idp);
 	return r;
+}
+
+struct crl *crl_ref(struct crl *c)
+{
+	if (c != NULL)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void crl_unref(struct crl *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	free(c->origin);
+	free(c->issuer_text);
+	X509_free(c->ca);
+	DIST_POINT_NAME_free(c->idp_dp);
+	free(c->scope);
+	crl_index_free(c->index);
+	free(c);
 }
 
 enum crl_error crl_rules_build(const struct crl_source *src, X509 *const *cas, size_t n_cas, time_t now,

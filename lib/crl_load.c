@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What callers call to load CRLs: DER/PEM framing, the loader dispatch (fast path, else the reference), lifetime. */
+/* What callers call to load CRLs (crl.h): DER/PEM framing and the loader dispatch, the fast path, else the reference. */
 #include "crlsync/crl.h"
 
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "crl_der.h"
 #include "crl_reference.h"
-#include "crlsync/crl_index.h"
 #include "crlsync/log.h"
 
 enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
@@ -115,26 +114,6 @@ out:
 	crl_der_free(v, nv);
 	BIO_free(bio);
 	return r;
-}
-
-struct crl *crl_ref(struct crl *c)
-{
-	if (c != NULL)
-		atomic_fetch_add(&c->refs, 1);
-	return c;
-}
-
-void crl_unref(struct crl *c)
-{
-	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
-		return;
-	free(c->origin);
-	free(c->issuer_text);
-	X509_free(c->ca);
-	DIST_POINT_NAME_free(c->idp_dp);
-	free(c->scope);
-	crl_index_free(c->index);
-	free(c);
 }
 
 const char *crl_error_str(enum crl_error e)
