@@ -15,20 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/fmt.h"
 #include "crlsync/io.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* --- builder ----------------------------------------------------------------------------------- */
 
@@ -187,29 +175,29 @@ bool vici_packet_encode(enum vici_op op, const char *name, const struct vici_bui
 	*out = NULL;
 	*outlen = 0;
 	if ((unsigned)op > VICI_EVENT) {
-		set_err(err, errlen, "unknown operation %u", (unsigned)op);
+		fmt_err(err, errlen, "unknown operation %u", (unsigned)op);
 		return false;
 	}
 	if (op_named(op) ? nlen == 0 || nlen > VICI_NAME_MAX : nlen != 0) {
-		set_err(err, errlen, "operation %u %s", (unsigned)op, op_named(op) ? "needs a name of 1-255 bytes" : "has no name");
+		fmt_err(err, errlen, "operation %u %s", (unsigned)op, op_named(op) ? "needs a name of 1-255 bytes" : "has no name");
 		return false;
 	}
 	if (b != NULL && (b->failed || b->depth != 0 || b->in_list)) {
-		set_err(err, errlen, "cannot encode the message: %s", b->failed ? b->error : "a section or list is still open");
+		fmt_err(err, errlen, "cannot encode the message: %s", b->failed ? b->error : "a section or list is still open");
 		return false;
 	}
 	if (mlen && !op_has_message(op)) {
-		set_err(err, errlen, "operation %u carries no message", (unsigned)op);
+		fmt_err(err, errlen, "operation %u carries no message", (unsigned)op);
 		return false;
 	}
 	total = 1 + (op_named(op) ? 1 + nlen : 0) + mlen;
 	if (total > VICI_PACKET_MAX) {
-		set_err(err, errlen, "packet of %zu bytes exceeds the %d-byte limit", total, VICI_PACKET_MAX);
+		fmt_err(err, errlen, "packet of %zu bytes exceeds the %d-byte limit", total, VICI_PACKET_MAX);
 		return false;
 	}
 	p = malloc(4 + total);
 	if (p == NULL) {
-		set_err(err, errlen, "out of memory");
+		fmt_err(err, errlen, "out of memory");
 		return false;
 	}
 	p[0] = (unsigned char)(total >> 24);
@@ -246,21 +234,21 @@ static bool get_name(const unsigned char *p, size_t len, size_t *pos, char *name
 	size_t n;
 
 	if (*pos >= len) {
-		set_err(err, errlen, "truncated %s name at offset %zu", what, *pos);
+		fmt_err(err, errlen, "truncated %s name at offset %zu", what, *pos);
 		return false;
 	}
 	n = p[(*pos)++];
 	if (n == 0 && !allow_empty) {
-		set_err(err, errlen, "empty %s name at offset %zu", what, *pos - 1);
+		fmt_err(err, errlen, "empty %s name at offset %zu", what, *pos - 1);
 		return false;
 	}
 	if (n > len - *pos) {
-		set_err(err, errlen, "%s name of %zu bytes at offset %zu runs past the end (%zu left)", what, n, *pos - 1,
+		fmt_err(err, errlen, "%s name of %zu bytes at offset %zu runs past the end (%zu left)", what, n, *pos - 1,
 			len - *pos);
 		return false;
 	}
 	if (memchr(p + *pos, '\0', n) != NULL) {
-		set_err(err, errlen, "%s name at offset %zu contains a NUL byte", what, *pos - 1);
+		fmt_err(err, errlen, "%s name at offset %zu contains a NUL byte", what, *pos - 1);
 		return false;
 	}
 	memcpy(name, p + *pos, n);
@@ -280,15 +268,15 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 	memset(msg, 0, sizeof(*msg));
 	memset(&m, 0, sizeof(m));
 	if (len == 0) {
-		set_err(err, errlen, "empty packet");
+		fmt_err(err, errlen, "empty packet");
 		return false;
 	}
 	if (len > VICI_PACKET_MAX) {
-		set_err(err, errlen, "packet of %zu bytes exceeds the %d-byte limit", len, VICI_PACKET_MAX);
+		fmt_err(err, errlen, "packet of %zu bytes exceeds the %d-byte limit", len, VICI_PACKET_MAX);
 		return false;
 	}
 	if (body[0] > VICI_EVENT) {
-		set_err(err, errlen, "unknown operation %u", body[0]);
+		fmt_err(err, errlen, "unknown operation %u", body[0]);
 		return false;
 	}
 	m.op = (enum vici_op)body[0];
@@ -296,13 +284,13 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 	if (op_named(m.op) && !get_name(body, len, &pos, m.name, false, err, errlen, "operation"))
 		return false;
 	if (!op_has_message(m.op) && pos != len) {
-		set_err(err, errlen, "operation %u carries no message, but %zu bytes follow", (unsigned)m.op, len - pos);
+		fmt_err(err, errlen, "operation %u carries no message, but %zu bytes follow", (unsigned)m.op, len - pos);
 		return false;
 	}
 	m.raw_len = len;
 	m.raw = malloc(len);
 	if (m.raw == NULL) {
-		set_err(err, errlen, "out of memory");
+		fmt_err(err, errlen, "out of memory");
 		return false;
 	}
 	memcpy(m.raw, body, len);
@@ -313,19 +301,19 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 
 		memset(&it, 0, sizeof(it));
 		if (t < VICI_SECTION_START || t > VICI_LIST_END) {
-			set_err(err, errlen, "unknown element type %u at offset %zu", t, at);
+			fmt_err(err, errlen, "unknown element type %u at offset %zu", t, at);
 			goto fail;
 		}
 		it.type = (enum vici_type)t;
 		it.depth = depth;
 		if (in_list && t != VICI_LIST_ITEM && t != VICI_LIST_END) {
-			set_err(err, errlen, "element type %u inside list `%s' at offset %zu", t, list_name, at);
+			fmt_err(err, errlen, "element type %u inside list `%s' at offset %zu", t, list_name, at);
 			goto fail;
 		}
 		switch (t) {
 		case VICI_SECTION_START:
 			if (depth >= VICI_DEPTH_MAX) {
-				set_err(err, errlen, "sections nested deeper than %d at offset %zu", VICI_DEPTH_MAX, at);
+				fmt_err(err, errlen, "sections nested deeper than %d at offset %zu", VICI_DEPTH_MAX, at);
 				goto fail;
 			}
 			if (!get_name(m.raw, len, &pos, it.name, false, err, errlen, "section"))
@@ -334,7 +322,7 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 			break;
 		case VICI_SECTION_END:
 			if (depth == 0) {
-				set_err(err, errlen, "section end without a section at offset %zu", at);
+				fmt_err(err, errlen, "section end without a section at offset %zu", at);
 				goto fail;
 			}
 			depth--;
@@ -348,14 +336,14 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 			break;
 		case VICI_LIST_END:
 			if (!in_list) {
-				set_err(err, errlen, "list end without a list at offset %zu", at);
+				fmt_err(err, errlen, "list end without a list at offset %zu", at);
 				goto fail;
 			}
 			in_list = false;
 			break;
 		case VICI_LIST_ITEM:
 			if (!in_list) {
-				set_err(err, errlen, "list item outside a list at offset %zu", at);
+				fmt_err(err, errlen, "list item outside a list at offset %zu", at);
 				goto fail;
 			}
 			snprintf(it.name, sizeof(it.name), "%s", list_name);
@@ -365,13 +353,13 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 			if (t == VICI_KEY_VALUE && !get_name(m.raw, len, &pos, it.name, false, err, errlen, "key"))
 				goto fail;
 			if (len - pos < 2) {
-				set_err(err, errlen, "truncated value length at offset %zu", pos);
+				fmt_err(err, errlen, "truncated value length at offset %zu", pos);
 				goto fail;
 			}
 			it.value_len = ((size_t)m.raw[pos] << 8) | m.raw[pos + 1];
 			pos += 2;
 			if (it.value_len > len - pos) {
-				set_err(err, errlen, "value of %zu bytes at offset %zu runs past the end (%zu left)", it.value_len,
+				fmt_err(err, errlen, "value of %zu bytes at offset %zu runs past the end (%zu left)", it.value_len,
 					pos - 2, len - pos);
 				goto fail;
 			}
@@ -383,13 +371,13 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 			struct vici_item *ni;
 
 			if (cap >= VICI_ITEMS_MAX) {
-				set_err(err, errlen, "more than %d elements", VICI_ITEMS_MAX);
+				fmt_err(err, errlen, "more than %d elements", VICI_ITEMS_MAX);
 				goto fail;
 			}
 			cap = cap ? cap * 2 : 16;
 			ni = realloc(m.items, cap * sizeof(*ni));
 			if (ni == NULL) {
-				set_err(err, errlen, "out of memory");
+				fmt_err(err, errlen, "out of memory");
 				goto fail;
 			}
 			m.items = ni;
@@ -397,7 +385,7 @@ bool vici_parse(const unsigned char *body, size_t len, struct vici_msg *msg, cha
 		m.items[m.n_items++] = it;
 	}
 	if (in_list || depth != 0) {
-		set_err(err, errlen, "message ends inside %s", in_list ? "a list" : "a section");
+		fmt_err(err, errlen, "message ends inside %s", in_list ? "a list" : "a section");
 		goto fail;
 	}
 	*msg = m; /* transferred */
@@ -604,11 +592,11 @@ static int read_all(struct vici_conn *c, unsigned char *p, size_t n, long long d
 static void io_err(const struct vici_conn *c, int r, const char *what, char *err, size_t errlen)
 {
 	if (r == -ETIMEDOUT)
-		set_err(err, errlen, "cannot %s: no answer in time (%d ms)", what, c->timeout_ms);
+		fmt_err(err, errlen, "cannot %s: no answer in time (%d ms)", what, c->timeout_ms);
 	else if (r == -EINTR)
-		set_err(err, errlen, "cannot %s: interrupted (shutting down)", what);
+		fmt_err(err, errlen, "cannot %s: interrupted (shutting down)", what);
 	else
-		set_err(err, errlen, "cannot %s: %s", what, strerror(-r));
+		fmt_err(err, errlen, "cannot %s: %s", what, strerror(-r));
 }
 
 /* Sends one packet, done by `end` (and within one timeout). A failure leaves the connection broken. */
@@ -647,13 +635,13 @@ static int recv_packet(struct vici_conn *c, struct vici_msg *msg, long long end,
 	len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
 	if (len == 0 || len > VICI_PACKET_MAX) {
 		/* refused before any allocation: the length is charon's word only */
-		set_err(err, errlen, "announced packet of %zu bytes (limit %d)", len, VICI_PACKET_MAX);
+		fmt_err(err, errlen, "announced packet of %zu bytes (limit %d)", len, VICI_PACKET_MAX);
 		r = -EBADMSG;
 		goto out;
 	}
 	body = malloc(len);
 	if (body == NULL) {
-		set_err(err, errlen, "out of memory for a packet of %zu bytes", len);
+		fmt_err(err, errlen, "out of memory for a packet of %zu bytes", len);
 		r = -ENOMEM;
 		goto out;
 	}
@@ -689,12 +677,12 @@ static int event_op(struct vici_conn *c, enum vici_op op, const char *event, boo
 			return 0;
 		}
 		if (m.op == VICI_EVENT_UNKNOWN) {
-			set_err(err, errlen, "charon knows no event `%s'", event);
+			fmt_err(err, errlen, "charon knows no event `%s'", event);
 			r = -ENOSYS;
 		} else if (m.op == VICI_EVENT && late_ok && strcmp(m.name, event) == 0) {
 			/* a late event of our own stream, before the unregistration took effect */
 		} else {
-			set_err(err, errlen, "unexpected operation %u while %s `%s'", (unsigned)m.op,
+			fmt_err(err, errlen, "unexpected operation %u while %s `%s'", (unsigned)m.op,
 				op == VICI_EVENT_REGISTER ? "registering" : "unregistering", event);
 			c->broken = true;
 			r = -EBADMSG;
@@ -712,7 +700,7 @@ static void prefix_err(char *err, size_t errlen, const char *cmd)
 	if (err == NULL || errlen == 0)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s", err);
-	set_err(err, errlen, "`%s': %s", cmd, tmp);
+	fmt_err(err, errlen, "`%s': %s", cmd, tmp);
 }
 
 int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder *b, const char *event,
@@ -724,7 +712,7 @@ int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder
 
 	memset(resp, 0, sizeof(*resp));
 	if (c->broken) {
-		set_err(err, errlen, "the connection is unusable after an earlier error");
+		fmt_err(err, errlen, "the connection is unusable after an earlier error");
 		r = -ENOTCONN;
 		goto out;
 	}
@@ -747,13 +735,13 @@ int vici_request(struct vici_conn *c, const char *cmd, const struct vici_builder
 			break;
 		}
 		if (m.op == VICI_CMD_UNKNOWN) {
-			set_err(err, errlen, "charon knows no such command");
+			fmt_err(err, errlen, "charon knows no such command");
 			r = -ENOSYS;
 		} else if (m.op == VICI_EVENT && event != NULL && strcmp(m.name, event) == 0) {
 			if (!cancelled && fn != NULL && !fn(&m, ctx))
 				cancelled = true; /* keep reading up to the response: the stream must end cleanly */
 		} else {
-			set_err(err, errlen, "unexpected operation %u (%s) in the answer", (unsigned)m.op,
+			fmt_err(err, errlen, "unexpected operation %u (%s) in the answer", (unsigned)m.op,
 				m.name[0] ? m.name : "unnamed");
 			c->broken = true;
 			r = -EBADMSG;

@@ -2,6 +2,7 @@
 /* Text of times, names, serials, numbers, reasons, scopes and errno values (fmt.h), for every message. */
 #include "crlsync/fmt.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,17 @@ void fmt_scope(unsigned crl_flags, char *buf, size_t len)
 		 crl_flags & CRL_IDP_ATTR_ONLY ? " onlyContainsAttributeCerts" : "",
 		 crl_flags & CRL_IDP_SOME_REASONS ? " onlySomeReasons" : "",
 		 crl_flags & CRL_IDP_INDIRECT ? " indirectCRL" : "", crl_flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
+}
+
+void fmt_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 const char *fmt_errno(int e, char *buf, size_t len)

@@ -381,19 +381,6 @@ int mark_set_decode(const char *buf, size_t len, struct mark **set, size_t *n, u
 
 /* --- the file ----------------------------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Opens `dir` from / one component at a time, never through a symlink, and checks every directory
  * on the way: owned by root or the effective uid, and writable by no group or others (above the
@@ -420,7 +407,7 @@ static int open_dir_chain(const char *path, const char *dir, char *err, size_t e
 
 		if (fd < 0 || fstat(fd, &st) != 0) {
 			r = -errno;
-			set_err(err, errlen, "cannot open the directory %s of the marks file: %s%s", part,
+			fmt_err(err, errlen, "cannot open the directory %s of the marks file: %s%s", part,
 				fmt_errno(-r, ebuf, sizeof(ebuf)),
 				r == -ELOOP ? " (a symlink: not followed; give marks-file's real path)" : "");
 			goto fail;
@@ -431,7 +418,7 @@ static int open_dir_chain(const char *path, const char *dir, char *err, size_t e
 		len = (size_t)(next - p);
 		if (st.st_uid != 0 && st.st_uid != euid) {
 			r = -EPERM;
-			set_err(err, errlen,
+			fmt_err(err, errlen,
 				"marks file %s: the directory %s on its path belongs to uid %ld, not root or uid %ld: that "
 				"user could replace the rollback marks; use a directory of root's (`chown root: %s; chmod "
 				"0700 %s') or another `marks-file'",
@@ -440,7 +427,7 @@ static int open_dir_chain(const char *path, const char *dir, char *err, size_t e
 		}
 		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (len == 0 || !(st.st_mode & S_ISVTX) || st.st_uid != 0)) {
 			r = -EPERM;
-			set_err(err, errlen,
+			fmt_err(err, errlen,
 				"marks file %s: the directory %s on its path is writable by group or others (mode %04o): "
 				"they could replace the rollback marks; `chmod go-w %s' or use another `marks-file'",
 				path, part, (unsigned)(st.st_mode & 07777), part);
@@ -450,7 +437,7 @@ static int open_dir_chain(const char *path, const char *dir, char *err, size_t e
 			return fd; /* `dir' itself, checked */
 		if (len >= sizeof(name) || plen + 1 + len >= sizeof(part)) {
 			r = -ENAMETOOLONG;
-			set_err(err, errlen, "marks file `%s': a name on its path is too long", path);
+			fmt_err(err, errlen, "marks file `%s': a name on its path is too long", path);
 			goto fail;
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)len, p);
@@ -479,7 +466,7 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 	int dfd = -1, fd = -1, r;
 
 	if (path[0] != '/' || slash == NULL || slash[1] == '\0' || (size_t)(slash - path) >= sizeof(dir)) {
-		set_err(err, errlen, "marks file `%s': an absolute path of a file is needed", path);
+		fmt_err(err, errlen, "marks file `%s': an absolute path of a file is needed", path);
 		return -EINVAL;
 	}
 	base = slash + 1;
@@ -489,7 +476,7 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	if (mkdir_parent && mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		r = -errno;
-		set_err(err, errlen, "cannot create the directory %s of the marks file: %s", dir,
+		fmt_err(err, errlen, "cannot create the directory %s of the marks file: %s", dir,
 			fmt_errno(-r, ebuf, sizeof(ebuf)));
 		return r;
 	}
@@ -499,19 +486,19 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 	fd = openat(dfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		r = -errno;
-		set_err(err, errlen, "cannot open the marks file %s: %s%s", path,
+		fmt_err(err, errlen, "cannot open the marks file %s: %s%s", path,
 			fmt_errno(-r, ebuf, sizeof(ebuf)),
 			r == -ELOOP ? " (a symlink: not followed)" : "");
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = -EPERM;
-		set_err(err, errlen, "marks file %s is not a regular file; remove it", path);
+		fmt_err(err, errlen, "marks file %s is not a regular file; remove it", path);
 		goto fail;
 	}
 	if (st.st_uid != euid) {
 		r = -EPERM;
-		set_err(err, errlen,
+		fmt_err(err, errlen,
 			"marks file %s belongs to uid %ld, not uid %ld: that user could rewrite the rollback marks; "
 			"`chown %ld %s' (or remove it)",
 			path, (long)st.st_uid, (long)euid, (long)euid, path);
@@ -519,7 +506,7 @@ int mark_file_open(const char *path, bool mkdir_parent, char *err, size_t errlen
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		r = -EPERM;
-		set_err(err, errlen,
+		fmt_err(err, errlen,
 			"marks file %s is writable by group or others (mode %04o): they could rewrite the rollback "
 			"marks; `chmod 0600 %s'",
 			path, (unsigned)(st.st_mode & 07777), path);

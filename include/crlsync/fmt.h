@@ -41,6 +41,12 @@ const char *fmt_reason(int reason);
  */
 void fmt_scope(unsigned crl_flags, char *buf, size_t len);
 
+/*
+ * An error message into the caller's optional buffer: `err` NULL or `errlen` 0 writes nothing
+ * (the "char *err, size_t errlen" out-parameters of the core and the fetcher).
+ */
+void fmt_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* strerror() without its static buffer (not thread-safe): the text of errno `e` in buf, returned. */
 const char *fmt_errno(int e, char *buf, size_t len);
 

@@ -175,6 +175,20 @@ static void fmt_errno__known_and_unknown__text_in_any_case(void **state)
 	assert_true(strlen(fmt_errno(123456, buf, sizeof(buf))) > 0);
 }
 
+static void fmt_err__buffer__message_or_nothing(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	fmt_err(buf, sizeof(buf), "line %d: %s", 12, "unknown key");
+	assert_string_equal(buf, "line 12: unknow"); /* truncated, terminated */
+	/* Twin: no buffer, nothing written and no crash. */
+	fmt_err(NULL, 0, "line %d", 1);
+	buf[0] = 'x';
+	fmt_err(buf, 0, "line %d", 1);
+	assert_int_equal(buf[0], 'x');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +201,7 @@ int main(void)
 		cmocka_unit_test(fmt_hex_lower__digest__lower_case),
 		cmocka_unit_test(fmt_scope__flags__named),
 		cmocka_unit_test(fmt_errno__known_and_unknown__text_in_any_case),
+		cmocka_unit_test(fmt_err__buffer__message_or_nothing),
 	};
 
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
