@@ -14,6 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 #include "crlsync/text.h"
 
 #define INSTALL_LOCK_NAME ".crlsync.lock"
@@ -336,36 +340,27 @@ bool install_is_pem_twin(int dirfd, const char *name)
 
 int install_pem_encode(const unsigned char *der, size_t len, char **pem, size_t *pemlen)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static const char head[] = "-----BEGIN X509 CRL-----\n", tail[] = "-----END X509 CRL-----\n";
-	size_t enc = (len + 2) / 3 * 4, cap = sizeof(head) + enc + enc / 64 + 2 + sizeof(tail), o = 0, col = 0;
-	char *out;
+	BIO *bio = NULL;
+	char *data, *out = NULL;
+	long n;
+	int rc = -ENOMEM;
 
 	*pem = NULL;
 	*pemlen = 0;
-	out = malloc(cap);
-	if (out == NULL)
-		return -ENOMEM;
-	memcpy(out, head, sizeof(head) - 1);
-	o = sizeof(head) - 1;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)der[i] << 16 | (i + 1 < len ? (unsigned)der[i + 1] << 8 : 0) |
-			     (i + 2 < len ? der[i + 2] : 0);
-
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? b64[v & 63] : '=';
-		if ((col += 4) == 64) {
-			out[o++] = '\n';
-			col = 0;
-		}
-	}
-	if (col != 0)
-		out[o++] = '\n';
-	memcpy(out + o, tail, sizeof(tail) - 1);
-	o += sizeof(tail) - 1;
+	/* OpenSSL's own PEM writer: RFC 7468 form, base64 in 64-column lines, as `openssl crl' writes it. */
+	if (len > LONG_MAX || (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio(bio, PEM_STRING_X509_CRL, "", der, (long)len) <= 0)
+		goto out;
+	n = BIO_get_mem_data(bio, &data);
+	if (n <= 0 || (out = malloc((size_t)n + 1)) == NULL)
+		goto out;
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0'; /* also a string */
 	*pem = out;
-	*pemlen = o;
-	return 0;
+	*pemlen = (size_t)n;
+	rc = 0;
+out:
+	ERR_clear_error();
+	BIO_free(bio);
+	return rc;
 }

@@ -65,8 +65,9 @@ int install_cleanup(int dirfd, const char *name);
 bool install_is_pem_twin(int dirfd, const char *name);
 
 /*
- * The PEM form of a DER CRL ("-----BEGIN X509 CRL-----", base64 in 64-column lines), in a new
- * buffer (caller frees) of *pemlen bytes. Returns 0 or -ENOMEM.
+ * The PEM form of a DER CRL ("-----BEGIN X509 CRL-----", base64 in 64-column lines, by OpenSSL's
+ * PEM writer), in a new buffer (caller frees) of *pemlen bytes, NUL-terminated one byte past them.
+ * Returns 0 or -ENOMEM.
  */
 int install_pem_encode(const unsigned char *der, size_t len, char **pem, size_t *pemlen);
 
