@@ -82,6 +82,27 @@ static bool is_self_signed(X509 *cert)
 	return (X509_get_extension_flags(cert) & EXFLAG_SS) && X509_verify(cert, X509_get0_pubkey(cert)) == 1;
 }
 
+/*
+ * The delta in force for the complete CRL `base`: of its issuer's deltas, the newest that applies
+ * (crl_delta_applies(): same issuer and scope, BaseCRLNumber <= the base's number < its own).
+ * The store keeps at most one per stream, so this is one at most in practice.
+ */
+static const struct crl *check_delta_of(const struct store_issuer *iss, const struct crl *base)
+{
+	const struct crl *best = NULL;
+
+	for (size_t i = 0; i < iss->n_crls; i++) {
+		const struct crl *d = iss->crls[i];
+
+		if (!(d->flags & CRL_IS_DELTA) || crl_delta_applies(base, d) != CRL_DELTA_APPLIES)
+			continue;
+		if (best == NULL || d->number_len > best->number_len ||
+		    (d->number_len == best->number_len && memcmp(d->number, best->number, d->number_len) > 0))
+			best = d;
+	}
+	return best;
+}
+
 enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, struct check_result *res)
 {
 	const struct store_issuer *cand[16], *iss;
@@ -112,24 +133,45 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 		return set(res, CHECK_UNKNOWN);
 	}
 	for (size_t i = 0; i < iss->n_crls; i++) {
-		const struct crl *c = iss->crls[i];
+		const struct crl *c = iss->crls[i], *d, *fresh;
+		struct crl_index_hit dhit;
+		bool in_base, in_delta;
 
-		if (!crl_covers(c, cert, &why))
+		/* A delta is never in force alone: it only amends the complete CRL it applies to. */
+		if ((c->flags & CRL_IS_DELTA) || !crl_covers(c, cert, &why))
 			continue;
 		covered |= c->reasons;
 		if (first == NULL)
 			first = c;
-		if (crl_index_find(c->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
-				   ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER, &hit)) {
+		d = check_delta_of(iss, c);
+		in_base = crl_index_find(c->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+					 ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER, &hit);
+		in_delta = d != NULL && crl_index_find(d->index, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+						       ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER, &dhit);
+		/*
+		 * RFC 5280 §5.3.1, §6.3.3 (f)-(g): a delta entry replaces the base's. removeFromCRL
+		 * releases a certificateHold of the base; against any other reason of the base it would
+		 * undo a revocation, which no CA may do (§3.3): the base's verdict stands (fail closed).
+		 */
+		if (in_delta && dhit.reason == CRL_REASON_REMOVE_FROM_CRL) {
+			if (in_base && hit.reason != CRL_REASON_CERTIFICATE_HOLD) {
+				res->crl = c;
+				res->revoked_at = hit.revoked_at;
+				res->reason = hit.reason;
+				return set(res, CHECK_REVOKED);
+			}
+		} else if (in_delta || in_base) {
 			/* Listed in any CRL in scope means revoked, whatever its freshness (certificateHold too). */
-			res->crl = c;
-			res->revoked_at = hit.revoked_at;
-			res->reason = hit.reason;
+			res->crl = in_delta ? d : c;
+			res->revoked_at = in_delta ? dhit.revoked_at : hit.revoked_at;
+			res->reason = in_delta ? dhit.reason : hit.reason;
 			return set(res, CHECK_REVOKED);
 		}
-		if ((c->flags & CRL_HAS_NEXT_UPDATE) && now > c->next_update &&
-		    (stale == NULL || c->next_update < stale->next_update))
-			stale = c;
+		/* With a delta in force, its nextUpdate says how current the pair is (§6.3.3 (a)(2)). */
+		fresh = d != NULL ? d : c;
+		if ((fresh->flags & CRL_HAS_NEXT_UPDATE) && now > fresh->next_update &&
+		    (stale == NULL || fresh->next_update < stale->next_update))
+			stale = fresh;
 	}
 	if ((covered & CRL_REASONS_ALL) != CRL_REASONS_ALL) {
 		if (iss->n_crls == 0)

@@ -202,7 +202,7 @@ struct entry {
  * non-minimal serials, unusual times, certificateIssuer, unknown critical extensions, a reason
  * that is not a plain valid code, a second reasonCode, trailing octets.
  */
-static bool parse_entry(const unsigned char *v, size_t len, struct entry *e)
+static bool parse_entry(const unsigned char *v, size_t len, unsigned crl_flags, struct entry *e)
 {
 	struct der d = { v, v + len }, exts;
 	const unsigned char *s, *t, *x;
@@ -256,9 +256,9 @@ static bool parse_entry(const unsigned char *v, size_t len, struct entry *e)
 		if (nid == NID_certificate_issuer || (critical && !crl_rules_entry_ext_known(nid)))
 			return false;
 		if (nid == NID_crl_reason) {
-			/* RFC 5280 §5.3.1: one plain ENUMERATED that the rules accept in a complete CRL. */
+			/* RFC 5280 §5.3.1: one plain ENUMERATED that the rules accept in this CRL (delta or not). */
 			if (e->reason != CRL_REASON_ABSENT || evl != 3 || ev[0] != 0x0A || ev[1] != 1 ||
-			    !crl_rules_reason_ok(ev[2]))
+			    !crl_rules_reason_ok_in(ev[2], crl_flags))
 				return false;
 			e->reason = ev[2];
 		}
@@ -297,7 +297,7 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 	if (raw->revoked != NULL) {
 		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
 		while (d.p < d.end) {
-			if (!der_expect(&d, 0x30, &v, &vl) || !parse_entry(v, vl, &e))
+			if (!der_expect(&d, 0x30, &v, &vl) || !parse_entry(v, vl, c->flags, &e))
 				return CRL_E_FALLBACK;
 			n++;
 			if (e.serial_len > 7)
@@ -315,7 +315,7 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 	mark = d.p;
 	while (d.p < d.end) {
 		der_expect(&d, 0x30, &v, &vl);
-		parse_entry(v, vl, &e);
+		parse_entry(v, vl, c->flags, &e);
 		r = crl_index_add(c->index, e.serial, e.serial_len, false, e.when, e.reason);
 		if (r != 0)
 			return CRL_E_NOMEM;

@@ -126,7 +126,7 @@ const char *crl_error_str(enum crl_error e)
 	case CRL_E_SIGNATURE: return "bad signature";
 	case CRL_E_FUTURE: return "thisUpdate in the future";
 	case CRL_E_CRITICAL_EXT: return "unrecognised critical extension";
-	case CRL_E_DELTA: return "delta CRL not supported";
+	case CRL_E_DELTA: return "malformed delta CRL";
 	case CRL_E_MALFORMED: return "malformed";
 	case CRL_E_TOO_LARGE: return "too large";
 	case CRL_E_NOMEM: return "out of memory";

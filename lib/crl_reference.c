@@ -154,7 +154,7 @@ static enum crl_error index_entries(const struct crl_source *src, struct crl *c,
 			long v = ASN1_ENUMERATED_get(reason);
 
 			ASN1_ENUMERATED_free(reason);
-			if (!crl_rules_reason_ok(v)) {
+			if (!crl_rules_reason_ok_in(v, c->flags)) {
 				fmt_serial(sn, hex, sizeof(hex));
 				return crl_rules_reason(v, hex, err, errlen);
 			}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -180,8 +181,12 @@ static enum crl_error check_crl_extensions(X509_CRL *x, struct crl *c, char *err
 		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
 
 		if (nid == NID_delta_crl) {
-			snprintf(err, errlen, "a delta CRL (deltaCRLIndicator): delta CRLs are not used");
-			return CRL_E_DELTA;
+			/* RFC 5280 §5.2.4: "This extension MUST be marked critical." */
+			if (!X509_EXTENSION_get_critical(ext)) {
+				snprintf(err, errlen, "deltaCRLIndicator is not marked critical (RFC 5280 5.2.4)");
+				return CRL_E_DELTA;
+			}
+			c->flags |= CRL_IS_DELTA;
 		}
 		if (!crl_ext_known(nid) && X509_EXTENSION_get_critical(ext)) {
 			oid_text(ext, oid, sizeof(oid));
@@ -197,16 +202,134 @@ static enum crl_error check_crl_extensions(X509_CRL *x, struct crl *c, char *err
 			}
 		}
 	}
-	(void)c;
 	return CRL_OK;
+}
+
+/* A non-negative INTEGER of at most 20 octets (RFC 5280 §5.2.3, §5.2.4) into number/len. */
+static enum crl_error crl_number_of(const ASN1_INTEGER *num, const char *what, unsigned char *number, size_t *len,
+				    char *err, size_t errlen)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(num, NULL);
+	enum crl_error r = CRL_OK;
+
+	if (bn == NULL)
+		return CRL_E_NOMEM;
+	if (BN_is_negative(bn) || BN_num_bytes(bn) > CRL_NUMBER_MAX) {
+		snprintf(err, errlen, "%s is negative or longer than 20 octets", what);
+		r = CRL_E_MALFORMED;
+	} else {
+		*len = (size_t)BN_bn2bin(bn, number);
+	}
+	BN_free(bn);
+	return r;
+}
+
+/* Big-endian magnitudes without leading zeros: <0, 0, >0. */
+static int number_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return alen ? memcmp(a, b, alen) : 0;
+}
+
+/*
+ * A delta CRL's BaseCRLNumber (§5.2.4), and its own cRLNumber, which must be there and higher:
+ * delta and complete CRLs of one scope share one sequence of numbers.
+ */
+static enum crl_error read_delta(X509_CRL *x, struct crl *c, char *err, size_t errlen)
+{
+	ASN1_INTEGER *base;
+	int crit = -1;
+	enum crl_error r;
+
+	base = X509_CRL_get_ext_d2i(x, NID_delta_crl, &crit, NULL);
+	if (base == NULL) {
+		snprintf(err, errlen, "deltaCRLIndicator (BaseCRLNumber) does not decode");
+		return CRL_E_MALFORMED;
+	}
+	r = crl_number_of(base, "BaseCRLNumber", c->base_number, &c->base_number_len, err, errlen);
+	ASN1_INTEGER_free(base);
+	if (r != CRL_OK)
+		return r;
+	fmt_number(true, c->base_number, c->base_number_len, c->base_number_hex, sizeof(c->base_number_hex));
+	if (!(c->flags & CRL_HAS_NUMBER)) {
+		snprintf(err, errlen, "a delta CRL without a cRLNumber (RFC 5280 5.2.4)");
+		return CRL_E_DELTA;
+	}
+	if (number_cmp(c->number, c->number_len, c->base_number, c->base_number_len) <= 0) {
+		snprintf(err, errlen, "a delta CRL whose number %s is not higher than its BaseCRLNumber %s", c->number_hex,
+			 c->base_number_hex);
+		return CRL_E_DELTA;
+	}
+	return CRL_OK;
+}
+
+static bool url_is_http(const char *u, size_t n)
+{
+	return (n > 7 && strncasecmp(u, "http://", 7) == 0) || (n > 8 && strncasecmp(u, "https://", 8) == 0);
+}
+
+/*
+ * A complete CRL's FreshestCRL (§5.2.6): the http(s) URIs of its fullNames, where the fetcher finds
+ * the delta. One that does not decode is malformed, as any other extension we rely on.
+ */
+static enum crl_error read_freshest(X509_CRL *x, struct crl *c, char *err, size_t errlen)
+{
+	STACK_OF(DIST_POINT) *dps;
+	int crit = -1;
+	enum crl_error r = CRL_OK;
+
+	dps = X509_CRL_get_ext_d2i(x, NID_freshest_crl, &crit, NULL);
+	if (dps == NULL) {
+		if (crit != -1) {
+			snprintf(err, errlen, "freshestCRL extension does not decode");
+			return CRL_E_MALFORMED;
+		}
+		return CRL_OK;
+	}
+	for (int i = 0; r == CRL_OK && i < sk_DIST_POINT_num(dps); i++) {
+		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (int k = 0; k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
+			const GENERAL_NAME *gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
+			const unsigned char *u;
+			size_t n;
+			char **v;
+
+			if (gn->type != GEN_URI)
+				continue;
+			u = ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+			n = (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+			/* Only plain printable URLs: no NUL, space or control character can hide in one. */
+			if (!url_is_http((const char *)u, n) || n > 2048)
+				continue;
+			for (size_t m = 0; m < n && u != NULL; m++)
+				if (u[m] <= 0x20 || u[m] >= 0x7f)
+					u = NULL;
+			if (u == NULL || c->n_freshest_urls >= 8)
+				continue;
+			v = realloc(c->freshest_urls, (c->n_freshest_urls + 1) * sizeof(*v));
+			if (v == NULL || (v[c->n_freshest_urls] = strndup((const char *)u, n)) == NULL) {
+				if (v != NULL)
+					c->freshest_urls = v;
+				r = CRL_E_NOMEM;
+				break;
+			}
+			c->freshest_urls = v;
+			c->n_freshest_urls++;
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return r;
 }
 
 static enum crl_error read_number(X509_CRL *x, struct crl *c, char *err, size_t errlen)
 {
 	ASN1_INTEGER *num;
-	BIGNUM *bn = NULL;
 	int crit = -1;
-	enum crl_error r = CRL_OK;
+	enum crl_error r;
 
 	num = X509_CRL_get_ext_d2i(x, NID_crl_number, &crit, NULL);
 	if (num == NULL) {
@@ -217,24 +340,14 @@ static enum crl_error read_number(X509_CRL *x, struct crl *c, char *err, size_t 
 		fmt_number(false, NULL, 0, c->number_hex, sizeof(c->number_hex));
 		return CRL_OK;
 	}
-	bn = ASN1_INTEGER_to_BN(num, NULL);
-	if (bn == NULL) {
-		r = CRL_E_NOMEM;
-		goto out;
-	}
 	/* RFC 5280 §5.2.3: a non-negative integer of at most 20 octets. */
-	if (BN_is_negative(bn) || BN_num_bytes(bn) > CRL_NUMBER_MAX) {
-		snprintf(err, errlen, "cRLNumber is negative or longer than 20 octets");
-		r = CRL_E_MALFORMED;
-		goto out;
-	}
-	c->number_len = (size_t)BN_bn2bin(bn, c->number);
+	r = crl_number_of(num, "cRLNumber", c->number, &c->number_len, err, errlen);
+	ASN1_INTEGER_free(num);
+	if (r != CRL_OK)
+		return r;
 	c->flags |= CRL_HAS_NUMBER;
 	fmt_number(true, c->number, c->number_len, c->number_hex, sizeof(c->number_hex));
-out:
-	BN_free(bn);
-	ASN1_INTEGER_free(num);
-	return r;
+	return CRL_OK;
 }
 
 static enum crl_error read_idp(X509_CRL *x, struct crl *c, char *err, size_t errlen)
@@ -316,6 +429,9 @@ void crl_unref(struct crl *c)
 	X509_free(c->ca);
 	DIST_POINT_NAME_free(c->idp_dp);
 	free(c->scope);
+	for (size_t i = 0; i < c->n_freshest_urls; i++)
+		free(c->freshest_urls[i]);
+	free(c->freshest_urls);
 	crl_index_free(c->index);
 	free(c);
 }
@@ -387,6 +503,10 @@ enum crl_error crl_rules_build(const struct crl_source *src, X509 *const *cas, s
 	if (r != CRL_OK)
 		goto out;
 	r = read_idp(x, c, err, errlen);
+	if (r != CRL_OK)
+		goto out;
+	/* §5.2.6: FreshestCRL MUST NOT appear in a delta; one that does is ignored, never followed. */
+	r = c->flags & CRL_IS_DELTA ? read_delta(x, c, err, errlen) : read_freshest(x, c, err, errlen);
 	if (r != CRL_OK)
 		goto out;
 	/*
@@ -469,4 +589,53 @@ bool crl_covers(const struct crl *c, X509 *cert, const char **why)
 	else if ((c->flags & CRL_IDP_HAS_DP) && !dp_matches(c->idp_dp, cert))
 		*why = "its distribution point is not one of the certificate's";
 	return *why == NULL;
+}
+
+enum crl_delta_fit crl_delta_fit(const struct crl *delta, bool has_number, const unsigned char *number, size_t len)
+{
+	if (!(delta->flags & CRL_IS_DELTA))
+		return CRL_DELTA_NOT_DELTA;
+	if (!has_number)
+		return CRL_DELTA_NO_NUMBER;
+	/* §5.2.4: a delta with BaseCRLNumber M applies to a complete CRL numbered M or higher ... */
+	if (number_cmp(delta->base_number, delta->base_number_len, number, len) > 0)
+		return CRL_DELTA_NEWER_BASE;
+	/* ... that it is newer than: otherwise the complete CRL already says more than it. */
+	if (number_cmp(delta->number, delta->number_len, number, len) <= 0)
+		return CRL_DELTA_NOT_NEWER;
+	return CRL_DELTA_APPLIES;
+}
+
+/* The same issuer: the verifying ca's name and key (a re-issued ca certificate is the same issuer). */
+static bool same_issuer(X509 *a, X509 *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+	return X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0 &&
+	       EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
+}
+
+enum crl_delta_fit crl_delta_applies(const struct crl *base, const struct crl *delta)
+{
+	if ((base->flags & CRL_IS_DELTA) || !(delta->flags & CRL_IS_DELTA))
+		return CRL_DELTA_NOT_DELTA;
+	/* §5.2.4: the same issuer and the same scope (the IDP, byte for byte) as the complete CRL. */
+	if (!same_issuer(base->ca, delta->ca) || (base->scope == NULL) != (delta->scope == NULL) ||
+	    (base->scope != NULL && (base->scope_len != delta->scope_len ||
+				     memcmp(base->scope, delta->scope, base->scope_len) != 0)))
+		return CRL_DELTA_OTHER_STREAM;
+	return crl_delta_fit(delta, (base->flags & CRL_HAS_NUMBER) != 0, base->number, base->number_len);
+}
+
+const char *crl_delta_fit_str(enum crl_delta_fit f)
+{
+	switch (f) {
+	case CRL_DELTA_APPLIES: return "it applies to the base";
+	case CRL_DELTA_NOT_DELTA: return "it is not a delta CRL";
+	case CRL_DELTA_OTHER_STREAM: return "its issuer, key or scope (issuingDistributionPoint) is not the base's";
+	case CRL_DELTA_NEWER_BASE: return "its BaseCRLNumber is higher than the base's number";
+	case CRL_DELTA_NOT_NEWER: return "its number is not higher than the base's";
+	case CRL_DELTA_NO_NUMBER: return "the base has no cRLNumber";
+	}
+	return "?";
 }

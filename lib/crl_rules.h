@@ -67,6 +67,12 @@ static inline bool crl_rules_reason_ok(long code)
 	return code >= 0 && code <= 10 && code != 7 && code != 8;
 }
 
+/* The same within a CRL of `crl_flags`: a delta CRL (CRL_IS_DELTA) may carry removeFromCRL (§5.3.1). */
+static inline bool crl_rules_reason_ok_in(long code, unsigned crl_flags)
+{
+	return crl_rules_reason_ok(code) || (code == 8 && (crl_flags & CRL_IS_DELTA));
+}
+
 /* The same as a verdict: CRL_OK, or CRL_E_MALFORMED with `err` naming the entry by `serial_hex`. */
 enum crl_error crl_rules_reason(long code, const char *serial_hex, char *err, size_t errlen);
 

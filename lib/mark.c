@@ -33,7 +33,10 @@ static void sha256_parts(const unsigned char *a, size_t alen, const unsigned cha
 	EVP_MD_CTX_free(ctx);
 }
 
-void mark_stream_of(const struct crl *c, struct mark_stream *out)
+/* The delta stream's scope: a domain-separated digest, never equal to a complete CRL's scope key. */
+static const unsigned char delta_tag[] = "crlsync delta CRL stream";
+
+static void stream_of(const struct crl *c, bool as_delta, struct mark_stream *out)
 {
 	unsigned char *name = NULL, *key = NULL;
 	int nlen, klen;
@@ -49,12 +52,29 @@ void mark_stream_of(const struct crl *c, struct mark_stream *out)
 		OPENSSL_free(name);
 		OPENSSL_free(key);
 	}
-	if (c->scope == NULL) {
+	if (as_delta) {
+		/*
+		 * Deltas replace deltas, never the complete CRLs they amend (RFC 5280 §5.2.4 numbers
+		 * them in one sequence, so a base would otherwise "roll back" its own delta).
+		 */
+		out->scope_kind = MARK_SCOPE_IDP;
+		sha256_parts(delta_tag, sizeof(delta_tag) - 1, c->scope, c->scope ? c->scope_len : 0, out->scope);
+	} else if (c->scope == NULL) {
 		out->scope_kind = MARK_SCOPE_COMPLETE;
 	} else {
 		out->scope_kind = MARK_SCOPE_IDP;
 		sha256_parts(c->scope, c->scope_len, NULL, 0, out->scope);
 	}
+}
+
+void mark_stream_of(const struct crl *c, struct mark_stream *out)
+{
+	stream_of(c, (c->flags & CRL_IS_DELTA) != 0, out);
+}
+
+void mark_base_stream_of(const struct crl *c, struct mark_stream *out)
+{
+	stream_of(c, false, out);
 }
 
 static int hexval(char c)

@@ -272,10 +272,6 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 			r = -ENOMEM;
 			goto out;
 		}
-		if (e == CRL_E_DELTA) {
-			log_note(l->log, "%s/%s: %s; ignored", l->cfg->cache_dir, origin, err);
-			continue;
-		}
 		if (e != CRL_OK) {
 			log_error(l->log, "%s/%s: refused: %s; a CRL of that issuer in force stays in force",
 				  l->cfg->cache_dir, origin, err);
@@ -392,8 +388,10 @@ static void describe(const struct crl *c, char *buf, size_t len)
 		fmt_time(c->next_update, nu, sizeof(nu));
 	else
 		snprintf(nu, sizeof(nu), "never (no nextUpdate)");
-	snprintf(buf, len, "issuer %s, number %s, %zu entries, thisUpdate %s, nextUpdate %s%s", c->issuer_text,
-		 c->number_hex, c->entries, tu, nu, c->flags & CRL_HAS_IDP ? ", scoped by issuingDistributionPoint" : "");
+	snprintf(buf, len, "%sissuer %s, number %s%s%s, %zu entries, thisUpdate %s, nextUpdate %s%s",
+		 c->flags & CRL_IS_DELTA ? "delta CRL, " : "", c->issuer_text, c->number_hex,
+		 c->flags & CRL_IS_DELTA ? " for base number " : "", c->flags & CRL_IS_DELTA ? c->base_number_hex : "",
+		 c->entries, tu, nu, c->flags & CRL_HAS_IDP ? ", scoped by issuingDistributionPoint" : "");
 }
 
 /* `c` (whose mark is cm) refused against `ref`, the mark of `ref_origin` (NULL: given by the caller). */

@@ -29,6 +29,7 @@ enum crl_flags {
 	CRL_IDP_INDIRECT = 1U << 6,   /* indirectCRL: not supported, never counts */
 	CRL_IDP_SOME_REASONS = 1U << 7,
 	CRL_IDP_HAS_DP = 1U << 8,     /* a distributionPoint name narrows the scope */
+	CRL_IS_DELTA = 1U << 9,       /* a delta CRL (RFC 5280 §5.2.4): base_number set, never in force alone */
 };
 
 /* Bit (1 << reason) for each RFC 5280 reason an IDP may restrict to; certificateHold included. */
@@ -44,7 +45,7 @@ enum crl_error {
 	CRL_E_SIGNATURE,    /* signature does not verify against the matching ca */
 	CRL_E_FUTURE,       /* thisUpdate later than now + CRL_SKEW_SECONDS */
 	CRL_E_CRITICAL_EXT, /* an unrecognised critical extension (CRL or entry level) */
-	CRL_E_DELTA,        /* a delta CRL: not supported yet, never used */
+	CRL_E_DELTA,        /* a delta CRL that breaks RFC 5280 §5.2.4 (non-critical indicator, no or a low cRLNumber) */
 	CRL_E_MALFORMED,    /* structurally valid DER but breaks RFC 5280 rules we rely on */
 	CRL_E_TOO_LARGE,
 	CRL_E_NOMEM,
@@ -71,6 +72,13 @@ struct crl {
 	size_t entries;
 	struct crl_index *index;  /* NULL when loaded with CRL_LOAD_NO_INDEX */
 	bool fast;                /* built by the streaming DER path, not the OpenSSL reference */
+	/* CRL_IS_DELTA: the DeltaCRLIndicator's BaseCRLNumber, as number above */
+	unsigned char base_number[CRL_NUMBER_MAX];
+	size_t base_number_len;
+	char base_number_hex[2 * CRL_NUMBER_MAX + 3];
+	/* A complete CRL's FreshestCRL (§5.2.6): its http and https fullName URIs, where its delta lives */
+	char **freshest_urls;
+	size_t n_freshest_urls;
 };
 
 /* How crl_from_der() works. */
@@ -88,7 +96,10 @@ enum crl_load_flags {
  * Verifies one DER CRL against candidate issuers `cas` and builds its index. The rules: issuer
  * name (and authority key identifier when both sides have one) match a ca with cRLSign; signature
  * verifies; thisUpdate <= now + skew, nextUpdate not before it; no unrecognised critical
- * extension (CRL or entry); not a delta CRL; cRLNumber and issuingDistributionPoint well formed.
+ * extension (CRL or entry); cRLNumber and issuingDistributionPoint well formed. A delta CRL
+ * (DeltaCRLIndicator, RFC 5280 §5.2.4) loads with CRL_IS_DELTA when its indicator is critical and
+ * its own cRLNumber is higher than its BaseCRLNumber; its removeFromCRL (8) entries are indexed
+ * with that reason. Whether it applies to a complete CRL is crl_delta_fit()'s to say.
  * Two loaders feed the same rules. The fast path: a streaming pass over the entries (strict DER,
  * bounds on every length) takes serial, date and reason; the signature is checked with EVP over
  * the signed bytes as they are; CRL-level fields are decoded by OpenSSL from a skeleton without
@@ -133,6 +144,28 @@ void crl_unref(struct crl *c);
  * never for attribute-only or indirect CRLs. Sets *why when it does not.
  */
 bool crl_covers(const struct crl *c, X509 *cert, const char **why);
+
+/*
+ * Whether the delta CRL `delta` applies to the complete CRL whose number is (has_number, number,
+ * len) within their stream (RFC 5280 §5.2.4, §6.3.3 (c)): the delta's BaseCRLNumber at most the
+ * complete CRL's number, and its own number higher. The one rule, for the fetcher (against the
+ * installed base) and the check (crl_delta_applies()).
+ */
+enum crl_delta_fit {
+	CRL_DELTA_APPLIES = 0,
+	CRL_DELTA_NOT_DELTA,     /* `delta` is a complete CRL, or the base is a delta */
+	CRL_DELTA_OTHER_STREAM,  /* another issuer, key or scope (IDP) than the base */
+	CRL_DELTA_NEWER_BASE,    /* BaseCRLNumber higher than the base's number: wait for that base */
+	CRL_DELTA_NOT_NEWER,     /* the delta's number is not higher than the base's: the base says more */
+	CRL_DELTA_NO_NUMBER,     /* the base has no cRLNumber to compare */
+};
+enum crl_delta_fit crl_delta_fit(const struct crl *delta, bool has_number, const unsigned char *number, size_t len);
+
+/* The same for two loaded CRLs, with the issuer (name and key of the verifying ca) and scope (IDP DER) first. */
+enum crl_delta_fit crl_delta_applies(const struct crl *base, const struct crl *delta);
+
+/* A phrase for a fit: "its BaseCRLNumber is higher than the base's number". */
+const char *crl_delta_fit_str(enum crl_delta_fit f);
 
 /* A short name of the reason ("bad signature"); the text of CRLs' fields is fmt.h's. */
 const char *crl_error_str(enum crl_error e);

@@ -20,6 +20,10 @@
  *  - the scope: "complete" (no issuingDistributionPoint), or the SHA-256 of the IDP extension's
  *    DER value, written as 64 lower-case hex digits.
  * Either part may be unknown (a fetcher state written before it was kept): unknown matches anything.
+ * A delta CRL (CRL_IS_DELTA) has a stream of its own beside its base's: its scope part is the
+ * SHA-256 of a fixed tag followed by the IDP's DER (or nothing), written as 64 hex digits like an
+ * IDP scope. So deltas are held to no rollback among themselves, and a base and its delta, whose
+ * numbers share one sequence (RFC 5280 §5.2.4), never count as rolling each other back.
  */
 #define MARK_KEY_LEN 32
 #define MARK_SCOPE_TEXT_LEN 65 /* "complete", 64 hex digits, or "" (unknown), with the NUL */
@@ -48,8 +52,11 @@ struct mark {
 	unsigned char digest[32]; /* SHA-256 of the CRL's DER: its content */
 };
 
-/* The stream key of a verified CRL (issuer from c->ca, scope from c->scope). */
+/* The stream key of a verified CRL (issuer from c->ca, scope from c->scope; a delta's own stream). */
 void mark_stream_of(const struct crl *c, struct mark_stream *out);
+
+/* The stream of the complete CRLs a delta `c` amends (for a complete CRL, mark_stream_of()). */
+void mark_base_stream_of(const struct crl *c, struct mark_stream *out);
 
 /* The mark a verified CRL sets. */
 void mark_from_crl(const struct crl *c, struct mark *out);

@@ -192,6 +192,10 @@ bool crl_diff_check(const unsigned char *der, size_t len, X509 *ca, time_t now, 
 	} while (0)
 	SAME(f->flags == r->flags, "flags");
 	SAME(f->number_len == r->number_len && memcmp(f->number, r->number, sizeof(f->number)) == 0, "crlNumber");
+	SAME(f->base_number_len == r->base_number_len &&
+		     memcmp(f->base_number, r->base_number, sizeof(f->base_number)) == 0,
+	     "BaseCRLNumber");
+	SAME(f->n_freshest_urls == r->n_freshest_urls, "FreshestCRL URLs");
 	SAME(f->this_update == r->this_update, "thisUpdate");
 	SAME(f->next_update == r->next_update, "nextUpdate");
 	SAME(f->reasons == r->reasons, "reasons");

@@ -394,11 +394,46 @@ X509_CRL *pki_crl_new(const struct pki_crl_opts *o)
 		ASN1_INTEGER_free(n);
 	}
 	if (o->delta) {
-		ASN1_INTEGER *base = ASN1_INTEGER_new();
+		static const unsigned char one = 1;
+		ASN1_INTEGER *base = o->delta_base ? integer_of(o->delta_base, o->delta_base_len, false)
+						   : integer_of(&one, 1, false);
 
-		need(base != NULL && ASN1_INTEGER_set(base, 1), "base CRL number");
-		need(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, X509V3_ADD_DEFAULT), "add deltaCRLIndicator");
+		need(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, o->delta_noncritical ? 0 : 1, X509V3_ADD_DEFAULT),
+		     "add deltaCRLIndicator");
 		ASN1_INTEGER_free(base);
+	}
+	if (o->freshest_uri != NULL) {
+		STACK_OF(DIST_POINT) *dps = sk_DIST_POINT_new_null();
+		DIST_POINT *dp = DIST_POINT_new();
+
+		need(dps != NULL && dp != NULL && (dp->distpoint = DIST_POINT_NAME_new()) != NULL, "DIST_POINT_new");
+		dp->distpoint->type = 0;
+		dp->distpoint->name.fullname = uri_names(o->freshest_uri);
+		need(sk_DIST_POINT_push(dps, dp) > 0, "sk_DIST_POINT_push");
+		need(X509_CRL_add1_ext_i2d(crl, NID_freshest_crl, dps, 0, X509V3_ADD_DEFAULT), "add freshestCRL");
+		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	}
+	if (o->ms_exts) {
+		/* AD CS: CA Version (1.3.6.1.4.1.311.21.1) INTEGER 0, Next CRL Publish (.21.4) UTCTime. */
+		static const unsigned char ver[] = { 0x02, 0x01, 0x00 };
+		static const unsigned char next[] = { 0x17, 0x0D, '3', '0', '0', '1', '0', '1', '0', '0', '0', '0', '0', '0', 'Z' };
+		const struct { const char *oid; const unsigned char *v; size_t n; } ms[] = {
+			{ "1.3.6.1.4.1.311.21.1", ver, sizeof(ver) },
+			{ "1.3.6.1.4.1.311.21.4", next, sizeof(next) },
+		};
+
+		for (size_t i = 0; i < 2; i++) {
+			ASN1_OBJECT *obj = OBJ_txt2obj(ms[i].oid, 1);
+			ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+			X509_EXTENSION *ext;
+
+			need(obj != NULL && os != NULL && ASN1_OCTET_STRING_set(os, ms[i].v, (int)ms[i].n), "MS ext");
+			ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
+			need(ext != NULL && X509_CRL_add_ext(crl, ext, -1), "X509_CRL_add_ext");
+			X509_EXTENSION_free(ext);
+			ASN1_OBJECT_free(obj);
+			ASN1_OCTET_STRING_free(os);
+		}
 	}
 	if (o->idp || o->idp_reason_bits || o->idp_uri)
 		add_idp(crl, o);

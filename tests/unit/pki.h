@@ -102,7 +102,12 @@ struct pki_crl_opts {
 	bool unknown_critical;       /* a CRL extension PKI_UNKNOWN_EXT_OID, critical */
 	bool unknown_noncritical;    /* the same, not critical */
 	bool dup_unknown;            /* the non-critical unknown extension twice */
-	bool delta;                  /* deltaCRLIndicator (base CRL number 1) */
+	bool delta;                  /* deltaCRLIndicator (base CRL number 1 unless delta_base) */
+	const unsigned char *delta_base; /* BaseCRLNumber magnitude of a delta */
+	size_t delta_base_len;
+	bool delta_noncritical;      /* the deltaCRLIndicator not marked critical (RFC 5280 §5.2.4 forbids it) */
+	const char *freshest_uri;    /* a FreshestCRL (§5.2.6) fullName URI */
+	bool ms_exts;                /* AD CS's non-critical CA Version and Next CRL Publish extensions */
 	bool raw;                    /* return the CRL as built, not re-decoded from its DER */
 };
 

@@ -765,6 +765,310 @@ static void check_cert__no_akid_signed_by_unconfigured_rollover__unknown(void **
 	store_unref(s);
 }
 
+/* ---- delta CRLs (RFC 5280 §5.2.4, §6.3.3) ---- */
+
+#define FRESHEST "http://pki.example/check%2B.crl"
+
+/* A base numbered `bn` (with FreshestCRL, as AD CS writes it) listing `be`; NULL for none. */
+static struct crl *mk_base(unsigned char bn, const struct pki_crl_entry *be, size_t n, time_t next)
+{
+	return mk(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &bn, .number_len = 1, .entries = be,
+					   .n_entries = n, .freshest_uri = FRESHEST, .ms_exts = true,
+					   .this_update = fx.now - 2 * DAY, .next_update = next });
+}
+
+/* A delta numbered `dn` for base number `db`, listing `de`. */
+static struct crl *mk_delta(unsigned char dn, unsigned char db, const struct pki_crl_entry *de, size_t n, time_t next,
+			    const char *idp)
+{
+	return mk(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &dn, .number_len = 1, .delta = true,
+					   .delta_base = &db, .delta_base_len = 1, .entries = de, .n_entries = n,
+					   .ms_exts = true, .idp_uri = idp, .this_update = fx.now - 600,
+					   .next_update = next });
+}
+
+/* Base and delta in a snapshot (references taken over); the leaf's verdict. */
+static enum check_status check_pair(struct crl *base, struct crl *delta, struct check_result *r,
+				    const struct crl **by)
+{
+	struct crl *v[2] = { delta, base };
+	size_t n = 0;
+	struct store *s;
+	enum check_status st;
+
+	/* The delta first: the order of the snapshot must not matter. */
+	if (delta != NULL)
+		v[n++] = delta;
+	if (base != NULL)
+		v[n++] = base;
+	s = snap_ca(v, n);
+	st = check(s, fx.leaf, r);
+	*by = r->crl == delta && delta != NULL ? delta : r->crl == base && base != NULL ? base : NULL;
+	store_unref(s);
+	return st;
+}
+
+static void check_cert__listed_in_delta_only__revoked(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	struct crl *b = mk_base(4, NULL, 0, 0), *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_REVOKED);
+	assert_ptr_equal(by, d);
+	assert_int_equal(r.reason, CRL_REASON_KEY_COMPROMISE);
+}
+
+static void check_cert__listed_in_neither_with_delta__good(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s02, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	struct crl *b = mk_base(4, NULL, 0, 0), *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+}
+
+static void check_cert__listed_in_base_only_with_delta__revoked(void **state)
+{
+	const struct pki_crl_entry be = ENTRY(&s01, 1, CRL_REASON_SUPERSEDED, fx.now - 3 * DAY);
+	struct crl *b = mk_base(4, &be, 1, 0), *d = mk_delta(5, 4, NULL, 0, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_REVOKED);
+	assert_ptr_equal(by, b);
+}
+
+static void check_cert__hold_in_base_removed_by_delta__good(void **state)
+{
+	const struct pki_crl_entry be = ENTRY(&s01, 1, CRL_REASON_CERTIFICATE_HOLD, fx.now - 3 * DAY);
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_REMOVE_FROM_CRL, fx.now - 3600);
+	struct crl *b = mk_base(4, &be, 1, 0), *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* RFC 5280 §5.3.1: removeFromCRL in a delta releases the base's certificateHold. */
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+}
+
+static void check_cert__key_compromise_in_base_removed_by_delta__revoked(void **state)
+{
+	const struct pki_crl_entry be = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3 * DAY);
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_REMOVE_FROM_CRL, fx.now - 3600);
+	struct crl *b = mk_base(4, &be, 1, 0), *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* Only a hold is ever released (§3.3: revocation is final); OpenSSL would release it: we fail closed. */
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_REVOKED);
+	assert_ptr_equal(by, b);
+	assert_int_equal(r.reason, CRL_REASON_KEY_COMPROMISE);
+}
+
+static void check_cert__delta_without_base__unknown(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s02, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	struct crl *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* Never in force alone: a delta is no complete CRL. */
+	assert_int_equal(check_pair(NULL, d, &r, &by), CHECK_UNKNOWN);
+}
+
+static void check_cert__delta_for_newer_base__not_applied(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	struct crl *b = mk_base(4, NULL, 0, 0), *d = mk_delta(7, 6, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* A stray delta for base 6 says nothing about base 4 (§5.2.4): it waits for its base. */
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+	assert_ptr_equal(by, b);
+}
+
+static void check_cert__delta_older_than_base__not_applied(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_CERTIFICATE_HOLD, fx.now - 3600);
+	struct crl *b = mk_base(6, NULL, 0, 0), *d = mk_delta(5, 4, &de, 1, 0, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* Base 6 supersedes delta 5 (whose hold base 6 no longer lists: released). */
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+}
+
+static void check_cert__delta_with_other_idp__not_applied(void **state)
+{
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	struct crl *b = mk_base(4, NULL, 0, 0), *d = mk_delta(5, 4, &de, 1, 0, "http://pki.example/other.crl");
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+	assert_ptr_equal(by, b);
+}
+
+static void check_cert__expired_delta_current_base__stale(void **state)
+{
+	struct crl *b = mk_base(4, NULL, 0, fx.now + 5 * DAY), *d = mk_delta(5, 4, NULL, 0, fx.now - 60, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	/* With a delta in force its nextUpdate says how current the answer is. */
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_STALE);
+	assert_ptr_equal(by, d);
+}
+
+static void check_cert__current_delta_expired_base__good(void **state)
+{
+	struct crl *b = mk_base(4, NULL, 0, fx.now - 60), *d = mk_delta(5, 4, NULL, 0, fx.now + DAY, NULL);
+	const struct crl *by;
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check_pair(b, d, &r, &by), CHECK_GOOD);
+	/* Twin: the same base without its delta is stale. */
+	assert_int_equal(check_pair(mk_base(4, NULL, 0, fx.now - 60), NULL, &r, &by), CHECK_STALE);
+}
+
+static void check_cert__only_the_delta_file_changes__revoked_after_reload(void **state)
+{
+	static const unsigned char n4 = 4, n5 = 5, n6 = 6;
+	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 60);
+	char *dir = pki_tmpdir();
+	struct cfg_source src = { .ca = fx.ca->cert };
+	struct cfg cfg = { .cache_dir = dir, .sources = &src, .n_sources = 1 };
+	struct store_loader *l;
+	struct store *s1 = NULL, *s2 = NULL, *s3 = NULL;
+	struct check_result r;
+	X509_CRL *x;
+
+	(void)state;
+	snprintf(src.name, sizeof(src.name), "corp");
+	x = pki_crl_new(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n4, .number_len = 1,
+						.freshest_uri = FRESHEST, .this_update = fx.now - DAY });
+	pki_crl_write(pki_path(dir, "corp.crl"), x, false);
+	X509_CRL_free(x);
+	x = pki_crl_new(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n5, .number_len = 1, .delta = true,
+						.delta_base = &n4, .delta_base_len = 1, .this_update = fx.now - 3600 });
+	pki_crl_write(pki_path(dir, "corp+.crl"), x, false);
+	X509_CRL_free(x);
+	l = store_loader_new(&cfg, NULL);
+	assert_non_null(l);
+	assert_int_equal(store_loader_load(l, fx.now, &s1), 0);
+	assert_int_equal(s1->n_crls, 2);
+	assert_int_equal(check(s1, fx.leaf, &r), CHECK_GOOD);
+	/* Only the delta is replaced (AD CS publishes one a day): the next snapshot revokes. */
+	x = pki_crl_new(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n6, .number_len = 1, .delta = true,
+						.delta_base = &n4, .delta_base_len = 1, .entries = &de, .n_entries = 1,
+						.this_update = fx.now - 60 });
+	pki_crl_write(pki_path(dir, "corp+.crl"), x, false);
+	X509_CRL_free(x);
+	assert_int_equal(store_loader_load(l, fx.now, &s2), 0);
+	assert_int_equal(check(s2, fx.leaf, &r), CHECK_REVOKED);
+	assert_string_equal(r.crl->origin, "corp+.crl");
+	/* A delta rollback (number 5 again, its old content) is refused: the revocation stays. */
+	x = pki_crl_new(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n5, .number_len = 1, .delta = true,
+						.delta_base = &n4, .delta_base_len = 1, .this_update = fx.now - 3600 });
+	pki_crl_write(pki_path(dir, "corp+.crl"), x, false);
+	X509_CRL_free(x);
+	assert_int_equal(store_loader_load(l, fx.now, &s3), 0);
+	assert_int_equal(check(s3, fx.leaf, &r), CHECK_REVOKED);
+	store_unref(s1);
+	store_unref(s2);
+	store_unref(s3);
+	store_loader_free(l);
+	pki_rmtree(dir);
+	free(dir);
+}
+
+/* OpenSSL's own verdict with X509_V_FLAG_CRL_CHECK | X509_V_FLAG_USE_DELTAS on fx.leaf: revoked or not. */
+static bool openssl_revoked(const struct pki_crl_opts *bo, const struct pki_crl_opts *dopt, int *err)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_CRL *b = pki_crl_new(bo), *d = pki_crl_new(dopt);
+	int ok;
+
+	assert_true(st && ctx && b && d);
+	assert_int_equal(X509_STORE_add_cert(st, fx.ca->cert), 1);
+	assert_int_equal(X509_STORE_add_crl(st, b), 1);
+	assert_int_equal(X509_STORE_add_crl(st, d), 1);
+	/*
+	 * EXTENDED_CRL_SUPPORT too: without it OpenSSL 3.0's get_crl_score() never reaches its "don't
+	 * process deltas at this stage" branch and may take the delta for the complete CRL.
+	 */
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_USE_DELTAS | X509_V_FLAG_EXTENDED_CRL_SUPPORT);
+	assert_int_equal(X509_STORE_CTX_init(ctx, st, fx.leaf, NULL), 1);
+	X509_STORE_CTX_set_time(ctx, 0, fx.now);
+	ok = X509_verify_cert(ctx);
+	*err = X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	X509_CRL_free(b);
+	X509_CRL_free(d);
+	return ok != 1 && *err == X509_V_ERR_CERT_REVOKED;
+}
+
+static void check_cert__deltas__agree_with_openssl_use_deltas(void **state)
+{
+	static const unsigned char n4 = 4, n5 = 5, n6 = 6, n7 = 7;
+	const struct pki_crl_entry kc = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3 * DAY);
+	const struct pki_crl_entry hold = ENTRY(&s01, 1, CRL_REASON_CERTIFICATE_HOLD, fx.now - 3 * DAY);
+	const struct pki_crl_entry rm = ENTRY(&s01, 1, CRL_REASON_REMOVE_FROM_CRL, fx.now - 3600);
+	const struct pki_crl_entry other = ENTRY(&s02, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 3600);
+	/* base entry, base number, delta entry, delta number, delta's base number: every case OpenSSL and we share. */
+	const struct {
+		const struct pki_crl_entry *be, *de;
+		const unsigned char *bn, *dn, *db;
+	} cases[] = {
+		{ NULL, &kc, &n4, &n5, &n4 },    /* in the delta only */
+		{ &kc, NULL, &n4, &n5, &n4 },    /* in the base only */
+		{ &hold, &rm, &n4, &n5, &n4 },   /* a hold released */
+		{ NULL, &other, &n4, &n5, &n4 }, /* neither */
+		{ NULL, &kc, &n4, &n7, &n6 },    /* a delta for a newer base: not applied */
+		{ &hold, &rm, &n6, &n5, &n4 },   /* an older delta: not applied, the hold stands */
+		{ NULL, &kc, &n6, &n7, &n4 },    /* a newer base, a delta for an older one: applies */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pki_crl_opts bo = { .issuer = fx.ca, .number = cases[i].bn, .number_len = 1,
+						 .entries = cases[i].be, .n_entries = cases[i].be != NULL,
+						 .freshest_uri = FRESHEST, .this_update = fx.now - 2 * DAY };
+		const struct pki_crl_opts dopt = { .issuer = fx.ca, .number = cases[i].dn, .number_len = 1,
+						   .delta = true, .delta_base = cases[i].db, .delta_base_len = 1,
+						   .entries = cases[i].de, .n_entries = cases[i].de != NULL,
+						   .this_update = fx.now - 600 };
+		struct crl *v[2] = { mk(&bo), mk(&dopt) };
+		struct store *s = snap_ca(v, 2);
+		struct check_result r;
+		int err = 0;
+		bool theirs = openssl_revoked(&bo, &dopt, &err);
+
+		if ((check(s, fx.leaf, &r) == CHECK_REVOKED) != theirs)
+			fail_msg("case %zu: crlsync says %s, OpenSSL %s (%s)", i, check_status_str(r.status),
+				 theirs ? "revoked" : "not revoked", X509_verify_cert_error_string(err));
+		if (!theirs && err != X509_V_OK)
+			fail_msg("case %zu: OpenSSL failed otherwise: %s", i, X509_verify_cert_error_string(err));
+		store_unref(s);
+	}
+}
+
 static void check_status_str__every_status__named(void **state)
 {
 	(void)state;
@@ -780,6 +1084,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(check_cert__not_listed__good),
+		cmocka_unit_test(check_cert__listed_in_delta_only__revoked),
+		cmocka_unit_test(check_cert__listed_in_neither_with_delta__good),
+		cmocka_unit_test(check_cert__listed_in_base_only_with_delta__revoked),
+		cmocka_unit_test(check_cert__hold_in_base_removed_by_delta__good),
+		cmocka_unit_test(check_cert__key_compromise_in_base_removed_by_delta__revoked),
+		cmocka_unit_test(check_cert__delta_without_base__unknown),
+		cmocka_unit_test(check_cert__delta_for_newer_base__not_applied),
+		cmocka_unit_test(check_cert__delta_older_than_base__not_applied),
+		cmocka_unit_test(check_cert__delta_with_other_idp__not_applied),
+		cmocka_unit_test(check_cert__expired_delta_current_base__stale),
+		cmocka_unit_test(check_cert__current_delta_expired_base__good),
+		cmocka_unit_test(check_cert__deltas__agree_with_openssl_use_deltas),
+		cmocka_unit_test(check_cert__only_the_delta_file_changes__revoked_after_reload),
 		cmocka_unit_test(check_cert__listed__revoked_with_reason_and_date),
 		cmocka_unit_test(check_cert__listed_without_reason__revoked_reason_absent),
 		cmocka_unit_test(check_cert__certificate_hold__revoked),

@@ -125,6 +125,9 @@ static enum crl_error load_with(const struct pki_crl_opts *o, X509 *const *cas, 
 		assert_memory_equal(fast->digest, (*out)->digest, sizeof(fast->digest));
 		assert_int_equal(fast->reasons, (*out)->reasons);
 		assert_int_equal(fast->sig_nid, (*out)->sig_nid);
+		assert_int_equal(fast->base_number_len, (*out)->base_number_len);
+		assert_memory_equal(fast->base_number, (*out)->base_number, sizeof(fast->base_number));
+		assert_int_equal(fast->n_freshest_urls, (*out)->n_freshest_urls);
 		assert_true(same_stream_of(fast, *out));
 		assert_string_equal(fast->issuer_text, (*out)->issuer_text);
 		for (int i = 0; i < sk_X509_REVOKED_num(X509_CRL_get_REVOKED(x)); i++) {
@@ -600,13 +603,159 @@ static void crl_from_x509__unknown_noncritical_entry_ext__ok(void **state)
 	crl_unref(c);
 }
 
-static void crl_from_x509__delta_indicator__delta(void **state)
+static void crl_from_x509__delta_indicator__delta_loaded(void **state)
+{
+	static const unsigned char n = 2, base = 1;
+	struct crl *c;
+
+	(void)state;
+	c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .delta = true });
+	assert_true(c->flags & CRL_IS_DELTA);
+	assert_int_equal(c->base_number_len, 1);
+	assert_memory_equal(c->base_number, &base, 1);
+	assert_string_equal(c->base_number_hex, "01");
+	crl_unref(c);
+}
+
+static void crl_from_x509__delta_indicator_not_critical__delta_error(void **state)
 {
 	static const unsigned char n = 2;
 
 	(void)state;
-	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .delta = true },
+	/* RFC 5280 §5.2.4: the extension MUST be critical, so that no delta-unaware reader takes it as complete. */
+	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .delta = true,
+					     .delta_noncritical = true },
 		     CRL_E_DELTA);
+}
+
+static void crl_from_x509__delta_without_number__delta_error(void **state)
+{
+	(void)state;
+	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .delta = true }, CRL_E_DELTA);
+}
+
+static void crl_from_x509__delta_number_not_above_base__delta_error(void **state)
+{
+	static const unsigned char n = 5;
+
+	(void)state;
+	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .delta = true,
+					     .delta_base = &n, .delta_base_len = 1 },
+		     CRL_E_DELTA);
+}
+
+static void crl_from_x509__delta_remove_from_crl__indexed(void **state)
+{
+	static const unsigned char n = 2, sn = 0x21;
+	const struct pki_crl_entry e = { .serial = &sn, .serial_len = 1, .reason = CRL_REASON_REMOVE_FROM_CRL };
+	struct crl_index_hit h;
+	struct crl *c;
+
+	(void)state;
+	c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .delta = true,
+					    .entries = &e, .n_entries = 1 });
+	assert_true(crl_index_find(c->index, &sn, 1, false, &h));
+	assert_int_equal(h.reason, CRL_REASON_REMOVE_FROM_CRL);
+	crl_unref(c);
+}
+
+static void crl_from_x509__freshest_crl__http_urls_kept(void **state)
+{
+	static const unsigned char n = 2;
+	struct crl *c;
+
+	(void)state;
+	c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1,
+					    .freshest_uri = "http://pki.example/Corp-Issuing%2B.crl" });
+	assert_false(c->flags & CRL_IS_DELTA);
+	assert_int_equal(c->n_freshest_urls, 1);
+	assert_string_equal(c->freshest_urls[0], "http://pki.example/Corp-Issuing%2B.crl");
+	crl_unref(c);
+}
+
+static void crl_from_x509__freshest_crl_ldap__no_urls(void **state)
+{
+	static const unsigned char n = 2;
+	struct crl *c;
+
+	(void)state;
+	c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1,
+					    .freshest_uri = "ldap:///CN=Corp-Issuing+,CN=CDP?deltaRevocationList" });
+	assert_int_equal(c->n_freshest_urls, 0);
+	crl_unref(c);
+}
+
+static void crl_from_x509__ad_cs_microsoft_extensions__ok(void **state)
+{
+	static const unsigned char n = 2;
+
+	(void)state;
+	/* CA Version and Next CRL Publish: non-critical, harmless (issue 14). */
+	crl_unref(load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .ms_exts = true }));
+	crl_unref(load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .number = &n, .number_len = 1, .ms_exts = true,
+						   .delta = true }));
+}
+
+/* A base numbered `bn` (and an IDP URI or none) and a delta numbered `dn` for base number `db`. */
+static enum crl_delta_fit fit_of(const struct pki_ca *base_ca, unsigned char bn, const char *base_idp,
+				 const struct pki_ca *delta_ca, unsigned char dn, unsigned char db, const char *delta_idp)
+{
+	X509 *cas[] = { fx.ca->cert, fx.rollover->cert };
+	struct crl *b = NULL, *d = NULL;
+	enum crl_delta_fit f;
+
+	assert_int_equal(load_with(&(struct pki_crl_opts){ .issuer = base_ca, .number = &bn, .number_len = 1,
+							   .idp_uri = base_idp },
+				   cas, 2, &b),
+			 CRL_OK);
+	assert_int_equal(load_with(&(struct pki_crl_opts){ .issuer = delta_ca, .number = &dn, .number_len = 1,
+							   .delta = true, .delta_base = &db, .delta_base_len = 1,
+							   .idp_uri = delta_idp },
+				   cas, 2, &d),
+			 CRL_OK);
+	f = crl_delta_applies(b, d);
+	/* Base and delta are separate streams: neither ever rolls the other back. */
+	assert_false(same_stream_of(b, d));
+	assert_int_equal(crl_delta_applies(d, b), CRL_DELTA_NOT_DELTA);
+	crl_unref(b);
+	crl_unref(d);
+	return f;
+}
+
+static void crl_delta_applies__base_at_or_above_base_number__applies(void **state)
+{
+	(void)state;
+	assert_int_equal(fit_of(fx.ca, 4, NULL, fx.ca, 5, 4, NULL), CRL_DELTA_APPLIES);
+	assert_int_equal(fit_of(fx.ca, 4, NULL, fx.ca, 6, 3, NULL), CRL_DELTA_APPLIES);
+}
+
+static void crl_delta_applies__base_number_above_base__newer_base(void **state)
+{
+	(void)state;
+	assert_int_equal(fit_of(fx.ca, 4, NULL, fx.ca, 7, 6, NULL), CRL_DELTA_NEWER_BASE);
+}
+
+static void crl_delta_applies__delta_not_newer__not_newer(void **state)
+{
+	(void)state;
+	assert_int_equal(fit_of(fx.ca, 6, NULL, fx.ca, 5, 4, NULL), CRL_DELTA_NOT_NEWER);
+	assert_int_equal(fit_of(fx.ca, 5, NULL, fx.ca, 5, 4, NULL), CRL_DELTA_NOT_NEWER);
+}
+
+static void crl_delta_applies__other_idp__other_stream(void **state)
+{
+	(void)state;
+	assert_int_equal(fit_of(fx.ca, 4, NULL, fx.ca, 5, 4, "http://crl.example/a.crl"), CRL_DELTA_OTHER_STREAM);
+	assert_int_equal(fit_of(fx.ca, 4, "http://crl.example/a.crl", fx.ca, 5, 4, "http://crl.example/b.crl"),
+			 CRL_DELTA_OTHER_STREAM);
+	assert_int_equal(fit_of(fx.ca, 4, "http://crl.example/a.crl", fx.ca, 5, 4, "http://crl.example/a.crl"),
+			 CRL_DELTA_APPLIES);
+}
+
+static void crl_delta_applies__other_key_same_name__other_stream(void **state)
+{
+	(void)state;
+	assert_int_equal(fit_of(fx.ca, 4, NULL, fx.rollover, 5, 4, NULL), CRL_DELTA_OTHER_STREAM);
 }
 
 static void crl_from_x509__complete_crl_with_number__ok(void **state)
@@ -1248,7 +1397,19 @@ int main(void)
 		cmocka_unit_test(crl_from_x509__unknown_noncritical_crl_ext__ok),
 		cmocka_unit_test(crl_from_x509__unknown_critical_entry_ext__critical_ext),
 		cmocka_unit_test(crl_from_x509__unknown_noncritical_entry_ext__ok),
-		cmocka_unit_test(crl_from_x509__delta_indicator__delta),
+		cmocka_unit_test(crl_from_x509__delta_indicator__delta_loaded),
+		cmocka_unit_test(crl_from_x509__delta_indicator_not_critical__delta_error),
+		cmocka_unit_test(crl_from_x509__delta_without_number__delta_error),
+		cmocka_unit_test(crl_from_x509__delta_number_not_above_base__delta_error),
+		cmocka_unit_test(crl_from_x509__delta_remove_from_crl__indexed),
+		cmocka_unit_test(crl_from_x509__freshest_crl__http_urls_kept),
+		cmocka_unit_test(crl_from_x509__freshest_crl_ldap__no_urls),
+		cmocka_unit_test(crl_from_x509__ad_cs_microsoft_extensions__ok),
+		cmocka_unit_test(crl_delta_applies__base_at_or_above_base_number__applies),
+		cmocka_unit_test(crl_delta_applies__base_number_above_base__newer_base),
+		cmocka_unit_test(crl_delta_applies__delta_not_newer__not_newer),
+		cmocka_unit_test(crl_delta_applies__other_idp__other_stream),
+		cmocka_unit_test(crl_delta_applies__other_key_same_name__other_stream),
 		cmocka_unit_test(crl_from_x509__complete_crl_with_number__ok),
 		cmocka_unit_test(crl_from_x509__duplicate_extension__malformed),
 		cmocka_unit_test(crl_from_x509__remove_from_crl_entry__malformed),

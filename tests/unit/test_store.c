@@ -258,15 +258,44 @@ static void store_loader_load__subdirectory__skipped(void **state)
 	assert_int_equal(s->n_crls, 1);
 }
 
-static void store_loader_load__delta_crl__ignored(void **state)
+static void store_loader_load__delta_crl__held_beside_its_base(void **state)
+{
+	struct world *w = *state;
+	struct store *s;
+	const struct crl *base = NULL, *delta = NULL;
+
+	write_crl(w, "alpha.crl", numbered(fx.a, 3), false);
+	write_crl(w, "alpha+.crl",
+		  &(struct pki_crl_opts){ .issuer = fx.a, .number = (const unsigned char *)"\x04", .number_len = 1,
+					  .delta = true, .delta_base = (const unsigned char *)"\x03", .delta_base_len = 1 },
+		  false);
+	s = load(w);
+	/* Its own stream (mark.h): the delta neither replaces the base nor is refused as older or newer. */
+	assert_int_equal(s->issuers[0].n_crls, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct crl *c = s->issuers[0].crls[i];
+
+		if (c->flags & CRL_IS_DELTA)
+			delta = c;
+		else
+			base = c;
+	}
+	assert_non_null(base);
+	assert_non_null(delta);
+	assert_string_equal(base->number_hex, "03");
+	assert_string_equal(delta->number_hex, "04");
+	assert_int_equal(crl_delta_applies(base, delta), CRL_DELTA_APPLIES);
+}
+
+static void store_loader_load__delta_indicator_not_critical__refused(void **state)
 {
 	struct world *w = *state;
 	struct store *s;
 
 	write_crl(w, "alpha.crl", numbered(fx.a, 3), false);
-	write_crl(w, "alpha-delta.crl",
+	write_crl(w, "alpha+.crl",
 		  &(struct pki_crl_opts){ .issuer = fx.a, .number = (const unsigned char *)"\x04", .number_len = 1,
-					  .delta = true },
+					  .delta = true, .delta_noncritical = true },
 		  false);
 	s = load(w);
 	assert_number(only_crl(s, 0), "03");
@@ -1068,7 +1097,8 @@ int main(void)
 		T(store_loader_load__hidden_file__ignored),
 		T(store_loader_load__crl_of_unconfigured_ca__not_in_force),
 		T(store_loader_load__subdirectory__skipped),
-		T(store_loader_load__delta_crl__ignored),
+		T(store_loader_load__delta_crl__held_beside_its_base),
+		T(store_loader_load__delta_indicator_not_critical__refused),
 		T(store_loader_load__replaced_by_garbage__previous_kept),
 		T(store_loader_load__replaced_by_bad_signature__previous_kept),
 		T(store_loader_load__truncated__previous_kept),
