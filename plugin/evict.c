@@ -434,7 +434,7 @@ static int kill_row(struct evictor *e, int fd, const struct suspect *s, const st
 	k = mgmt_command(fd, cmd, EVICT_MGMT_TIMEOUT_MS, &ok);
 	if (k != 0 || ok == NULL || strstr(ok, "SUCCESS:") == NULL) {
 		log_warn(e->log, "management %s: `%s' failed: %s", e->cfg->management, cmd,
-			 k != 0 ? strerror(-k) : "refused");
+			 k != 0 ? FMT_ERRNO(-k) : "refused");
 		free(ok);
 		return k != 0 ? k : -EPROTO;
 	}
@@ -484,7 +484,7 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 		r = mgmt_status_parse(reply, &st);
 	if (r != 0) {
 		log_warn(e->log, "management %s unavailable (`status 3' failed: %s); retrying in %u s",
-			 e->cfg->management, r == -EBADMSG ? "no client list" : strerror(-r), retry_in);
+			 e->cfg->management, r == -EBADMSG ? "no client list" : FMT_ERRNO(-r), retry_in);
 		goto out;
 	}
 	ses = calloc(n_sus + 1, sizeof(*ses));

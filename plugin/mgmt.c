@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/fmt.h"
 #include "crlsync/io.h"
 
 /* io_wait(), where an error condition without the awaited event is -EIO at once. */
@@ -214,7 +215,7 @@ int mgmt_open(const char *spec, const char *password, int timeout_ms, char *err,
 
 	fd = open_socket(spec, deadline);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect: %s", strerror(-fd));
+		snprintf(err, errlen, "cannot connect: %s", FMT_ERRNO(-fd));
 		return fd;
 	}
 	r = read_until(fd, deadline, banner_done, &buf);
@@ -223,7 +224,7 @@ int mgmt_open(const char *spec, const char *password, int timeout_ms, char *err,
 			snprintf(err, errlen, "no banner within %d ms: busy with another management client?", timeout_ms);
 			r = -EBUSY;
 		} else {
-			snprintf(err, errlen, "no banner: %s", strerror(-r));
+			snprintf(err, errlen, "no banner: %s", FMT_ERRNO(-r));
 		}
 		goto fail;
 	}

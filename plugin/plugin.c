@@ -185,7 +185,7 @@ static int reload(struct plugin *p, const char *why, bool quiet_if_same)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = store_loader_load(p->loader, time(NULL), &s);
 	if (r != 0) {
-		log_error(&p->sink, "reload (%s) failed: %s; keeping the CRLs in force", why, strerror(-r));
+		log_error(&p->sink, "reload (%s) failed: %s; keeping the CRLs in force", why, FMT_ERRNO(-r));
 		status_count(STATUS_RELOAD_FAILURES);
 		status_file_reloaded(p->status, NULL, r);
 		goto out;
@@ -259,7 +259,7 @@ static bool load_management_password(struct plugin *p)
 	if (rc == 0) {
 		if (keep && (r = persist_put(key, pw, len, true)) != 0)
 			log_warn(&p->sink, "cannot keep the management password for a reopen after SIGHUP: %s",
-				 strerror(-r));
+				 FMT_ERRNO(-r));
 		cfg->management_password = pw;
 		return true;
 	}
@@ -366,7 +366,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	if (cfg_evict(p->cfg)) {
 		r = evictor_start(p->cfg, &p->policy, &p->sink, snap_acquire_cb, p, &p->evictor);
 		if (r != 0) {
-			log_error(&p->sink, "cannot start the eviction thread: %s; refusing to start", strerror(-r));
+			log_error(&p->sink, "cannot start the eviction thread: %s; refusing to start", FMT_ERRNO(-r));
 			goto fail;
 		}
 		log_note(&p->sink, "eviction enabled: connected clients that a new CRL revokes are killed through "
@@ -381,7 +381,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	/* Watch before the first load, so that nothing renamed in between is missed. */
 	r = watch_start(p->cfg->cache_dir, on_change, p, &p->sink, &p->watch);
 	if (r != 0) {
-		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->cache_dir, strerror(-r));
+		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->cache_dir, FMT_ERRNO(-r));
 		goto fail;
 	}
 	if (reload(p, "startup", false) != 0) {

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/fmt.h"
 #include "crlsync/install.h"
 #include "crlsync/text.h"
 #include "persist.h"
@@ -232,7 +233,7 @@ static void write_once(struct status_file *sf)
 			  "status-file %s: cannot write it as uid %ld: %s; monitoring sees an old one. Its directory "
 			  "must be writable by the user OpenVPN runs as (e.g. install -d -o nobody -g nogroup -m 0755 "
 			  "DIR for `user nobody')",
-			  sf->cfg->status_file, (long)geteuid(), strerror(-r));
+			  sf->cfg->status_file, (long)geteuid(), FMT_ERRNO(-r));
 	else if (r == 0 && sf->last_errno != 0)
 		log_note(sf->log, "status-file %s: written again", sf->cfg->status_file);
 	sf->last_errno = r;
@@ -300,20 +301,20 @@ int status_file_open(const struct cfg *cfg, const struct policy *pol, const stru
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 			r = -errno;
 			log_error(log, "status-file %s: cannot create %s: %s; refusing to start", cfg->status_file, dir,
-				  strerror(-r));
+				  FMT_ERRNO(-r));
 			return r;
 		}
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			r = -errno;
 			log_error(log, "status-file %s: cannot open %s: %s; refusing to start", cfg->status_file, dir,
-				  strerror(-r));
+				  FMT_ERRNO(-r));
 			return r;
 		}
 		r = persist_fd_put(key, fd);
 		if (r != 0) {
 			log_error(log, "status-file %s: cannot keep its directory open: %s; refusing to start",
-				  cfg->status_file, strerror(-r));
+				  cfg->status_file, FMT_ERRNO(-r));
 			return r;
 		}
 	}
@@ -337,7 +338,7 @@ int status_file_open(const struct cfg *cfg, const struct policy *pol, const stru
 	r = -pthread_create(&sf->thread, NULL, status_thread, sf);
 	if (r != 0) {
 		log_error(log, "status-file %s: cannot start its thread: %s; refusing to start", cfg->status_file,
-			  strerror(-r));
+			  FMT_ERRNO(-r));
 		status_file_close(sf);
 		return r;
 	}
@@ -365,7 +366,7 @@ void status_file_reloaded(struct status_file *sf, const struct store *s, int err
 		sf->generation = s->generation;
 		sf->reload_error[0] = '\0';
 	} else {
-		snprintf(sf->reload_error, sizeof(sf->reload_error), "%s; the CRLs in force stay", strerror(-err));
+		snprintf(sf->reload_error, sizeof(sf->reload_error), "%s; the CRLs in force stay", FMT_ERRNO(-err));
 	}
 	sf->kick = true;
 	pthread_cond_signal(&sf->cond);

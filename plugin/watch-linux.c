@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/fmt.h"
 #include "crlsync/io.h"
 
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB | \
@@ -156,7 +157,7 @@ void watch_stop(struct watch *w)
 	if (w == NULL)
 		return;
 	if (write(w->stopfd, &one, sizeof(one)) != sizeof(one))
-		log_error(w->log, "cannot stop the watch thread: %s", strerror(errno));
+		log_error(w->log, "cannot stop the watch thread: %s", FMT_ERRNO(errno));
 	pthread_join(w->thread, NULL);
 	close(w->ifd);
 	close(w->stopfd);

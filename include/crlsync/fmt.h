@@ -50,4 +50,10 @@ void fmt_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 /* strerror() without its static buffer (not thread-safe): the text of errno `e` in buf, returned. */
 const char *fmt_errno(int e, char *buf, size_t len);
 
+/*
+ * fmt_errno() into a buffer that lives as long as the enclosing block (a C11 compound literal), for
+ * use as an argument: log_error(s, "...: %s", FMT_ERRNO(-r)). For the plugin's threads.
+ */
+#define FMT_ERRNO(e) fmt_errno((e), (char[128]){ 0 }, 128)
+
 #endif
