@@ -140,7 +140,7 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 		/* A delta is never in force alone: it only amends the complete CRL it applies to. */
 		if ((c->flags & CRL_IS_DELTA) || !crl_covers(c, cert, &why))
 			continue;
-		covered |= c->reasons;
+		covered |= crl_covered_reasons(c, cert);
 		if (first == NULL)
 			first = c;
 		d = check_delta_of(iss, c);
@@ -176,12 +176,13 @@ enum check_status check_cert(const struct store *snap, X509 *cert, time_t now, s
 	if ((covered & CRL_REASONS_ALL) != CRL_REASONS_ALL) {
 		if (iss->n_crls == 0)
 			snprintf(res->why, sizeof(res->why), "no CRL loaded for ca [source %s]", iss->source);
-		else if (covered == 0)
+		else if (first == NULL)
 			snprintf(res->why, sizeof(res->why), "no loaded CRL of ca [source %s] covers it: %s",
 				 iss->source, why ? why : "out of scope");
 		else
 			snprintf(res->why, sizeof(res->why),
-				 "the CRLs of ca [source %s] cover only some revocation reasons", iss->source);
+				 "the CRLs of ca [source %s] cover only some revocation reasons for it "
+				 "(onlySomeReasons, or the reasons of its distribution points)", iss->source);
 		res->crl = first;
 		return set(res, CHECK_UNKNOWN);
 	}

@@ -83,10 +83,7 @@ enum crl_error crl_rules_reason(long code, const char *serial_hex, char *err, si
 {
 	if (crl_rules_reason_ok(code))
 		return CRL_OK;
-	if (code == CRL_REASON_REMOVE_FROM_CRL)
-		snprintf(err, errlen, "entry %s: removeFromCRL in a complete CRL", serial_hex);
-	else
-		snprintf(err, errlen, "entry %s: invalid reasonCode %ld", serial_hex, code);
+	snprintf(err, errlen, "entry %s: invalid reasonCode %ld", serial_hex, code);
 	return CRL_E_MALFORMED;
 }
 
@@ -394,6 +391,14 @@ static enum crl_error read_idp(X509_CRL *x, struct crl *c, char *err, size_t err
 		c->flags |= CRL_IDP_HAS_DP;
 		c->idp_dp = idp->distpoint;
 		idp->distpoint = NULL; /* transferred */
+		/*
+		 * §5.2.5: a nameRelativeToCRLIssuer stands for the CRL issuer's DN with it appended;
+		 * OpenSSL keeps that DN in dpname (freed with the name), as its own validator does.
+		 */
+		if (!DIST_POINT_set_dpname(c->idp_dp, X509_CRL_get_issuer(x))) {
+			r = CRL_E_NOMEM;
+			goto out;
+		}
 	}
 	/* The raw extension value is the stream key: CRLs of the same ca and scope replace each other. */
 	idx = X509_CRL_get_ext_by_NID(x, NID_issuing_distribution_point, -1);
@@ -540,35 +545,83 @@ static bool names_intersect(const GENERAL_NAMES *a, const GENERAL_NAMES *b)
 	return false;
 }
 
-static bool dpname_equal(const DIST_POINT_NAME *a, const DIST_POINT_NAME *b)
+/*
+ * Whether two DistributionPointNames name the same point (RFC 5280 §6.3.3 (b)(2)(i)). Two fullNames
+ * share a GeneralName. A nameRelativeToCRLIssuer stands for its base DN with the relative name
+ * appended (§4.2.1.13, §5.2.5): its dpname, set by DIST_POINT_set_dpname(), equals the other's
+ * (both relative) or a directoryName of the other's fullName. X509_NAME_cmp() compares canonical
+ * encodings, as OpenSSL's idp_check_dp() does: raw DER would miss a PrintableString/UTF8String pair.
+ */
+static bool dpname_match(const DIST_POINT_NAME *a, const DIST_POINT_NAME *b)
 {
-	unsigned char *da = NULL, *db = NULL;
-	int la = i2d_DIST_POINT_NAME(a, &da), lb = i2d_DIST_POINT_NAME(b, &db);
-	bool eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	const X509_NAME *nm;
+	const GENERAL_NAMES *gens;
 
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
+	if (a->type == 0 && b->type == 0)
+		return names_intersect(a->name.fullname, b->name.fullname);
+	if (a->type == 1 && b->type == 1)
+		return a->dpname != NULL && b->dpname != NULL && X509_NAME_cmp(a->dpname, b->dpname) == 0;
+	nm = a->type == 1 ? a->dpname : b->dpname;
+	gens = a->type == 1 ? b->name.fullname : a->name.fullname;
+	for (int i = 0; nm != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type == GEN_DIRNAME && X509_NAME_cmp(nm, g->d.directoryName) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the certificate's distribution point `dp` is one that `c` answers for (§6.3.3 (b)(2)(i)).
+ * A DP whose cRLIssuer does not name c's issuer points at another issuer's (indirect) CRL. Without
+ * an IDP name, c is the CRL of every DP of its own issuer; with one, the names must match: the DP's
+ * relative name is appended to its cRLIssuer, else to the certificate's issuer (§4.2.1.13).
+ */
+static bool dp_answers(const struct crl *c, DIST_POINT *dp, X509 *cert)
+{
+	const X509_NAME *crl_issuer = X509_get_subject_name(c->ca), *base = NULL;
+	bool by_issuer = dp->CRLissuer == NULL;
+
+	for (int i = 0; i < sk_GENERAL_NAME_num(dp->CRLissuer); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->CRLissuer, i);
+
+		if (g->type != GEN_DIRNAME)
+			continue;
+		if (base == NULL)
+			base = g->d.directoryName;
+		if (X509_NAME_cmp(g->d.directoryName, crl_issuer) == 0)
+			by_issuer = true;
+	}
+	if (!(c->flags & CRL_IDP_HAS_DP))
+		return by_issuer;
+	if (dp->distpoint == NULL)
+		return c->idp_dp->type == 0 && dp->CRLissuer != NULL &&
+		       names_intersect(c->idp_dp->name.fullname, dp->CRLissuer);
+	if (!by_issuer)
+		return false;
+	/* Fails only out of memory: the DP then matches nothing, which fails closed (missing). */
+	if (!DIST_POINT_set_dpname(dp->distpoint, base != NULL ? base : X509_get_issuer_name(cert)))
+		return false;
+	return dpname_match(c->idp_dp, dp->distpoint);
+}
+
+/* The certificate's cRLDistributionPoints, NULL when it has none (or they do not decode). */
+static STACK_OF(DIST_POINT) *cert_dps(X509 *cert)
+{
+	if (X509_get_ext_by_NID(cert, NID_crl_distribution_points, -1) < 0)
+		return NULL;
+	return X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
 }
 
 /* RFC 5280 §6.3.3 (b)(2)(i): the IDP name must match a name of one of the certificate's DPs. */
-static bool dp_matches(const DIST_POINT_NAME *idp, X509 *cert)
+static bool dp_matches(const struct crl *c, X509 *cert)
 {
-	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	STACK_OF(DIST_POINT) *dps = cert_dps(cert);
 	bool ok = false;
 
-	for (int i = 0; !ok && i < sk_DIST_POINT_num(dps); i++) {
-		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
-
-		if (dp->distpoint != NULL) {
-			if (idp->type == 0 && dp->distpoint->type == 0)
-				ok = names_intersect(idp->name.fullname, dp->distpoint->name.fullname);
-			else
-				ok = dpname_equal(idp, dp->distpoint);
-		} else if (dp->CRLissuer != NULL && idp->type == 0) {
-			ok = names_intersect(idp->name.fullname, dp->CRLissuer);
-		}
-	}
+	for (int i = 0; !ok && i < sk_DIST_POINT_num(dps); i++)
+		ok = dp_answers(c, sk_DIST_POINT_value(dps, i), cert);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return ok;
 }
@@ -586,9 +639,35 @@ bool crl_covers(const struct crl *c, X509 *cert, const char **why)
 		*why = "it covers end-entity certificates only (onlyContainsUserCerts)";
 	else if ((c->flags & CRL_IDP_CA_ONLY) && !is_ca)
 		*why = "it covers CA certificates only (onlyContainsCACerts)";
-	else if ((c->flags & CRL_IDP_HAS_DP) && !dp_matches(c->idp_dp, cert))
+	else if ((c->flags & CRL_IDP_HAS_DP) && !dp_matches(c, cert))
 		*why = "its distribution point is not one of the certificate's";
 	return *why == NULL;
+}
+
+unsigned crl_covered_reasons(const struct crl *c, X509 *cert)
+{
+	STACK_OF(DIST_POINT) *dps = cert_dps(cert);
+	unsigned dp_reasons = 0;
+	bool answered = false;
+
+	/*
+	 * §6.3.3 (d): a DP that carries reasons gets from its CRL those reasons only (intersected with
+	 * onlySomeReasons). RFC 5280 walks the DPs one by one, so a CRL that answers several DPs
+	 * covers the union of theirs (OpenSSL takes the first DP only).
+	 */
+	for (int i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (!dp_answers(c, dp, cert))
+			continue;
+		answered = true;
+		dp_reasons |= dp->reasons != NULL ? reasons_from_bits(dp->reasons) : CRL_REASONS_ALL;
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	/* No DP of the certificate (or none of its issuer's) names a CRL: its issuer's CRL covers every reason. */
+	if (!answered && !(c->flags & CRL_IDP_HAS_DP))
+		dp_reasons = CRL_REASONS_ALL;
+	return c->reasons & dp_reasons;
 }
 
 enum crl_delta_fit crl_delta_fit(const struct crl *delta, bool has_number, const unsigned char *number, size_t len)

@@ -59,12 +59,14 @@ enum crl_error crl_rules_entry_ext(const X509_EXTENSION *ext, unsigned crl_flags
 				   size_t errlen);
 
 /*
- * An entry's reasonCode in a complete CRL (RFC 5280 §5.3.1): 0 to 10 but 7 (unused), and never
- * removeFromCRL (8), which only delta CRLs carry. Inline: the fast path asks it per entry.
+ * An entry's reasonCode (RFC 5280 §5.3.1): 0 to 10 but 7 (unused). removeFromCRL (8) belongs in
+ * delta CRLs only; in a complete CRL it is a CA's mistake that must not cost every certificate of
+ * the CA its CRL: the entry is kept, and its serial counts as revoked (check.c), never released.
+ * Inline: the fast path asks it per entry.
  */
 static inline bool crl_rules_reason_ok(long code)
 {
-	return code >= 0 && code <= 10 && code != 7 && code != 8;
+	return code >= 0 && code <= 10 && code != 7;
 }
 
 /* The same within a CRL of `crl_flags`: a delta CRL (CRL_IS_DELTA) may carry removeFromCRL (§5.3.1). */

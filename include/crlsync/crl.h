@@ -146,6 +146,14 @@ void crl_unref(struct crl *c);
 bool crl_covers(const struct crl *c, X509 *cert, const char **why);
 
 /*
+ * The revocation reasons (bit 1 << CRL_REASON_*) for which `c` vouches about `cert` (RFC 5280
+ * §6.3.3 (d)): its onlySomeReasons (all without), cut down to the reasons of the certificate's
+ * distribution points that `c` answers for (a DP without reasons: all). Meaningful when
+ * crl_covers(); may be 0 then, yet a listing in `c` still revokes (check.c).
+ */
+unsigned crl_covered_reasons(const struct crl *c, X509 *cert);
+
+/*
  * Whether the delta CRL `delta` applies to the complete CRL whose number is (has_number, number,
  * len) within their stream (RFC 5280 §5.2.4, §6.3.3 (c)): the delta's BaseCRLNumber at most the
  * complete CRL's number, and its own number higher. The one rule, for the fetcher (against the

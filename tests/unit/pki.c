@@ -80,6 +80,67 @@ static GENERAL_NAMES *uri_names(const char *uri)
 	return gens;
 }
 
+X509_NAME *pki_name(const char *text)
+{
+	X509_NAME *n = X509_NAME_new();
+	char *copy = strdup(text), *save = NULL;
+
+	need(n != NULL && copy != NULL, "pki_name");
+	for (char *rdn = strtok_r(copy, ",", &save); rdn != NULL; rdn = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(rdn, '=');
+
+		need(eq != NULL, text);
+		*eq = '\0';
+		need(X509_NAME_add_entry_by_txt(n, rdn, MBSTRING_UTF8, (const unsigned char *)eq + 1, -1, -1, 0), text);
+	}
+	free(copy);
+	return n;
+}
+
+/* A DistributionPointName from one of uri, dn (fullName) or rdn (nameRelativeToCRLIssuer). */
+static DIST_POINT_NAME *dp_name(const char *uri, const char *dn, const char *rdn)
+{
+	DIST_POINT_NAME *dpn = DIST_POINT_NAME_new();
+
+	need(dpn != NULL, "DIST_POINT_NAME_new");
+	if (rdn != NULL) {
+		X509_NAME *n = pki_name(rdn);
+
+		dpn->type = 1;
+		dpn->name.relativename = sk_X509_NAME_ENTRY_new_null();
+		need(dpn->name.relativename != NULL, "relativename");
+		for (int i = 0; i < X509_NAME_entry_count(n); i++)
+			need(sk_X509_NAME_ENTRY_push(dpn->name.relativename,
+						     X509_NAME_ENTRY_dup(X509_NAME_get_entry(n, i))), "push RDN");
+		X509_NAME_free(n);
+		return dpn;
+	}
+	dpn->type = 0;
+	if (uri != NULL) {
+		dpn->name.fullname = uri_names(uri);
+	} else {
+		GENERAL_NAME *gen = GENERAL_NAME_new();
+
+		need(dn != NULL && gen != NULL, "a DP name");
+		dpn->name.fullname = GENERAL_NAMES_new();
+		need(dpn->name.fullname != NULL, "GENERAL_NAMES_new");
+		GENERAL_NAME_set0_value(gen, GEN_DIRNAME, pki_name(dn));
+		need(sk_GENERAL_NAME_push(dpn->name.fullname, gen), "push");
+	}
+	return dpn;
+}
+
+static ASN1_BIT_STRING *reason_bits_of(unsigned bits)
+{
+	ASN1_BIT_STRING *bs = ASN1_BIT_STRING_new();
+
+	need(bs != NULL, "ASN1_BIT_STRING_new");
+	for (int i = 0; i < 9; i++)
+		if (bits & (1U << i))
+			need(ASN1_BIT_STRING_set_bit(bs, i, 1), "set_bit");
+	return bs;
+}
+
 static void add_conf_ext(X509 *x, int nid, const char *value)
 {
 	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, nid, value);
@@ -248,16 +309,29 @@ X509 *pki_leaf_new(const struct pki_ca *issuer, const char *cn, const struct pki
 	add_skid(x);
 	if (!o.no_akid)
 		add_akid(x, issuer->cert);
-	if (o.crldp_uri != NULL) {
+	if (o.crldp_uri != NULL || o.n_dps > 0) {
 		CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
-		DIST_POINT *dp = DIST_POINT_new();
 
-		need(dps != NULL && dp != NULL, "DIST_POINT_new");
-		dp->distpoint = DIST_POINT_NAME_new();
-		need(dp->distpoint != NULL, "DIST_POINT_NAME_new");
-		dp->distpoint->type = 0;
-		dp->distpoint->name.fullname = uri_names(o.crldp_uri);
-		need(sk_DIST_POINT_push(dps, dp), "push");
+		need(dps != NULL, "sk_DIST_POINT_new_null");
+		for (size_t i = o.crldp_uri != NULL ? 0 : 1; i <= o.n_dps; i++) {
+			const struct pki_dp uri_dp = { .uri = o.crldp_uri }, *d = i == 0 ? &uri_dp : &o.dps[i - 1];
+			DIST_POINT *dp = DIST_POINT_new();
+
+			need(dp != NULL, "DIST_POINT_new");
+			if (d->uri != NULL || d->dn != NULL || d->rdn != NULL)
+				dp->distpoint = dp_name(d->uri, d->dn, d->rdn);
+			if (d->reason_bits != 0)
+				dp->reasons = reason_bits_of(d->reason_bits);
+			if (d->crl_issuer != NULL) {
+				GENERAL_NAME *gen = GENERAL_NAME_new();
+
+				dp->CRLissuer = GENERAL_NAMES_new();
+				need(gen != NULL && dp->CRLissuer != NULL, "cRLIssuer");
+				GENERAL_NAME_set0_value(gen, GEN_DIRNAME, pki_name(d->crl_issuer));
+				need(sk_GENERAL_NAME_push(dp->CRLissuer, gen), "push");
+			}
+			need(sk_DIST_POINT_push(dps, dp), "push");
+		}
 		need(X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_DEFAULT), "add CRLDP");
 		sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	}
@@ -337,19 +411,10 @@ static void add_idp(X509_CRL *crl, const struct pki_crl_opts *o)
 	idp->onlyCA = (o->idp & PKI_IDP_CA_ONLY) ? 0xFF : 0;
 	idp->onlyattr = (o->idp & PKI_IDP_ATTR_ONLY) ? 0xFF : 0;
 	idp->indirectCRL = (o->idp & PKI_IDP_INDIRECT) ? 0xFF : 0;
-	if (o->idp_reason_bits != 0) {
-		idp->onlysomereasons = ASN1_BIT_STRING_new();
-		need(idp->onlysomereasons != NULL, "ASN1_BIT_STRING_new");
-		for (int i = 0; i < 9; i++)
-			if (o->idp_reason_bits & (1U << i))
-				need(ASN1_BIT_STRING_set_bit(idp->onlysomereasons, i, 1), "set_bit");
-	}
-	if (o->idp_uri != NULL) {
-		idp->distpoint = DIST_POINT_NAME_new();
-		need(idp->distpoint != NULL, "DIST_POINT_NAME_new");
-		idp->distpoint->type = 0;
-		idp->distpoint->name.fullname = uri_names(o->idp_uri);
-	}
+	if (o->idp_reason_bits != 0)
+		idp->onlysomereasons = reason_bits_of(o->idp_reason_bits);
+	if (o->idp_uri != NULL || o->idp_dn != NULL || o->idp_rdn != NULL)
+		idp->distpoint = dp_name(o->idp_uri, o->idp_dn, o->idp_rdn);
 	/* RFC 5280 §5.2.5: the extension is critical. */
 	need(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, X509V3_ADD_DEFAULT), "add IDP");
 	ISSUING_DIST_POINT_free(idp);
@@ -435,7 +500,7 @@ X509_CRL *pki_crl_new(const struct pki_crl_opts *o)
 			ASN1_OCTET_STRING_free(os);
 		}
 	}
-	if (o->idp || o->idp_reason_bits || o->idp_uri)
+	if (o->idp || o->idp_reason_bits || o->idp_uri || o->idp_dn || o->idp_rdn)
 		add_idp(crl, o);
 	if (o->unknown_critical || o->unknown_noncritical || o->dup_unknown) {
 		X509_EXTENSION *ext = unknown_ext(o->unknown_critical);

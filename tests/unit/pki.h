@@ -52,11 +52,25 @@ void pki_ca_free(struct pki_ca *ca);
 /* A new key of the CA's default kind (EC P-256). */
 EVP_PKEY *pki_key_new(bool rsa);
 
+/*
+ * One DistributionPoint of a certificate (RFC 5280 §4.2.1.13). Names are written as
+ * "O=crlsync test,CN=crlsync unit CA,CN=CRL1" (one attribute an RDN, in order).
+ */
+struct pki_dp {
+	const char *uri;           /* distributionPoint fullName URI */
+	const char *dn;            /* distributionPoint fullName directoryName */
+	const char *rdn;           /* distributionPoint nameRelativeToCRLIssuer ("CN=CRL1"), instead of a fullName */
+	unsigned reason_bits;      /* reasons (PKI_RF_*), 0 = absent (every reason) */
+	const char *crl_issuer;    /* cRLIssuer directoryName, NULL = absent */
+};
+
 struct pki_leaf_opts {
 	const unsigned char *serial; /* big-endian magnitude; NULL = 0x01 */
 	size_t serial_len;
 	bool ca;                     /* basicConstraints cA=TRUE (an intermediate below issuer) */
 	const char *crldp_uri;       /* a cRLDistributionPoints fullName URI, NULL = none */
+	const struct pki_dp *dps;    /* more DistributionPoints, after crldp_uri's */
+	size_t n_dps;
 	bool no_akid;                /* no authorityKeyIdentifier (issuer found by name only) */
 };
 
@@ -99,6 +113,8 @@ struct pki_crl_opts {
 	unsigned idp;                /* enum pki_idp_flags */
 	unsigned idp_reason_bits;    /* onlySomeReasons (PKI_RF_*), 0 = absent */
 	const char *idp_uri;         /* IDP distributionPoint fullName URI */
+	const char *idp_dn;          /* IDP distributionPoint fullName directoryName (struct pki_dp's syntax) */
+	const char *idp_rdn;         /* IDP distributionPoint nameRelativeToCRLIssuer ("CN=CRL1") */
 	bool unknown_critical;       /* a CRL extension PKI_UNKNOWN_EXT_OID, critical */
 	bool unknown_noncritical;    /* the same, not critical */
 	bool dup_unknown;            /* the non-critical unknown extension twice */
@@ -116,6 +132,9 @@ struct pki_crl_opts {
  * exactly what the library sees in a file. Free with X509_CRL_free().
  */
 X509_CRL *pki_crl_new(const struct pki_crl_opts *opts);
+
+/* A name in struct pki_dp's syntax ("O=crlsync test,CN=x"); free with X509_NAME_free(). */
+X509_NAME *pki_name(const char *text);
 
 /* DER of a CRL; caller frees with free(). */
 unsigned char *pki_crl_der(X509_CRL *crl, size_t *len);

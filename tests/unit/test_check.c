@@ -1069,6 +1069,162 @@ static void check_cert__deltas__agree_with_openssl_use_deltas(void **state)
 	}
 }
 
+/* ---- RFC 5280 corners found by the differential test against OpenSSL (issue 14) ---- */
+
+#define CHECK_CA_DN "O=crlsync test,CN=crlsync check CA"
+
+/* A leaf of fx.ca, serial 0x01, with these DistributionPoints; caller frees. */
+static X509 *leaf_dps(const struct pki_dp *dps, size_t n)
+{
+	return pki_leaf_new(fx.ca, "erin", &(struct pki_leaf_opts){ .serial = &s01, .serial_len = 1, .dps = dps, .n_dps = n });
+}
+
+static void check_cert__idp_relative_name_cert_full_dn__good(void **state)
+{
+	const struct pki_dp dp = { .dn = CHECK_CA_DN ",CN=CRL1" };
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	/* §5.2.5: nameRelativeToCRLIssuer CN=CRL1 is the CRL issuer's DN plus CN=CRL1. */
+	assert_int_equal(check(s, leaf, &r), CHECK_GOOD);
+	assert_ptr_equal(r.crl, c);
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__idp_relative_name_cert_full_dn_listed__revoked(void **state)
+{
+	const struct pki_dp dp = { .dn = CHECK_CA_DN ",CN=CRL1" };
+	const struct pki_crl_entry e = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1", .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(s, leaf, &r), CHECK_REVOKED);
+	assert_int_equal(r.reason, CRL_REASON_KEY_COMPROMISE);
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__cert_relative_name_idp_full_dn__good(void **state)
+{
+	const struct pki_dp dp = { .rdn = "CN=CRL1" };
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_dn = CHECK_CA_DN ",CN=CRL1" });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(s, leaf, &r), CHECK_GOOD);
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__idp_relative_name_other_point__unknown(void **state)
+{
+	const struct pki_dp dp = { .dn = CHECK_CA_DN ",CN=CRL2" };
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(s, leaf, &r), CHECK_UNKNOWN);
+	assert_non_null(strstr(r.why, "distribution point"));
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__dp_reasons_not_all_covered__unknown(void **state)
+{
+	const struct pki_dp dp = { .uri = "http://crl.example/kc.crl", .reason_bits = PKI_RF_KEY_COMPROMISE };
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	/* §6.3.3 (d): the certificate's only DP vouches for keyCompromise alone; the rest is unknown. */
+	assert_int_equal(check(s, leaf, &r), CHECK_UNKNOWN);
+	assert_non_null(strstr(r.why, "only some revocation reasons"));
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__dp_reasons_all_covered_by_two_dps__good(void **state)
+{
+	const struct pki_dp dps[] = {
+		{ .uri = "http://crl.example/kc.crl", .reason_bits = PKI_RF_KEY_COMPROMISE | PKI_RF_CA_COMPROMISE },
+		{ .uri = "http://crl.example/rest.crl",
+		  .reason_bits = PKI_RF_AFFILIATION_CHANGED | PKI_RF_SUPERSEDED | PKI_RF_CESSATION |
+				 PKI_RF_CERTIFICATE_HOLD | PKI_RF_PRIVILEGE_WITHDRAWN | PKI_RF_AA_COMPROMISE },
+	};
+	struct crl *c[] = { mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_uri = "http://crl.example/kc.crl" }),
+			    mk(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_uri = "http://crl.example/rest.crl" }) };
+	struct store *both = snap_ca(c, 2), *one;
+	X509 *leaf = leaf_dps(dps, 2);
+	struct check_result r;
+
+	(void)state;
+	assert_int_equal(check(both, leaf, &r), CHECK_GOOD);
+	/* The negative twin: the kc partition alone leaves the other reasons uncovered. */
+	one = snap_ca(&(struct crl *){ crl_ref(c[0]) }, 1);
+	assert_int_equal(check(one, leaf, &r), CHECK_UNKNOWN);
+	X509_free(leaf);
+	store_unref(both);
+	store_unref(one);
+}
+
+static void check_cert__dp_reasons_listed_for_other_reason__revoked(void **state)
+{
+	const struct pki_dp dp = { .uri = "http://crl.example/kc.crl", .reason_bits = PKI_RF_KEY_COMPROMISE };
+	const struct pki_crl_entry e = ENTRY(&s01, 1, CRL_REASON_SUPERSEDED, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	X509 *leaf = leaf_dps(&dp, 1);
+	struct check_result r;
+
+	(void)state;
+	/* Fail closed: a CRL in scope that lists the certificate revokes it, whatever reasons it vouches for. */
+	assert_int_equal(check(s, leaf, &r), CHECK_REVOKED);
+	assert_int_equal(r.reason, CRL_REASON_SUPERSEDED);
+	X509_free(leaf);
+	store_unref(s);
+}
+
+static void check_cert__remove_from_crl_in_complete_crl__revoked(void **state)
+{
+	const struct pki_crl_entry e = ENTRY(&s01, 1, CRL_REASON_REMOVE_FROM_CRL, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	struct check_result r;
+
+	(void)state;
+	/* §5.3.1: removeFromCRL belongs in deltas; in a complete CRL the listing counts (OpenSSL ignores it). */
+	assert_int_equal(check(s, fx.leaf, &r), CHECK_REVOKED);
+	assert_int_equal(r.reason, CRL_REASON_REMOVE_FROM_CRL);
+	store_unref(s);
+}
+
+static void check_cert__remove_from_crl_for_other_serial__good(void **state)
+{
+	const struct pki_crl_entry e = ENTRY(&s02, 1, CRL_REASON_REMOVE_FROM_CRL, 0);
+	struct crl *c = mk(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 });
+	struct store *s = snap_ca(&c, 1);
+	struct check_result r;
+
+	(void)state;
+	/* The twin: one malformed entry no longer costs every other certificate of the CA its CRL. */
+	assert_int_equal(check(s, fx.leaf, &r), CHECK_GOOD);
+	assert_int_equal(check(s, fx.sub, &r), CHECK_REVOKED);
+	store_unref(s);
+}
+
 static void check_status_str__every_status__named(void **state)
 {
 	(void)state;
@@ -1131,6 +1287,15 @@ int main(void)
 		cmocka_unit_test(check_cert__legacy_same_name_other_key__unknown),
 		cmocka_unit_test(check_cert__legacy_same_name_configured_key__crl_decides),
 		cmocka_unit_test(check_cert__no_akid_signed_by_unconfigured_rollover__unknown),
+		cmocka_unit_test(check_cert__idp_relative_name_cert_full_dn__good),
+		cmocka_unit_test(check_cert__idp_relative_name_cert_full_dn_listed__revoked),
+		cmocka_unit_test(check_cert__cert_relative_name_idp_full_dn__good),
+		cmocka_unit_test(check_cert__idp_relative_name_other_point__unknown),
+		cmocka_unit_test(check_cert__dp_reasons_not_all_covered__unknown),
+		cmocka_unit_test(check_cert__dp_reasons_all_covered_by_two_dps__good),
+		cmocka_unit_test(check_cert__dp_reasons_listed_for_other_reason__revoked),
+		cmocka_unit_test(check_cert__remove_from_crl_in_complete_crl__revoked),
+		cmocka_unit_test(check_cert__remove_from_crl_for_other_serial__good),
 		cmocka_unit_test(check_status_str__every_status__named),
 	};
 

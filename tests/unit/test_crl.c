@@ -774,14 +774,28 @@ static void crl_from_x509__duplicate_extension__malformed(void **state)
 	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .dup_unknown = true, .raw = true }, CRL_E_MALFORMED);
 }
 
-static void crl_from_x509__remove_from_crl_entry__malformed(void **state)
+static void crl_from_x509__remove_from_crl_entry__usable_and_listed(void **state)
 {
-	static const unsigned char sn = 0x05;
-	const struct pki_crl_entry e = { .serial = &sn, .serial_len = 1, .reason = CRL_REASON_REMOVE_FROM_CRL };
+	static const unsigned char sn = 0x05, other = 0x06;
+	const struct pki_crl_entry e[] = { { .serial = &sn, .serial_len = 1, .reason = CRL_REASON_REMOVE_FROM_CRL },
+					   { .serial = &other, .serial_len = 1, .reason = CRL_REASON_KEY_COMPROMISE } };
+	struct crl_index_hit h;
+	struct crl *c;
 
 	(void)state;
-	/* RFC 5280 §5.3.1: removeFromCRL only appears in delta CRLs. */
-	expect_error(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = &e, .n_entries = 1 }, CRL_E_MALFORMED);
+	/*
+	 * RFC 5280 §5.3.1: removeFromCRL only belongs in delta CRLs. In a complete CRL one such entry
+	 * no longer makes the whole CRL unusable (every certificate of the CA refused, or, with
+	 * missing = accept, every revoked one let in): the CRL loads, the entry stays listed with its
+	 * reason, and check.c counts it as a revocation. Both loaders agree (load_with()).
+	 */
+	c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .entries = e, .n_entries = 2 });
+	assert_int_equal(c->entries, 2);
+	assert_true(crl_index_find(c->index, &sn, 1, false, &h));
+	assert_int_equal(h.reason, CRL_REASON_REMOVE_FROM_CRL);
+	assert_true(crl_index_find(c->index, &other, 1, false, &h));
+	assert_int_equal(h.reason, CRL_REASON_KEY_COMPROMISE);
+	crl_unref(c);
 }
 
 static void crl_from_x509__unassigned_reason_code__malformed(void **state)
@@ -1166,6 +1180,154 @@ static void crl_covers__idp_name_and_user_only__both_apply(void **state)
 	crl_unref(c);
 }
 
+/* ---- DP names as directory names, nameRelativeToCRLIssuer (RFC 5280 §4.2.1.13, §5.2.5, §6.3.3 (b)(2)(i)) ---- */
+
+#define UNIT_CA_DN "O=crlsync test,CN=crlsync unit CA"
+
+/* A leaf of fx.ca with the one DistributionPoint `dp`; caller frees. */
+static X509 *leaf_with_dp(const struct pki_dp *dp)
+{
+	return pki_leaf_new(fx.ca, "carol", &(struct pki_leaf_opts){ .dps = dp, .n_dps = 1 });
+}
+
+static void crl_covers__idp_relative_name_cert_full_dn__true(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .dn = UNIT_CA_DN ",CN=CRL1" });
+
+	(void)state;
+	/* CN=CRL1 relative to the CRL issuer is O=crlsync test,CN=crlsync unit CA,CN=CRL1. */
+	assert_true(c->flags & CRL_IDP_HAS_DP);
+	assert_covers(c, leaf, true);
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covers__idp_relative_name_cert_other_dn__false(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	X509 *other = leaf_with_dp(&(struct pki_dp){ .dn = UNIT_CA_DN ",CN=CRL2" });
+	X509 *bare = leaf_with_dp(&(struct pki_dp){ .dn = "CN=CRL1" }); /* not under the issuer's DN */
+
+	(void)state;
+	assert_covers(c, other, false);
+	assert_covers(c, bare, false);
+	X509_free(other);
+	X509_free(bare);
+	crl_unref(c);
+}
+
+static void crl_covers__idp_full_dn_cert_relative_name__true(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_dn = UNIT_CA_DN ",CN=CRL1" });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .rdn = "CN=CRL1" });
+
+	(void)state;
+	/* The other way round: the certificate's relative name goes after its issuer's DN. */
+	assert_covers(c, leaf, true);
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covers__idp_full_dn_cert_other_relative_name__false(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_dn = UNIT_CA_DN ",CN=CRL1" });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .rdn = "CN=CRL2" });
+
+	(void)state;
+	assert_covers(c, leaf, false);
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covers__relative_names_both_sides__equal_only(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	X509 *same = leaf_with_dp(&(struct pki_dp){ .rdn = "CN=CRL1" });
+	X509 *other = leaf_with_dp(&(struct pki_dp){ .rdn = "CN=CRL2" });
+
+	(void)state;
+	assert_covers(c, same, true);
+	assert_covers(c, other, false);
+	X509_free(same);
+	X509_free(other);
+	crl_unref(c);
+}
+
+static void crl_covers__relative_name_under_other_crl_issuer__false(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_rdn = "CN=CRL1" });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .rdn = "CN=CRL1", .crl_issuer = "O=crlsync test,CN=elsewhere" });
+
+	(void)state;
+	/* §4.2.1.13: with cRLIssuer the relative name is under that issuer, whose (indirect) CRL this is not. */
+	assert_covers(c, leaf, false);
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+/* ---- DistributionPoint.reasons (RFC 5280 §6.3.3 (d)) ---- */
+
+#define R(code) (1U << (code))
+
+static void crl_covered_reasons__dp_without_reasons__all(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .uri = "http://crl.example/a.crl" });
+
+	(void)state;
+	assert_int_equal(crl_covered_reasons(c, leaf), CRL_REASONS_ALL);
+	assert_int_equal(crl_covered_reasons(c, fx.leaf), CRL_REASONS_ALL); /* no CRLDP at all */
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covered_reasons__dp_with_reasons__only_those(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .uri = "http://crl.example/a.crl",
+						    .reason_bits = PKI_RF_KEY_COMPROMISE | PKI_RF_CA_COMPROMISE });
+
+	(void)state;
+	assert_covers(c, leaf, true); /* in scope all the same: a listing still counts */
+	assert_int_equal(crl_covered_reasons(c, leaf), R(CRL_REASON_KEY_COMPROMISE) | R(CRL_REASON_CA_COMPROMISE));
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covered_reasons__dp_reasons_and_only_some_reasons__intersection(void **state)
+{
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_uri = "http://crl.example/a.crl",
+							 .idp_reason_bits = PKI_RF_KEY_COMPROMISE | PKI_RF_SUPERSEDED });
+	X509 *leaf = leaf_with_dp(&(struct pki_dp){ .uri = "http://crl.example/a.crl",
+						    .reason_bits = PKI_RF_KEY_COMPROMISE | PKI_RF_CA_COMPROMISE });
+
+	(void)state;
+	assert_int_equal(crl_covered_reasons(c, leaf), R(CRL_REASON_KEY_COMPROMISE));
+	X509_free(leaf);
+	crl_unref(c);
+}
+
+static void crl_covered_reasons__two_dps_one_crl__union(void **state)
+{
+	const struct pki_dp dps[] = {
+		{ .uri = "http://crl.example/a.crl", .reason_bits = PKI_RF_KEY_COMPROMISE },
+		{ .uri = "http://crl.example/b.crl", .reason_bits = PKI_RF_SUPERSEDED },
+	};
+	struct crl *c = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca });
+	X509 *leaf = pki_leaf_new(fx.ca, "dave", &(struct pki_leaf_opts){ .dps = dps, .n_dps = 2 });
+	struct crl *a = load_ok(&(struct pki_crl_opts){ .issuer = fx.ca, .idp_uri = "http://crl.example/a.crl" });
+
+	(void)state;
+	/* §6.3.3 walks the DPs one by one: a CRL that answers both covers both DPs' reasons. */
+	assert_int_equal(crl_covered_reasons(c, leaf), R(CRL_REASON_KEY_COMPROMISE) | R(CRL_REASON_SUPERSEDED));
+	/* A partitioned CRL answers only the DP it names. */
+	assert_int_equal(crl_covered_reasons(a, leaf), R(CRL_REASON_KEY_COMPROMISE));
+	X509_free(leaf);
+	crl_unref(c);
+	crl_unref(a);
+}
+
 static void crl_from_x509__only_some_reasons__reasons_mask(void **state)
 {
 	struct crl *c = load_ok(&(struct pki_crl_opts){
@@ -1412,7 +1574,7 @@ int main(void)
 		cmocka_unit_test(crl_delta_applies__other_key_same_name__other_stream),
 		cmocka_unit_test(crl_from_x509__complete_crl_with_number__ok),
 		cmocka_unit_test(crl_from_x509__duplicate_extension__malformed),
-		cmocka_unit_test(crl_from_x509__remove_from_crl_entry__malformed),
+		cmocka_unit_test(crl_from_x509__remove_from_crl_entry__usable_and_listed),
 		cmocka_unit_test(crl_from_x509__unassigned_reason_code__malformed),
 		cmocka_unit_test(crl_from_x509__certificate_issuer_not_indirect__malformed),
 		cmocka_unit_test(crl_from_x509__certificate_issuer_indirect__ok_but_never_covers),
@@ -1442,6 +1604,16 @@ int main(void)
 		cmocka_unit_test(crl_covers__idp_name_not_matching_crldp__false),
 		cmocka_unit_test(crl_covers__idp_name_cert_without_crldp__false),
 		cmocka_unit_test(crl_covers__idp_name_and_user_only__both_apply),
+		cmocka_unit_test(crl_covers__idp_relative_name_cert_full_dn__true),
+		cmocka_unit_test(crl_covers__idp_relative_name_cert_other_dn__false),
+		cmocka_unit_test(crl_covers__idp_full_dn_cert_relative_name__true),
+		cmocka_unit_test(crl_covers__idp_full_dn_cert_other_relative_name__false),
+		cmocka_unit_test(crl_covers__relative_names_both_sides__equal_only),
+		cmocka_unit_test(crl_covers__relative_name_under_other_crl_issuer__false),
+		cmocka_unit_test(crl_covered_reasons__dp_without_reasons__all),
+		cmocka_unit_test(crl_covered_reasons__dp_with_reasons__only_those),
+		cmocka_unit_test(crl_covered_reasons__dp_reasons_and_only_some_reasons__intersection),
+		cmocka_unit_test(crl_covered_reasons__two_dps_one_crl__union),
 		cmocka_unit_test(crl_from_x509__only_some_reasons__reasons_mask),
 		cmocka_unit_test(crl_from_x509__no_idp__all_reasons),
 		cmocka_unit_test(crl_from_x509__entries__indexed_with_reason_and_date),

@@ -284,7 +284,7 @@ static void crl_from_der__hand_made_entries__agree_with_reference(void **state)
 	check_entries(empty_int, sizeof(empty_int), false, false);
 	check_entries(no_secs, sizeof(no_secs), false, true); /* OpenSSL reads a UTCTime without seconds */
 	check_entries(feb30, sizeof(feb30), false, false);
-	check_entries(reason_remove, sizeof(reason_remove), false, false);
+	check_entries(reason_remove, sizeof(reason_remove), true, true); /* removeFromCRL: listed (crl_rules.h) */
 	check_entries(crit_unknown, sizeof(crit_unknown), false, false);
 	check_entries(bad_oid, sizeof(bad_oid), false, false);
 	check_entries(indefinite, sizeof(indefinite), false, true); /* BER: OpenSSL's decoder takes it */
