@@ -28,13 +28,18 @@ struct clean {
 
 #define CLEAN FETCHER_CLEAN
 
-/* Loading the cache for a one-shot command: only problems are worth printing (ctx: the run's sink). */
+/*
+ * Loading the cache for a one-shot command: only problems are worth printing, and with -v the
+ * notes too: which CRL each file gave, and which file the loader ignored and why (a CRL of the
+ * same number as another with other content, an older one), since a verdict rests on that
+ * choice (ctx: the fetcher).
+ */
 static void quiet_sink(void *ctx, enum log_level level, const char *line)
 {
-	const struct log_sink *log = ctx;
+	const struct fetcher *f = ctx;
 
-	if (level <= LOG_LVL_WARN)
-		log->fn(log->ctx, level, line);
+	if (level <= LOG_LVL_WARN || (f->opts.verbose > 0 && level <= LOG_LVL_NOTE))
+		f->log.fn(f->log.ctx, level, line);
 }
 
 /*
@@ -107,7 +112,7 @@ out:
 
 int check_main(struct fetcher *f, int argc, char *argv[])
 {
-	const struct log_sink quiet = { quiet_sink, &f->log };
+	const struct log_sink quiet = { quiet_sink, f };
 	struct store_loader *l = NULL;
 	struct store *snap = NULL;
 	struct fetcher_run run;

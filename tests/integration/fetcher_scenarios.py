@@ -1391,6 +1391,30 @@ def check_bad_pem_block(crlsync):
 
 
 @scenario
+def check_verbose_dropped_crl(crlsync):
+    """check -v says which CRL file it ignored and why: beside the installed issuing.crl (number
+    2, revoking 0x05) a second file holds number 2 again with other content (revoking 0x06). The
+    loader keeps the first in force; -v names the other file and "same number but other content"
+    on stderr, and the verdict follows the CRL in force (bob 0x06 good, alice 0x05 revoked).
+    The twin without -v prints no such line (check stays quiet unless something is wrong)."""
+    with basic_env(crlsync, "check_verbose_dropped_crl") as env:
+        alice = env.pki.client("alice", serial=0x05)
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, env.crl(entries=[Entry(0x05, reason="keyCompromise")], number=2))
+        env.fetch(expect_rc=0)
+        other = env.cache / "zz-copy.crl"
+        gen.install(other, env.crl(entries=[Entry(0x06, reason="keyCompromise")], number=2))
+        r = env.run("check", "-v", str(bob.crt), expect_rc=0)
+        r.assert_out(r"(?i)\bgood\b[^\n]*issuing\.crl")
+        r.assert_err(rf"{re.escape(str(other))}: refused: [^\n]*number {rx_number(2)}[^\n]*"
+                     rf"same number but other content[^\n]*issuing\.crl")
+        env.run("check", "-v", str(alice.crt), expect_rc=1).assert_out(r"REVOKED")
+        r = env.run("check", str(bob.crt), expect_rc=0)
+        if "zz-copy.crl" in r.err:
+            raise Failure(f"check without -v printed a note about the ignored file\n{r.show()}")
+
+
+@scenario
 def verify_cmd(crlsync):
     """verify: a good CRL exits 0 and prints its summary, decoded by the streaming pass (a BER
     twin by OpenSSL's decoder); against the wrong CA 1 with the reason; garbage 1; a missing file 3."""
