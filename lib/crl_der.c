@@ -282,7 +282,7 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 {
 	const struct crl_raw *raw = src->ctx;
 	struct der d = { NULL, NULL };
-	size_t n = 0, tails = 0;
+	size_t n = 0, tail_max = 0;
 	const unsigned char *v, *mark;
 	size_t vl;
 	struct entry e;
@@ -300,15 +300,15 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 			if (!der_expect(&d, 0x30, &v, &vl) || !parse_entry(v, vl, c->flags, &e))
 				return CRL_E_FALLBACK;
 			n++;
-			if (e.serial_len > 7)
-				tails += e.serial_len - 7;
+			if (e.serial_len > 7 + tail_max)
+				tail_max = e.serial_len - 7;
 		}
 	}
 	c->entries = n;
 	if (raw->flags & CRL_LOAD_NO_INDEX)
 		return CRL_OK;
 	c->index = crl_index_new(0);
-	if (c->index == NULL || crl_index_reserve(c->index, n, tails) != 0)
+	if (c->index == NULL || crl_index_reserve(c->index, n, tail_max) != 0)
 		return CRL_E_NOMEM;
 	if (raw->revoked != NULL)
 		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };

@@ -29,10 +29,12 @@ struct crl_index;
 struct crl_index *crl_index_new(size_t hint);
 
 /*
- * Makes room for `n` more entries whose serials have `tail_bytes` octets beyond the first 7 in
- * total (a loader that counted them first), so that nothing is reallocated. Returns 0 or -ENOMEM.
+ * Makes room for `n` more entries whose longest serial has `tail_max` octets beyond the first 7
+ * (a loader that measured them first), so that nothing is reallocated or moved while adding: the
+ * index is built in place, each serial's tail in a slot of the longest one's size until seal packs
+ * them. Returns 0, -EINVAL (sealed) or -ENOMEM.
  */
-int crl_index_reserve(struct crl_index *idx, size_t n, size_t tail_bytes);
+int crl_index_reserve(struct crl_index *idx, size_t n, size_t tail_max);
 
 /*
  * Adds one entry. `serial` is the big-endian magnitude (leading zero octets are ignored, so the
@@ -43,8 +45,9 @@ int crl_index_add(struct crl_index *idx, const unsigned char *serial, size_t len
 		  time_t revoked_at, int reason);
 
 /*
- * Sorts and freezes the index; after this only lookups are allowed. Duplicate serials keep one
- * entry (the earliest revocation). Returns 0, or -ENOMEM (the index stays unsealed).
+ * Sorts (in place: a few KB of stack, no scratch arrays) and freezes the index; after this only
+ * lookups are allowed. Duplicate serials keep one entry (the earliest revocation). Returns 0, or
+ * -ENOMEM (the index stays unsealed, takes no more entries, and may only be sealed again or freed).
  */
 int crl_index_seal(struct crl_index *idx);
 
