@@ -3,6 +3,7 @@
 #include "download.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <curl/curl.h>
+
+#include "crlsync/install.h"
 
 /* What a CRL distribution point may use (RFC 5280 §4.2.1.13 names http and ldap; we take http(s)
  * and local files). A redirect may not lead to file: a server must not make us read local files. */
@@ -25,6 +30,7 @@ enum dl_stop {
 	DL_STOP_NONE = 0,
 	DL_STOP_TOO_LARGE,
 	DL_STOP_STATUS, /* the final response is not a 200: its body is of no use */
+	DL_STOP_FILE,   /* the temporary file could not be created or written (file_err) */
 };
 
 struct dl_xfer {
@@ -37,6 +43,7 @@ struct dl_xfer {
 	char *shown_url; /* dl_mask_url(req->url), for the debug log */
 	size_t cap;      /* allocated size of req->body */
 	enum dl_stop stop;
+	int file_err;     /* errno of DL_STOP_FILE */
 	bool conditional; /* we sent If-None-Match or If-Modified-Since */
 	char errbuf[CURL_ERROR_SIZE];
 	struct dl_xfer *prev, *next;
@@ -219,12 +226,60 @@ static void drop_validators(struct dl_request *req)
 	req->last_modified_out = NULL;
 }
 
+/* The body, in memory or mapped, and its temporary file if it is still one (removed: never installed). */
+static void body_release(struct dl_request *req)
+{
+	if (req->body_mapped && req->body != NULL)
+		munmap(req->body, req->body_len);
+	else
+		free(req->body);
+	if (req->body_tmp[0] != '\0') {
+		install_temp_abort(req->body_dirfd, req->body_tmp, req->body_fd);
+		req->body_tmp[0] = '\0';
+		req->body_fd = -1;
+	}
+	req->body = NULL;
+	req->body_len = 0;
+	req->body_mapped = false;
+}
+
 static void drop_body(struct dl_xfer *x)
 {
-	free(x->req->body);
-	x->req->body = NULL;
-	x->req->body_len = 0;
+	body_release(x->req);
 	x->cap = 0;
+}
+
+/* A piece of the body into its temporary file (created at the first piece). False with x->file_err. */
+static bool body_to_file(struct dl_xfer *x, const char *p, size_t n)
+{
+	struct dl_request *req = x->req;
+
+	if (n == 0)
+		return true;
+	if (req->body_tmp[0] == '\0') {
+		int fd = install_temp_open(req->body_dirfd, req->body_name, req->body_tmp, sizeof(req->body_tmp));
+
+		if (fd < 0) {
+			req->body_tmp[0] = '\0';
+			x->file_err = -fd;
+			return false;
+		}
+		req->body_fd = fd;
+	}
+	while (n > 0) {
+		ssize_t w = write(req->body_fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			x->file_err = w < 0 ? errno : EIO;
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+		req->body_len += (size_t)w;
+	}
+	return true;
 }
 
 /*
@@ -283,7 +338,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			return 0;
 		}
 		/* The announced size, at once: a 40 MB CRL then costs one buffer, not a series of copies. */
-		if (cl > 0 && x->cap < (size_t)cl + 1) {
+		if (cl > 0 && x->cap < (size_t)cl + 1 && req->body_name[0] == '\0') {
 			unsigned char *sized = realloc(req->body, (size_t)cl + 1);
 
 			if (sized != NULL) {
@@ -295,6 +350,13 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	if (n > req->max_size - req->body_len) {
 		x->stop = DL_STOP_TOO_LARGE;
 		return 0;
+	}
+	if (req->body_name[0] != '\0') {
+		if (!body_to_file(x, ptr, n)) {
+			x->stop = DL_STOP_FILE;
+			return 0;
+		}
+		return n;
 	}
 	/* keep room for a terminating NUL: a PEM body can then be read as a string */
 	if (req->body_len + n + 1 > x->cap) {
@@ -323,13 +385,29 @@ void dl_request_clear(struct dl_request *req)
 {
 	if (!req)
 		return;
-	free(req->body);
-	req->body = NULL;
-	req->body_len = 0;
+	body_release(req);
 	drop_validators(req);
 	req->result = DL_OK;
 	req->http_status = 0;
 	req->error[0] = '\0';
+}
+
+bool dl_request_has_file(const struct dl_request *req)
+{
+	return req != NULL && req->body_tmp[0] != '\0' && req->body_mapped;
+}
+
+int dl_request_install(struct dl_request *req, const char *name, mode_t mode)
+{
+	int r;
+
+	if (!dl_request_has_file(req))
+		return -EINVAL;
+	/* The mapping stays (body still reads the same bytes, now under `name`) until dl_request_clear(). */
+	r = install_temp_commit(req->body_dirfd, req->body_tmp, req->body_fd, name, mode, NULL);
+	req->body_tmp[0] = '\0'; /* committed or removed: no longer ours to remove */
+	req->body_fd = -1;
+	return r;
 }
 
 /* A value we put verbatim into a request header: no CR/LF (header injection), no other controls. */
@@ -547,6 +625,10 @@ static void xfer_finish(struct dl_xfer *x, CURLcode res)
 	} else if (x->stop == DL_STOP_STATUS) {
 		req->result = DL_HTTP_ERROR;
 		set_error(req, "HTTP %ld", code);
+	} else if (x->stop == DL_STOP_FILE) {
+		req->result = DL_TRANSFER_ERROR;
+		set_error(req, "cannot write the body to a temporary file for %s: %s", req->body_name,
+			  strerror(x->file_err));
 	} else if (res == CURLE_WRITE_ERROR) {
 		req->result = DL_TRANSFER_ERROR;
 		set_error(req, "out of memory storing the body");
@@ -575,6 +657,18 @@ static void xfer_finish(struct dl_xfer *x, CURLcode res)
 	if (req->result != DL_OK && req->result != DL_NOT_MODIFIED)
 		append_where(x);
 
+	if (req->result == DL_OK && req->body_tmp[0] != '\0') {
+		/* Read-only: what the caller verifies is what dl_request_install() renames into place. */
+		void *map = mmap(NULL, req->body_len, PROT_READ, MAP_SHARED, req->body_fd, 0);
+
+		if (map == MAP_FAILED) {
+			req->result = DL_TRANSFER_ERROR;
+			set_error(req, "cannot map the body's temporary file: %s", strerror(errno));
+		} else {
+			req->body = map;
+			req->body_mapped = true;
+		}
+	}
 	if (req->result == DL_OK && !req->body) {
 		/* an empty body is still a body: never hand out DL_OK with body == NULL */
 		req->body = calloc(1, 1);

@@ -3,8 +3,10 @@
 #ifndef CRLSYNC_FETCHER_DOWNLOAD_H
 #define CRLSYNC_FETCHER_DOWNLOAD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "crlsync/log.h"
 
@@ -29,6 +31,16 @@ struct dl_request {
 	size_t max_size;
 	long timeout;               /* seconds for the whole transfer */
 	const char *user_agent;
+	/*
+	 * Where the body goes. body_name[0] == '\0': in memory (malloc'd, a NUL after it). Else the
+	 * body is written as it arrives to a temporary file ".NAME.XXXXXX" in body_dirfd (cache-dir),
+	 * created O_EXCL by install_temp_open(), and on DL_OK mapped read-only as `body` (no NUL after
+	 * it): a CRL of any size then costs only the pages its reader looks at, which it may release
+	 * (CRL_LOAD_MAPPED). dl_request_install() renames the very file verified over body_name;
+	 * dl_request_clear() (and every failure) removes it.
+	 */
+	int body_dirfd;
+	char body_name[NAME_MAX + 1];
 	/* out */
 	enum dl_result result;
 	long http_status;           /* 0 for file: URLs */
@@ -39,6 +51,9 @@ struct dl_request {
 	char error[320];            /* why, for DL_HTTP_ERROR..DL_ABORTED; never contains credentials */
 	/* private */
 	void *priv;
+	int body_fd;                /* the temporary file, while body_tmp[0] != '\0' */
+	bool body_mapped;           /* body is a mapping of it, not malloc'd */
+	char body_tmp[NAME_MAX + 1];
 };
 
 struct dl_multi;
@@ -61,8 +76,20 @@ int dl_multi_run(struct dl_multi *m, int abort_fd);
 
 void dl_multi_free(struct dl_multi *m);
 
-/* Frees the outputs of a request (body, validators); the inputs are the caller's. */
+/* Frees the outputs of a request (body, its temporary file, validators); the inputs are the caller's. */
 void dl_request_clear(struct dl_request *req);
+
+/* True when req->body is the mapping of a temporary file that dl_request_install() can install. */
+bool dl_request_has_file(const struct dl_request *req);
+
+/*
+ * Installs the body's temporary file as `name` in body_dirfd (install_temp_commit(): `mode`, fsync,
+ * rename, fsync the directory), byte for byte what the caller verified through the mapping. The
+ * mapping stays valid (the same bytes, now under `name`) until dl_request_clear(). Returns what
+ * install_temp_commit() returns, or -EINVAL when the body is not in a file; the temporary file is
+ * gone either way.
+ */
+int dl_request_install(struct dl_request *req, const char *name, mode_t mode);
 
 /*
  * A copy of `url` with everything between the scheme's "//" and the LAST '@' in the URL replaced

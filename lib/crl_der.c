@@ -267,7 +267,7 @@ static bool parse_entry(const unsigned char *v, size_t len, unsigned crl_flags, 
 	return true;
 }
 
-/* Releases the pages of [from, to) that lie wholly inside it (CRL_LOAD_DISCARD). */
+/* Releases the pages of [from, to) that lie wholly inside it (CRL_LOAD_DISCARD, CRL_LOAD_MAPPED). */
 static void discard(const unsigned char *from, const unsigned char *to)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)from + page - 1) & ~(page - 1),
@@ -277,15 +277,36 @@ static void discard(const unsigned char *from, const unsigned char *to)
 		(void)madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+#define DISCARD_STEP ((size_t)1 << 20)
+
+/* A pass that releases what it has read, a MiB at a time, when `on`. */
+struct releaser {
+	const unsigned char *mark;
+	bool on;
+};
+
+static void release_upto(struct releaser *rl, const unsigned char *p, bool last)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!rl->on || p <= rl->mark || ((size_t)(p - rl->mark) < DISCARD_STEP && !last))
+		return;
+	discard(rl->mark, p);
+	/* From the page where this one stopped: the next call releases the page it cut through. */
+	rl->mark = (const unsigned char *)((uintptr_t)p & ~(page - 1));
+}
+
 /* The entries straight from the buffer: pass 1 checks and counts, pass 2 indexes. */
 static enum crl_error der_entries(const struct crl_source *src, struct crl *c, char *err, size_t errlen)
 {
 	const struct crl_raw *raw = src->ctx;
 	struct der d = { NULL, NULL };
 	size_t n = 0, tail_max = 0;
-	const unsigned char *v, *mark;
+	const unsigned char *v;
 	size_t vl;
 	struct entry e;
+	/* A mapped file's pages come back from the page cache: pass 1 may release them too. */
+	struct releaser rl = { raw->revoked, (raw->flags & CRL_LOAD_MAPPED) != 0 };
 	int r;
 
 	(void)err;
@@ -302,6 +323,7 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 			n++;
 			if (e.serial_len > 7 + tail_max)
 				tail_max = e.serial_len - 7;
+			release_upto(&rl, d.p, d.p == d.end);
 		}
 	}
 	c->entries = n;
@@ -312,17 +334,14 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 		return CRL_E_NOMEM;
 	if (raw->revoked != NULL)
 		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
-	mark = d.p;
+	rl = (struct releaser){ d.p, (raw->flags & (CRL_LOAD_DISCARD | CRL_LOAD_MAPPED)) != 0 };
 	while (d.p < d.end) {
 		der_expect(&d, 0x30, &v, &vl);
 		parse_entry(v, vl, c->flags, &e);
 		r = crl_index_add(c->index, e.serial, e.serial_len, false, e.when, e.reason);
 		if (r != 0)
 			return CRL_E_NOMEM;
-		if ((raw->flags & CRL_LOAD_DISCARD) && d.p - mark >= (1 << 20)) {
-			discard(mark, d.p);
-			mark = d.p;
-		}
+		release_upto(&rl, d.p, false);
 	}
 	if (crl_index_seal(c->index) != 0)
 		return CRL_E_NOMEM;
@@ -414,7 +433,24 @@ static int der_verify(const struct crl_source *src, EVP_PKEY *pkey)
 		    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1)
 			goto out;
 	}
-	r = EVP_DigestVerify(ctx, raw->sig, raw->sig_len, raw->tbs, raw->tbs_len) == 1 ? 1 : 0;
+	if (mdnid == NID_undef && nid != NID_rsassaPss) {
+		/* Ed25519/Ed448 sign the message itself, not a digest: one call over all of it. */
+		r = EVP_DigestVerify(ctx, raw->sig, raw->sig_len, raw->tbs, raw->tbs_len) == 1 ? 1 : 0;
+		if (raw->flags & CRL_LOAD_MAPPED)
+			discard(raw->tbs, raw->tbs + raw->tbs_len);
+	} else {
+		struct releaser rl = { raw->tbs, (raw->flags & CRL_LOAD_MAPPED) != 0 };
+
+		/* EVP_DigestVerify() is Update + Final for these: the same verdict, a MiB at a time. */
+		for (size_t o = 0; o < raw->tbs_len; o += DISCARD_STEP) {
+			size_t k = raw->tbs_len - o < DISCARD_STEP ? raw->tbs_len - o : DISCARD_STEP;
+
+			if (EVP_DigestVerifyUpdate(ctx, raw->tbs + o, k) != 1)
+				goto out;
+			release_upto(&rl, raw->tbs + o + k, o + k == raw->tbs_len);
+		}
+		r = EVP_DigestVerifyFinal(ctx, raw->sig, raw->sig_len) == 1 ? 1 : 0;
+	}
 out:
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
@@ -452,9 +488,20 @@ static unsigned char *der_put_header(unsigned char *p, unsigned char tag, size_t
 static bool der_digest(const struct crl_source *src, unsigned char out[32])
 {
 	const struct crl_raw *raw = src->ctx;
+	struct releaser rl = { raw->der, (raw->flags & CRL_LOAD_MAPPED) != 0 };
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int mdlen = 0;
+	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
 
-	return EVP_Digest(raw->der, raw->der_len, out, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
+	for (size_t o = 0; ok && o < raw->der_len; o += DISCARD_STEP) {
+		size_t k = raw->der_len - o < DISCARD_STEP ? raw->der_len - o : DISCARD_STEP;
+
+		ok = EVP_DigestUpdate(ctx, raw->der + o, k) == 1;
+		release_upto(&rl, raw->der + o + k, o + k == raw->der_len);
+	}
+	ok = ok && EVP_DigestFinal_ex(ctx, out, &mdlen) == 1 && mdlen == 32;
+	EVP_MD_CTX_free(ctx);
+	return ok;
 }
 
 enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,

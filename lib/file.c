@@ -156,3 +156,49 @@ int file_read_at(int dirfd, const char *path, size_t cap, unsigned char **buf, s
 {
 	return file_read_ex(dirfd, path, FILE_NOFOLLOW, cap, buf, len, NULL);
 }
+
+int file_map_at(int dirfd, const char *path, size_t cap, const unsigned char **map, size_t *len)
+{
+	static const unsigned char empty[1];
+	struct stat st;
+	void *m;
+	int fd, r = 0;
+
+	*map = NULL;
+	*len = 0;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > cap) {
+		r = -EFBIG;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		*map = empty;
+		goto out;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	*map = m;
+	*len = (size_t)st.st_size;
+out:
+	close(fd);
+	return r;
+}
+
+void file_unmap(const unsigned char *map, size_t len)
+{
+	if (map != NULL && len > 0)
+		munmap((void *)map, len);
+}

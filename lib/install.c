@@ -141,47 +141,53 @@ static int install_write_all(int fd, const unsigned char *p, size_t len,
 	return 0;
 }
 
-int install_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-		 const struct install_ops *ops)
+int install_temp_open(int dirfd, const char *name, char *tmp, size_t tmplen)
 {
-	ssize_t (*wr)(int, const void *, size_t) = ops && ops->write ? ops->write : write;
-	int (*sync)(int) = ops && ops->fsync ? ops->fsync : fsync;
-	int (*ren)(int, const char *, int, const char *) = ops && ops->renameat ? ops->renameat : renameat;
-	char tmp[NAME_MAX + 1];
-	bool created = false;
 	int fd = -1, r;
 
 	r = install_check_name(name);
 	if (r < 0)
 		return r;
-	if (data == NULL && len > 0)
+	if (tmplen < NAME_MAX + 1)
 		return -EINVAL;
-
 	for (int tries = 0; fd < 0; tries++) {
-		if (tries == INSTALL_MAX_TRIES) {
-			r = -EEXIST;
-			goto out;
-		}
-		r = install_tmp_name(tmp, sizeof(tmp), name);
+		if (tries == INSTALL_MAX_TRIES)
+			return -EEXIST;
+		r = install_tmp_name(tmp, tmplen, name);
 		if (r < 0)
-			goto out;
+			return r;
 		/* O_EXCL|O_NOFOLLOW: never write through a file or a symlink someone else put there. */
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST) {
-			r = -errno;
-			goto out;
-		}
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
 	}
-	created = true;
+	return fd;
+}
 
+void install_temp_abort(int dirfd, const char *tmp, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL && tmp[0] != '\0')
+		unlinkat(dirfd, tmp, 0);
+}
+
+int install_temp_commit(int dirfd, const char *tmp, int fd, const char *name, mode_t mode,
+			const struct install_ops *ops)
+{
+	int (*sync)(int) = ops && ops->fsync ? ops->fsync : fsync;
+	int (*ren)(int, const char *, int, const char *) = ops && ops->renameat ? ops->renameat : renameat;
+	bool created = true;
+	int r;
+
+	r = install_check_name(name);
+	if (r < 0)
+		goto out;
 	/* fchmod, not the open mode: the umask of the fetcher must not decide what the plugin may read. */
 	if (fchmod(fd, mode) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = install_write_all(fd, data, len, wr);
-	if (r < 0)
-		goto out;
 	/* The data must be on disk before the name points at it, or a crash leaves an empty CRL. */
 	if (sync(fd) < 0) {
 		r = -errno;
@@ -209,6 +215,29 @@ out:
 	if (created)
 		unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+int install_file(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		 const struct install_ops *ops)
+{
+	ssize_t (*wr)(int, const void *, size_t) = ops && ops->write ? ops->write : write;
+	char tmp[NAME_MAX + 1];
+	int fd, r;
+
+	r = install_check_name(name);
+	if (r < 0)
+		return r;
+	if (data == NULL && len > 0)
+		return -EINVAL;
+	fd = install_temp_open(dirfd, name, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
+	r = install_write_all(fd, data, len, wr);
+	if (r < 0) {
+		install_temp_abort(dirfd, tmp, fd);
+		return r;
+	}
+	return install_temp_commit(dirfd, tmp, fd, name, mode, ops);
 }
 
 int install_inspect(int dirfd, const char *name, struct stat *st, char *target, size_t targetlen)

@@ -90,6 +90,14 @@ enum crl_load_flags {
 	 * goes (madvise), so that a reload does not hold the file and the new index at once.
 	 */
 	CRL_LOAD_DISCARD = 1U << 2,
+	/*
+	 * `der` is a read-only mapping of a file (the fetcher's download, never written to memory
+	 * whole): every pass (signature, digest, entries) releases the pages behind it, which come
+	 * back from the page cache when read again, so that checking a CRL of any size keeps only a
+	 * few MiB of it resident. Exceptions: Ed25519/Ed448 signatures (one-shot: the signed bytes
+	 * are resident at once while verifying) and a CRL the reference loader must judge.
+	 */
+	CRL_LOAD_MAPPED = 1U << 3,
 };
 
 /*

@@ -47,4 +47,15 @@ int file_read(const char *path, size_t cap, unsigned char **buf, size_t *len);
 /* A name in a directory others may write: file_read_ex(dirfd, path, FILE_NOFOLLOW, ...). */
 int file_read_at(int dirfd, const char *path, size_t cap, unsigned char **buf, size_t *len);
 
+/*
+ * A read-only mapping of the regular file `path` in dirfd (never through a symlink: -ELOOP) of at
+ * most `cap` bytes, for a reader that releases what it has read (CRL_LOAD_MAPPED): a 400 MB CRL then
+ * never sits in memory whole. Only for files that nobody truncates in place (cache-dir, where
+ * files are replaced by rename): a file cut short under the mapping faults its reader (SIGBUS).
+ * Returns 0 with *map and *len (an empty file: a valid pointer and 0), which file_unmap() releases;
+ * else -errno as file_read_ex() says, *map NULL.
+ */
+int file_map_at(int dirfd, const char *path, size_t cap, const unsigned char **map, size_t *len);
+void file_unmap(const unsigned char *map, size_t len);
+
 #endif

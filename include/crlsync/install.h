@@ -31,6 +31,21 @@ int install_file(int dirfd, const char *name, const void *data, size_t len, mode
 		 const struct install_ops *ops);
 
 /*
+ * install_file() in steps, for data that arrives in pieces (a download written straight to disk,
+ * never held in memory whole). install_temp_open() creates ".NAME.XXXXXX" in dirfd with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, open read-write (the caller may map it read-only to verify
+ * what it wrote) and returns its descriptor (>= 0) with the temp name in `tmp` (tmplen >= NAME_MAX
+ * + 1), or -errno. The caller then either installs it with install_temp_commit() (fchmod `mode`,
+ * fsync, rename over `name`, fsync dirfd; the same returns as install_file(); on failure the temp
+ * file is removed and `name` untouched) or drops it with install_temp_abort(). Both close `fd`
+ * whatever happens; only ops->fsync and ops->renameat are used.
+ */
+int install_temp_open(int dirfd, const char *name, char *tmp, size_t tmplen);
+int install_temp_commit(int dirfd, const char *tmp, int fd, const char *name, mode_t mode,
+			const struct install_ops *ops);
+void install_temp_abort(int dirfd, const char *tmp, int fd);
+
+/*
  * What is installed as `name` in dirfd, never following a symbolic link: 0 with *st filled for a
  * regular file; -ELOOP for a symbolic link, with its target (sanitised, truncated to fit) in
  * `target` when targetlen > 0; -EISDIR for a directory, -EINVAL for another type or a name

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -384,6 +386,34 @@ static void crl_from_der__large_discard__same_as_kept(void **state)
 	assert_int_equal(crl_from_der(copy, len, &fx.ca->cert, 1, fx.now, "t", CRL_LOAD_DISCARD, &b, err, sizeof(err)),
 			 CRL_OK);
 	free(copy); /* released pages are not read again */
+	/* A read-only mapping of a file (the fetcher's download): every pass releases, nothing is lost. */
+	{
+		char path[] = "/tmp/test_crl_der.XXXXXX";
+		int fd = mkstemp(path);
+		struct crl *m = NULL, *mi = NULL;
+		const unsigned char *map;
+
+		assert_true(fd >= 0);
+		unlink(path);
+		assert_int_equal(write(fd, der, len), (ssize_t)len);
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		assert_true(map != MAP_FAILED);
+		assert_int_equal(crl_from_der(map, len, &fx.ca->cert, 1, fx.now, "t", CRL_LOAD_NO_INDEX | CRL_LOAD_MAPPED, &m,
+					      err, sizeof(err)),
+				 CRL_OK);
+		assert_int_equal(crl_from_der(map, len, &fx.ca->cert, 1, fx.now, "t", CRL_LOAD_MAPPED, &mi, err, sizeof(err)),
+				 CRL_OK);
+		assert_memory_equal(map, der, len); /* released pages come back from the file */
+		assert_int_equal(m->entries, n);
+		assert_null(m->index);
+		assert_memory_equal(m->digest, a->digest, sizeof(a->digest));
+		assert_int_equal(crl_index_count(mi->index), n);
+		assert_true(crl_index_find(mi->index, entries + 4, 17, false, NULL));
+		crl_unref(m);
+		crl_unref(mi);
+		munmap((void *)map, len);
+		close(fd);
+	}
 	assert_true(a->fast && b->fast);
 	assert_int_equal(a->entries, n);
 	assert_int_equal(b->entries, n);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
@@ -684,6 +685,157 @@ static void dl_request_clear__reused_request__outputs_replaced_not_leaked(void *
 	assert_null(r.last_modified_out);
 	assert_int_equal(r.body_len, 0);
 	assert_string_equal(r.error, "");
+}
+
+/* ================================================================================================
+ * Bodies to a temporary file in cache-dir (issue 14: never the whole body in memory)
+ * ============================================================================================== */
+
+/* A fresh directory under tmpdir, open O_RDONLY (install fsyncs it). */
+static int cache_dir(const char *leaf)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, leaf);
+	assert_int_equal(mkdir(path, 0700), 0);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* The names in dirfd but "." and "..", each followed by ' ', into buf; returns how many. */
+static int dir_names(int dirfd, char *buf, size_t len)
+{
+	int fd = dup(dirfd), n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	assert_true(fd >= 0);
+	d = fdopendir(fd);
+	assert_non_null(d);
+	rewinddir(d); /* a dup shares the offset of the previous listing */
+	buf[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		n++;
+		strncat(buf, e->d_name, len - strlen(buf) - 2);
+		strcat(buf, " ");
+	}
+	closedir(d);
+	return n;
+}
+
+static void to_file__ok__mapped_from_a_hidden_temp_then_renamed_as_verified(void **state)
+{
+	static const unsigned char crl[] = { 0x30, 0x82, 0x00, 0x10, 0x00, 0xff, 'c', 'r', 'l', 0x00 };
+	char u[700], names[512];
+	struct dl_request r = new_req(file_url(u, sizeof(u), "tofile.crl"));
+	int dfd = cache_dir("cache-ok");
+	struct stat st;
+
+	(void)state;
+	write_file("tofile.crl", crl, sizeof(crl));
+	r.body_dirfd = dfd;
+	snprintf(r.body_name, sizeof(r.body_name), "ca.crl");
+	fetch(&r);
+	assert_int_equal(r.result, DL_OK);
+	assert_true(dl_request_has_file(&r));
+	assert_int_equal(r.body_len, sizeof(crl));
+	assert_memory_equal(r.body, crl, sizeof(crl));
+	/* Only the hidden temporary file, which the plugin skips: nothing installed before verification. */
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 1);
+	assert_int_equal(strncmp(names, ".ca.crl.", 8), 0);
+	assert_int_equal(dl_request_install(&r, "ca.crl", 0644), 0);
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 1);
+	assert_string_equal(names, "ca.crl ");
+	assert_int_equal(fstatat(dfd, "ca.crl", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal((size_t)st.st_size, sizeof(crl));
+	assert_memory_equal(r.body, crl, sizeof(crl)); /* still mapped until cleared */
+	assert_false(dl_request_has_file(&r));
+	assert_int_equal(dl_request_install(&r, "ca.crl", 0644), -EINVAL); /* only once */
+	dl_request_clear(&r);
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 1); /* clear never removes what was installed */
+	close(dfd);
+}
+
+static void to_file__cleared_without_install__temp_removed_old_file_stays(void **state)
+{
+	char u[700], names[512];
+	struct dl_request r = new_req(file_url(u, sizeof(u), "tofile2.crl"));
+	int dfd = cache_dir("cache-clear");
+	int old = openat(dfd, "ca.crl", O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	(void)state;
+	assert_true(old >= 0);
+	assert_int_equal(write(old, "old", 3), 3);
+	close(old);
+	write_file("tofile2.crl", "new CRL that fails verification", 31);
+	r.body_dirfd = dfd;
+	snprintf(r.body_name, sizeof(r.body_name), "ca.crl");
+	fetch(&r);
+	assert_int_equal(r.result, DL_OK);
+	assert_true(dl_request_has_file(&r));
+	dl_request_clear(&r);
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 1);
+	assert_string_equal(names, "ca.crl ");
+	close(dfd);
+}
+
+static void to_file__over_max_size__too_large_and_no_file_left(void **state)
+{
+	char data[5001], u[700], names[512];
+	struct dl_request r = new_req(file_url(u, sizeof(u), "tofile-over.crl"));
+	int dfd = cache_dir("cache-over");
+
+	(void)state;
+	memset(data, 'o', sizeof(data));
+	write_file("tofile-over.crl", data, sizeof(data));
+	r.max_size = sizeof(data) - 1;
+	r.body_dirfd = dfd;
+	snprintf(r.body_name, sizeof(r.body_name), "ca.crl");
+	fetch(&r);
+	assert_int_equal(r.result, DL_TOO_LARGE);
+	assert_null(r.body);
+	assert_false(dl_request_has_file(&r));
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 0);
+	dl_request_clear(&r);
+	close(dfd);
+}
+
+static void to_file__http_404__no_file_left(void **state)
+{
+	char u[128], names[512];
+	struct dl_request r = new_req(http_url(u, sizeof(u), "/404"));
+	int dfd = cache_dir("cache-404");
+
+	(void)state;
+	r.body_dirfd = dfd;
+	snprintf(r.body_name, sizeof(r.body_name), "ca.crl");
+	fetch(&r);
+	assert_int_equal(r.result, DL_HTTP_ERROR);
+	assert_null(r.body);
+	assert_int_equal(dir_names(dfd, names, sizeof(names)), 0);
+	dl_request_clear(&r);
+	close(dfd);
+}
+
+static void to_file__cache_dir_unusable__transfer_error_saying_why(void **state)
+{
+	char u[700];
+	struct dl_request r = new_req(file_url(u, sizeof(u), "tofile3.crl"));
+
+	(void)state;
+	write_file("tofile3.crl", "abc", 3);
+	r.body_dirfd = -1; /* EBADF: the temporary file cannot be created */
+	snprintf(r.body_name, sizeof(r.body_name), "ca.crl");
+	fetch(&r);
+	assert_int_equal(r.result, DL_TRANSFER_ERROR);
+	assert_null(r.body);
+	assert_contains(r.error, "temporary file for ca.crl");
+	dl_request_clear(&r);
 }
 
 /* ================================================================================================
@@ -1459,6 +1611,11 @@ int main(void)
 		cmocka_unit_test_setup(file_url__missing__transfer_error, test_setup),
 		cmocka_unit_test_setup(file_url__exactly_max_size__ok, test_setup),
 		cmocka_unit_test_setup(file_url__one_byte_over_max_size__too_large, test_setup),
+		cmocka_unit_test_setup(to_file__ok__mapped_from_a_hidden_temp_then_renamed_as_verified, test_setup),
+		cmocka_unit_test_setup(to_file__cleared_without_install__temp_removed_old_file_stays, test_setup),
+		cmocka_unit_test_setup(to_file__over_max_size__too_large_and_no_file_left, test_setup),
+		cmocka_unit_test_setup(to_file__http_404__no_file_left, test_setup),
+		cmocka_unit_test_setup(to_file__cache_dir_unusable__transfer_error_saying_why, test_setup),
 		cmocka_unit_test_setup(disallowed_protocols__transfer_error_without_connecting, test_setup),
 		cmocka_unit_test_setup(allowed_protocol_any_case__ok, test_setup),
 		cmocka_unit_test_setup(http_200__body_validators_and_our_headers, test_setup),

@@ -524,6 +524,70 @@ static void install_file__renameat_exdev__error_old_kept_no_temp(void **state)
 	assert_string_equal(listing(w), NAME);
 }
 
+/* The steps for data that arrives in pieces (the fetcher's download, issue 14). */
+static void install_temp_commit__written_in_pieces__renamed_mode_set_no_temp(void **state)
+{
+	struct world *w = *state;
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	put(w, NAME, OLD);
+	fd = install_temp_open(w->dirfd, NAME, tmp, sizeof(tmp));
+	assert_true(fd >= 0);
+	assert_true(is_tmp_of(tmp, NAME));
+	assert_int_equal(write(fd, "ne", 2), 2);
+	assert_int_equal(write(fd, "w", 1), 1);
+	assert_content(w, NAME, OLD); /* nothing visible before the commit */
+	assert_int_equal(install_temp_commit(w->dirfd, tmp, fd, NAME, 0644, NULL), 0);
+	assert_content(w, NAME, "new");
+	assert_string_equal(listing(w), NAME);
+	assert_int_equal(fstatat(w->dirfd, NAME, &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+static void install_temp_commit__renameat_exdev__error_old_kept_no_temp(void **state)
+{
+	struct world *w = *state;
+	struct install_ops ops = { .renameat = renameat_exdev };
+	char tmp[NAME_MAX + 1];
+	int fd;
+
+	put(w, NAME, OLD);
+	fd = install_temp_open(w->dirfd, NAME, tmp, sizeof(tmp));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "new", 3), 3);
+	assert_int_equal(install_temp_commit(w->dirfd, tmp, fd, NAME, 0644, &ops), -EXDEV);
+	assert_content(w, NAME, OLD);
+	assert_string_equal(listing(w), NAME);
+}
+
+static void install_temp_abort__verification_failed__temp_removed_old_kept(void **state)
+{
+	struct world *w = *state;
+	char tmp[NAME_MAX + 1];
+	int fd;
+
+	put(w, NAME, OLD);
+	fd = install_temp_open(w->dirfd, NAME, tmp, sizeof(tmp));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "bad", 3), 3);
+	install_temp_abort(w->dirfd, tmp, fd);
+	assert_content(w, NAME, OLD);
+	assert_string_equal(listing(w), NAME);
+}
+
+static void install_temp_open__bad_name_or_short_buffer__einval(void **state)
+{
+	struct world *w = *state;
+	char tmp[NAME_MAX + 1], small[8];
+
+	assert_int_equal(install_temp_open(w->dirfd, ".hidden", tmp, sizeof(tmp)), -EINVAL);
+	assert_int_equal(install_temp_open(w->dirfd, "a/b", tmp, sizeof(tmp)), -EINVAL);
+	assert_int_equal(install_temp_open(w->dirfd, NAME, small, sizeof(small)), -EINVAL);
+	assert_string_equal(listing(w), "");
+}
+
 /* Without an old file, a failure leaves the name absent (and no temp file). */
 static void install_file__renameat_exdev_no_old_file__absent_no_temp(void **state)
 {
@@ -835,6 +899,10 @@ int main(void)
 		T(install_file__null_data_with_length__einval),
 		T(install_file__name_is_symlink__replaced_not_followed),
 		T(install_file__name_is_directory__error_no_temp),
+		T(install_temp_commit__written_in_pieces__renamed_mode_set_no_temp),
+		T(install_temp_commit__renameat_exdev__error_old_kept_no_temp),
+		T(install_temp_abort__verification_failed__temp_removed_old_kept),
+		T(install_temp_open__bad_name_or_short_buffer__einval),
 		T(install_inspect__regular_file__zero_with_stat),
 		T(install_inspect__symlink_to_file__eloop_target_then_replaced),
 		T(install_inspect__dangling_long_symlink__eloop_truncated),
