@@ -75,9 +75,10 @@ static int narrow_name_width(const struct cfg *cfg)
 {
 	int w = (int)strlen("SOURCE");
 
+	/* + 1: the row of a source's delta CRL, NAME+ (crlsync(8) DELTA CRLS). */
 	for (size_t i = 0; i < cfg->n_sources; i++)
-		if ((int)strlen(cfg->sources[i].name) > w)
-			w = (int)strlen(cfg->sources[i].name);
+		if ((int)strlen(cfg->sources[i].name) + 1 > w)
+			w = (int)strlen(cfg->sources[i].name) + 1;
 	return w > NARROW_NAME_MAX ? NARROW_NAME_MAX : w;
 }
 
@@ -212,6 +213,47 @@ static json_t *source_json(const struct cfg_source *src, const struct src_state 
 	return o;
 }
 
+/*
+ * The state of source NAME's delta CRL (the pseudo-source NAME+, crlsync(8) DELTA CRLS) into *st.
+ * False (and *st cleared) when it has none: never attempted, or unreadable.
+ */
+static bool delta_state_load(int dirfd, const char *name, struct src_state *st)
+{
+	char dname[CFG_NAME_MAX + 2];
+
+	memset(st, 0, sizeof(*st));
+	if ((size_t)snprintf(dname, sizeof(dname), "%s+", name) >= sizeof(dname) || state_load(dirfd, dname, st) != 0 ||
+	    (!st->have_crl && st->last_attempt == 0)) {
+		state_clear(st);
+		return false;
+	}
+	return true;
+}
+
+/* A source's delta CRL in --json: apart from its base, with its own result and schedule. */
+static json_t *delta_json(const struct src_state *st, time_t now)
+{
+	json_t *o = json_object(), *c = json_null();
+
+	if (st->have_crl) {
+		c = json_object();
+		json_object_set_new(c, "number", json_string(st->crl.number_hex));
+		json_object_set_new(c, "this_update", jtime(st->crl.this_update));
+		json_object_set_new(c, "next_update", st->has_next_update ? jtime(st->next_update) : json_null());
+		json_object_set_new(c, "expired", json_boolean(st->has_next_update && now > st->next_update));
+		json_object_set_new(c, "entries", json_integer((json_int_t)st->entries));
+	}
+	json_object_set_new(o, "crl", c);
+	json_object_set_new(o, "last_attempt", jtime(st->last_attempt));
+	json_object_set_new(o, "last_result", st->last_result ? json_string(st->last_result) : json_null());
+	json_object_set_new(o, "result", json_string(st->result[0] ? st->result : "unknown"));
+	json_object_set_new(o, "last_success", jtime(st->last_success));
+	json_object_set_new(o, "failures", json_integer(st->failures));
+	json_object_set_new(o, "next_attempt", jtime(st->next_attempt));
+	json_object_set_new(o, "url", st->url ? json_string(st->url) : json_null());
+	return o;
+}
+
 /* Below the table: what the OpenVPN plugin enforces, from its status file, per source. */
 static void gateway_table(const struct cfg *cfg, const struct gateway_view *gw, int dirfd)
 {
@@ -306,10 +348,24 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 			rc = EXIT_FAIL;
 			state_clear(&st);
 		}
+		struct src_state ds;
+		bool have_delta = delta_state_load(dirfd, src->name, &ds);
+		struct cfg_source dsrc = *src; /* its delta's row: the name NAME+ */
+		size_t nl = strnlen(src->name, CFG_NAME_MAX);
+
+		if (nl < CFG_NAME_MAX) {
+			dsrc.name[nl] = '+';
+			dsrc.name[nl + 1] = '\0';
+		}
 		if (json) {
-			json_array_append_new(arr, source_json(src, &st, now, r, &gw));
+			json_t *o = source_json(src, &st, now, r, &gw);
+
+			json_object_set_new(o, "delta", have_delta ? delta_json(&ds, now) : json_null());
+			json_array_append_new(arr, o);
 		} else if (!f->opts.wide) {
 			narrow_row(cfg, src, &st, now, narrow_name_width(cfg));
+			if (have_delta)
+				narrow_row(cfg, &dsrc, &ds, now, narrow_name_width(cfg));
 		} else {
 			if (st.have_crl) {
 				snprintf(num, sizeof(num), "%s", st.crl.number_hex);
@@ -332,7 +388,27 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 			printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s%s (%s)\n", src->name, num, tu, nu,
 			       st.have_crl && st.has_next_update && now > st.next_update ? "!" : " ", ent, la, ls, na, ch,
 			       st.last_result ? st.last_result : "never attempted", st.url ? st.url : "-");
+			if (have_delta) {
+				snprintf(num, sizeof(num), "%s", ds.have_crl ? ds.crl.number_hex : "-");
+				snprintf(tu, sizeof(tu), "-");
+				snprintf(nu, sizeof(nu), "-");
+				snprintf(ent, sizeof(ent), "-");
+				if (ds.have_crl) {
+					fmt_time(ds.crl.this_update, tu, sizeof(tu));
+					if (ds.has_next_update)
+						fmt_time(ds.next_update, nu, sizeof(nu));
+					snprintf(ent, sizeof(ent), "%llu", ds.entries);
+				}
+				when(ds.last_attempt, la, sizeof(la));
+				when(ds.last_success, ls, sizeof(ls));
+				when(ds.next_attempt, na, sizeof(na));
+				printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s%s (%s)\n", dsrc.name, num, tu, nu,
+				       ds.have_crl && ds.has_next_update && now > ds.next_update ? "!" : " ", ent, la, ls, na,
+				       cfg->strongswan_vici ? "-            " : "",
+				       ds.last_result ? ds.last_result : "never attempted", ds.url ? ds.url : "-");
+			}
 		}
+		state_clear(&ds);
 		state_clear(&st);
 	}
 	if (!json && gw.configured)

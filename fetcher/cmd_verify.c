@@ -91,6 +91,11 @@ int verify_main(struct fetcher *f, int argc, char *argv[])
 		printf("  signature:   %s, verified against %s\n", OBJ_nid2ln(c->sig_nid), ca_clean);
 		fmt_scope(c->flags, scope, sizeof(scope));
 		printf("  scope:       %s\n", scope);
+		/* A delta and its base shown apart (RFC 5280 §5.2.4, §5.2.6; crlsync(8) DELTA CRLS). */
+		if (c->flags & CRL_IS_DELTA)
+			printf("  delta CRL:   for base number %s or newer (deltaCRLIndicator)\n", c->base_number_hex);
+		for (size_t k = 0; k < c->n_freshest_urls; k++)
+			printf("  freshestCRL: %s\n", CLEAN(tx.why, c->freshest_urls[k]));
 		printf("  decoded by:  %s\n", c->fast ? "the streaming DER pass"
 						       : "OpenSSL's decoder (not in canonical DER: slower for a large CRL)");
 		crl_unref(c);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "crlsync/crl.h"
+#include "crlsync/file.h"
 #include "crlsync/fmt.h"
 #include "crlsync/install.h"
 #include "crlsync/mark.h"
@@ -39,6 +40,15 @@ struct job {
 	char fallback_url[256];
 	const char *why_code;    /* STATE_RESULT_* of the reason handle_body() gives in `why' */
 	char pem_err[320];       /* pem = yes: why NAME.pem could not be written this pass ("" none) */
+	/*
+	 * A delta job (RFC 5280 §5.2.4): the source seen as "NAME+" (so NAME+.crl, .state/NAME+.json)
+	 * with the delta's URLs, amending the base that `base` installed or holds.
+	 */
+	struct job *base;
+	struct cfg_source dsrc;
+	char **durls;            /* the URLs of dsrc (owned) */
+	bool base_due;           /* a delta for a newer base was seen: the base is due again at once */
+	bool keep_validators;    /* false: this answer is not installed, its validators must not be kept */
 };
 
 /* The attempt's outcome as a code (state.h STATE_RESULT_*), beside set_result()'s text. */
@@ -145,6 +155,52 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	return true;
 }
 
+/*
+ * Whether the verified delta `d` may be installed beside the base its job amends (RFC 5280
+ * §5.2.4, crl_delta_fit(): the one rule the plugin's check applies too): the base's issuer, key and
+ * scope, a BaseCRLNumber at most the installed base's number, its own number higher. A delta for a
+ * newer base stays out (the base is due again at once); one the base supersedes is not installed.
+ * False with `why' (and *done when no other mirror would change the answer).
+ */
+static bool delta_admit(struct job *j, const struct crl *d, char *why, size_t whylen, bool *done)
+{
+	const struct src_state *bs = &j->base->st;
+	struct mark_stream s;
+	enum crl_delta_fit f;
+
+	j->why_code = STATE_RESULT_REFUSED_SCOPE;
+	if (!bs->have_crl || !j->base->have_file) {
+		snprintf(why, whylen, "no base CRL installed for it: a delta is never in force alone");
+		return false;
+	}
+	mark_base_stream_of(d, &s);
+	if (!mark_same_stream(&s, &bs->crl.stream)) {
+		snprintf(why, whylen, "refused: its issuer, key or scope (issuingDistributionPoint) is not the base's");
+		return false;
+	}
+	f = crl_delta_fit(d, bs->crl.has_number, bs->crl.number, bs->crl.number_len);
+	if (f == CRL_DELTA_APPLIES)
+		return true;
+	*done = true;
+	j->keep_validators = false;
+	if (f == CRL_DELTA_NEWER_BASE) {
+		snprintf(why, whylen, "delta number %s is for base number %s, newer than the installed base number %s: "
+				      "kept out of force until that base is installed; fetching the base again",
+			 d->number_hex, d->base_number_hex, bs->crl.number_hex);
+		j->why_code = STATE_RESULT_DELTA_PENDING;
+		j->base_due = true;
+	} else {
+		snprintf(why, whylen, "delta number %s (for base number %s) not installed: %s (installed base number %s)",
+			 d->number_hex, d->base_number_hex, crl_delta_fit_str(f), bs->crl.number_hex);
+		j->why_code = f == CRL_DELTA_NOT_NEWER ? STATE_RESULT_DELTA_SUPERSEDED : STATE_RESULT_INVALID_CRL;
+	}
+	log_warn(j->log, "source %s: %s", j->src->name, why);
+	set_result(j, "%s", why);
+	set_code(j, j->why_code);
+	j->ok = f == CRL_DELTA_NOT_NEWER;
+	return false;
+}
+
 /* Returns true when the source is done (fresh, or failed for good with nothing more to try). */
 static bool handle_body(struct job *j, const char *url, char *why, size_t whylen)
 {
@@ -174,6 +230,12 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 			snprintf(why, whylen, "%s", err);
 			continue;
 		}
+		if (((c->flags & CRL_IS_DELTA) != 0) != (j->base != NULL)) {
+			snprintf(why, whylen, "%s", j->base ? "not a delta CRL (no deltaCRLIndicator), where the delta is expected"
+							    : "a delta CRL (deltaCRLIndicator), not the complete CRL of this source");
+			crl_unref(c);
+			continue;
+		}
 		mark_from_crl(c, &cm);
 		if (best == NULL || mark_compare_age(&cm, &bm) > 0) {
 			crl_unref(best);
@@ -186,6 +248,8 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 		}
 	}
 	if (best == NULL)
+		goto out;
+	if (j->base != NULL && !delta_admit(j, best, why, whylen, &done))
 		goto out;
 	age = installed_compare(&j->st, j->have_file, best, &conflict, &scope_diff, &against);
 	if (scope_diff) {
@@ -278,8 +342,9 @@ static void on_done(struct dl_multi *m, struct dl_request *req, void *ctx)
 		snprintf(why, sizeof(why), "answered 304 to an unconditional request");
 		break;
 	case DL_OK:
+		j->keep_validators = true;
 		if (handle_body(j, url, why, sizeof(why))) {
-			if (j->ok) {
+			if (j->ok && j->keep_validators) {
 				/* Validators belong to this URL's copy (not to a position in the list). */
 				state_set(&j->st.etag, req->etag_out);
 				state_set(&j->st.last_modified, req->last_modified_out);
@@ -387,12 +452,198 @@ static int lock_cache(const struct log_sink *log, const struct cfg *cfg, int dir
 	}
 }
 
+/*
+ * Loads the state of j->src and learns what is installed as NAME.crl. Returns 0 when the job may
+ * start, 1 when it is finished already (logged, and saved where that is safe).
+ */
+static int job_prepare(struct job *j)
+{
+	char fname[CFG_NAME_MAX + 8], link[256];
+	struct stat sb;
+	int r;
+
+	r = state_load(j->dirfd, j->src->name, &j->st);
+	if (r == -EINVAL) {
+		log_warn(j->log, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
+			 j->cfg->cache_dir);
+		state_clear(&j->st);
+	} else if (r != 0) {
+		/* It holds the high-water mark: saving over it, or installing without it, could let
+		 * an older CRL in. Nothing this pass; the state file is left alone. */
+		log_error(j->log, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
+				  "for it this pass", j->src->name, j->cfg->cache_dir, strerror(-r));
+		state_clear(&j->st);
+		j->finished = true;
+		j->st.next_attempt = j->now + SCHEDULE_MIN_DELAY;
+		return 1;
+	}
+	r = 0;
+	snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
+	/* A symlink there is no installed CRL (issue 10, item 8): the next install renames over
+	 * the link itself, its target untouched; the high-water mark still refuses older CRLs. */
+	j->have_file = install_inspect(j->dirfd, fname, &sb, link, sizeof(link)) == 0;
+	if (!j->have_file && link[0] != '\0')
+		log_warn(j->log, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
+				 "next CRL installed replaces the link (its target is left alone)",
+			 j->src->name, j->cfg->cache_dir, fname, link);
+	if (!j->have_file) {
+		/* Validators and the record describe a file that is gone; the high-water mark stays. */
+		j->st.have_crl = false;
+	} else if (!installed_describes(&j->st, &sb) || j->st.crl.stream.scope_kind == MARK_SCOPE_UNKNOWN) {
+		/* No state, or a state behind the file (killed between rename and save), or one
+		 * written before scopes were kept: the rollback and scope checks must compare
+		 * against what is really installed. */
+		j->st.have_crl = false;
+		j->st.url_index = -1; /* its validators describe another copy */
+		j->st.validators_url[0] = '\0';
+		r = installed_learn(j->log, j->cfg, j->src, j->dirfd, fname, j->now, &j->st);
+		if (r < 0) {
+			log_error(j->log, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
+					  "the installed CRL, nothing installed for it this pass", j->src->name,
+				  j->cfg->cache_dir, fname, strerror(-r));
+			set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
+			set_code(j, STATE_RESULT_STATE_ERROR);
+			job_finish(j, false);
+			r = 0;
+			return 1;
+		}
+		r = 0;
+	}
+	return 0;
+}
+
+/* The FreshestCRL URLs of the installed base dirfd/NAME.crl (http and https only: crl.h). */
+static size_t base_freshest(const struct job *b, char ***out)
+{
+	char fname[CFG_NAME_MAX + 8], err[512];
+	unsigned char *buf = NULL;
+	struct crl_der *ders = NULL;
+	struct crl *c = NULL;
+	size_t len = 0, n = 0, got = 0;
+
+	*out = NULL;
+	snprintf(fname, sizeof(fname), "%s.crl", b->src->name);
+	if (file_read_at(b->dirfd, fname, CRL_FILE_MAX, &buf, &len) != 0)
+		return 0;
+	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) == CRL_OK && n == 1 &&
+	    crl_from_der(ders[0].der, ders[0].len, &b->src->ca, 1, b->now, fname, CRL_LOAD_NO_INDEX, &c, err,
+			 sizeof(err)) == CRL_OK &&
+	    c->n_freshest_urls > 0 && (*out = calloc(c->n_freshest_urls, sizeof(**out))) != NULL) {
+		for (size_t i = 0; i < c->n_freshest_urls; i++)
+			if (((*out)[got] = strdup(c->freshest_urls[i])) != NULL)
+				got++;
+	}
+	crl_unref(c);
+	crl_der_free(ders, n);
+	free(buf);
+	return got;
+}
+
+/*
+ * Starts the delta job of the base job `b` when its source has a base installed and a delta to
+ * fetch: `delta-url` (repeatable), else the installed base's FreshestCRL http(s) URLs. The delta
+ * is the source "NAME+": NAME+.crl beside NAME.crl (AD CS names its delta file so), its own state
+ * .state/NAME+.json, the same conditional GET, mirrors, verification and rollback rule (its own
+ * stream, mark.h). Returns true when a transfer was started or the job finished at once.
+ */
+static bool delta_job_start(struct dl_multi *m, struct job *b, struct job *d)
+{
+	const struct cfg_source *src = b->src;
+	size_t n;
+
+	if (!b->have_file || !b->st.have_crl)
+		return false; /* no base in force: a delta alone is never used */
+	if (strlen(src->name) >= CFG_NAME_MAX) {
+		log_error(b->log, "source %s: its name is too long for its delta's (%s+): no delta fetched", src->name,
+			  src->name);
+		return false;
+	}
+	if (src->n_delta_urls > 0) {
+		d->durls = calloc(src->n_delta_urls, sizeof(*d->durls));
+		for (n = 0; d->durls != NULL && n < src->n_delta_urls; n++)
+			if ((d->durls[n] = strdup(src->delta_urls[n])) == NULL)
+				break;
+	} else {
+		n = base_freshest(b, &d->durls);
+	}
+	if (n == 0) {
+		free(d->durls);
+		d->durls = NULL;
+		return false;
+	}
+	d->log = b->log;
+	d->cfg = b->cfg;
+	d->dsrc = *src;
+	snprintf(d->dsrc.name, sizeof(d->dsrc.name), "%s+", src->name);
+	d->dsrc.urls = d->durls;
+	d->dsrc.n_urls = n;
+	d->dsrc.delta_urls = NULL;
+	d->dsrc.n_delta_urls = 0;
+	d->dsrc.pem = false;
+	d->dsrc.on_install = (char *)""; /* the source's hooks run for its base */
+	d->src = &d->dsrc;
+	d->base = b;
+	d->dirfd = b->dirfd;
+	d->now = time(NULL);
+	d->st.url_index = -1;
+	if (job_prepare(d) != 0)
+		return true;
+	job_start_mirror(m, d);
+	return true;
+}
+
+/* Forgets a job's transfer, state and (a delta job's) URLs; what it is for stays. */
+static void job_clear(struct job *j)
+{
+	dl_request_clear(&j->req);
+	free(j->url_masked);
+	j->url_masked = NULL;
+	free(j->fallback);
+	j->fallback = NULL;
+	state_clear(&j->st);
+	for (size_t k = 0; j->durls != NULL && k < j->dsrc.n_urls; k++)
+		free(j->durls[k]);
+	free(j->durls);
+	j->durls = NULL;
+}
+
+/*
+ * Starts the base job `j` afresh in this pass (a delta named a newer base than the one installed:
+ * RFC 5280 §5.2.4, issue 14 "the base is fetched at once"). Its `installed' is cleared, so that the
+ * caller learns whether this attempt installed a base. Returns whether a transfer was started.
+ */
+static bool base_refetch(struct dl_multi *m, struct job *j)
+{
+	const struct log_sink *log = j->log;
+	const struct cfg *cfg = j->cfg;
+	const struct cfg_source *src = j->src;
+	int dirfd = j->dirfd;
+
+	if (src->n_urls == 0)
+		return false;
+	job_clear(j);
+	memset(j, 0, sizeof(*j));
+	j->log = log;
+	j->cfg = cfg;
+	j->src = src;
+	j->dirfd = dirfd;
+	j->now = time(NULL);
+	j->st.url_index = -1;
+	log_note(log, "source %s: its delta is for a newer base than the installed one: fetching the base again now",
+		 src->name);
+	if (job_prepare(j) != 0)
+		return false;
+	job_start_mirror(m, j);
+	return true;
+}
+
 int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd, const bool *due, int abort_fd,
 		    struct refresh_result *results)
 {
-	struct job *jobs = NULL;
+	struct job *jobs = NULL, *djobs = NULL;
 	struct dl_multi *m = NULL;
 	bool charon_unreachable = false; /* one timeout per pass for a hung charon, not one per source */
+	size_t n_delta = 0;
 	int lock = -1, r = 0;
 
 	jobs = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*jobs));
@@ -419,8 +670,6 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 	state_cleanup(dirfd);
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		struct job *j = &jobs[i];
-		char fname[CFG_NAME_MAX + 8], link[256];
-		struct stat sb;
 
 		j->log = log;
 		j->cfg = cfg;
@@ -432,53 +681,8 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 			j->finished = true;
 			continue;
 		}
-		r = state_load(dirfd, j->src->name, &j->st);
-		if (r == -EINVAL) {
-			log_warn(log, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
-				 cfg->cache_dir);
-			state_clear(&j->st);
-		} else if (r != 0) {
-			/* It holds the high-water mark: saving over it, or installing without it, could let
-			 * an older CRL in. Nothing this pass; the state file is left alone. */
-			log_error(log, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
-					  "for it this pass", j->src->name, cfg->cache_dir, strerror(-r));
-			state_clear(&j->st);
-			j->finished = true;
-			j->st.next_attempt = j->now + SCHEDULE_MIN_DELAY;
+		if (job_prepare(j) != 0)
 			continue;
-		}
-		r = 0;
-		snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
-		/* A symlink there is no installed CRL (issue 10, item 8): the next install renames over
-		 * the link itself, its target untouched; the high-water mark still refuses older CRLs. */
-		j->have_file = install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0;
-		if (!j->have_file && link[0] != '\0')
-			log_warn(log, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
-					 "next CRL installed replaces the link (its target is left alone)",
-				 j->src->name, cfg->cache_dir, fname, link);
-		if (!j->have_file) {
-			/* Validators and the record describe a file that is gone; the high-water mark stays. */
-			j->st.have_crl = false;
-		} else if (!installed_describes(&j->st, &sb) || j->st.crl.stream.scope_kind == MARK_SCOPE_UNKNOWN) {
-			/* No state, or a state behind the file (killed between rename and save), or one
-			 * written before scopes were kept: the rollback and scope checks must compare
-			 * against what is really installed. */
-			j->st.have_crl = false;
-			j->st.url_index = -1; /* its validators describe another copy */
-			j->st.validators_url[0] = '\0';
-			r = installed_learn(log, cfg, j->src, dirfd, fname, j->now, &j->st);
-			if (r < 0) {
-				log_error(log, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
-						  "the installed CRL, nothing installed for it this pass", j->src->name,
-					  cfg->cache_dir, fname, strerror(-r));
-				set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
-				set_code(j, STATE_RESULT_STATE_ERROR);
-				job_finish(j, false);
-				r = 0;
-				continue;
-			}
-			r = 0;
-		}
 		if (j->src->n_urls == 0) {
 			log_error(log, "source %s: no `url' configured", j->src->name);
 			set_result(j, "no url configured");
@@ -489,11 +693,81 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 		job_start_mirror(m, j);
 	}
 	r = dl_multi_run(m, abort_fd);
+	for (size_t i = 0; i < cfg->n_sources; i++)
+		if ((due == NULL || due[i]) && !jobs[i].finished)
+			job_finish(&jobs[i], false);
+	/* Then the deltas, each against the base its source has installed now (RFC 5280 §5.2.4). */
+	if (r != -EINTR) {
+		djobs = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*djobs));
+		if (djobs == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < cfg->n_sources; i++)
+			if ((due == NULL || due[i]) && delta_job_start(m, &jobs[i], &djobs[i]))
+				n_delta++;
+		if (n_delta > 0)
+			r = dl_multi_run(m, abort_fd);
+	}
+	/*
+	 * A delta for a newer base: that base is fetched at once, in this pass, and then the delta
+	 * once more against it. Once only: a CA whose delta runs ahead of the base it serves is
+	 * retried on the delta's schedule, never in a loop.
+	 */
+	if (r != -EINTR && djobs != NULL) {
+		/* Per source: AGAIN_BASE when its base is fetched again, AGAIN_HAD when it installed one before. */
+		enum { AGAIN_BASE = 1, AGAIN_HAD = 2 };
+		unsigned char *again = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*again));
+		size_t n_again = 0;
+
+		if (again == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < cfg->n_sources; i++) {
+			struct job *dj = &djobs[i];
+			bool installed = jobs[i].installed;
+
+			if (dj->base == NULL || !dj->base_due)
+				continue;
+			if (!dj->finished)
+				job_finish(dj, false);
+			if (base_refetch(m, &jobs[i])) {
+				again[i] = AGAIN_BASE | (installed ? AGAIN_HAD : 0);
+				n_again++;
+			}
+			jobs[i].installed = jobs[i].installed || installed;
+		}
+		if (n_again > 0)
+			r = dl_multi_run(m, abort_fd);
+		n_again = 0;
+		for (size_t i = 0; r != -EINTR && i < cfg->n_sources; i++) {
+			bool fresh;
+
+			if (!(again[i] & AGAIN_BASE))
+				continue;
+			if (!jobs[i].finished)
+				job_finish(&jobs[i], false);
+			fresh = jobs[i].installed;
+			jobs[i].installed = fresh || (again[i] & AGAIN_HAD);
+			if (!fresh)
+				continue; /* no newer base: the delta stays out of force (its state says so) */
+			job_clear(&djobs[i]);
+			memset(&djobs[i], 0, sizeof(djobs[i]));
+			if (delta_job_start(m, &jobs[i], &djobs[i]))
+				n_again++;
+		}
+		free(again);
+		if (n_again > 0)
+			r = dl_multi_run(m, abort_fd);
+	}
 	for (size_t i = 0; i < cfg->n_sources; i++) {
+		struct job *dj = djobs != NULL && djobs[i].base != NULL ? &djobs[i] : NULL;
+
 		if (due != NULL && !due[i])
 			continue;
-		if (!jobs[i].finished)
-			job_finish(&jobs[i], false);
+		if (dj != NULL && !dj->finished)
+			job_finish(dj, false);
 		/* Other consumers (pem, on-install): after the transfers, so a slow command stalls none of them. */
 		if (r != -EINTR && consumers_after_pass(log, cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed,
 							jobs[i].pem_err, abort_fd)) {
@@ -511,9 +785,11 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 		    results != NULL)
 			results[i].charon_ok = false;
 		if (results != NULL) {
-			results[i].ok = jobs[i].ok;
-			results[i].installed = jobs[i].installed;
+			results[i].ok = jobs[i].ok && (dj == NULL || dj->ok);
+			results[i].installed = jobs[i].installed || (dj != NULL && dj->installed);
 			results[i].next_attempt = jobs[i].st.next_attempt;
+			if (dj != NULL && dj->st.next_attempt < results[i].next_attempt)
+				results[i].next_attempt = dj->st.next_attempt;
 		}
 	}
 out:
@@ -525,6 +801,9 @@ out:
 			state_clear(&jobs[i].st);
 		}
 	}
+	for (size_t i = 0; djobs != NULL && i < cfg->n_sources; i++)
+		job_clear(&djobs[i]);
+	free(djobs);
 	if (lock >= 0)
 		install_unlock(lock);
 	dl_multi_free(m);

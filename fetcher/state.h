@@ -97,6 +97,8 @@ struct src_state {
 #define STATE_RESULT_INSTALL_FAILED "install-failed"       /* writing NAME.crl failed: the previous one stays */
 #define STATE_RESULT_STATE_ERROR "state-error"             /* the installed CRL could not be compared */
 #define STATE_RESULT_NO_URL "no-url"                       /* no `url' configured */
+#define STATE_RESULT_DELTA_PENDING "delta-pending"         /* a delta for a newer base than the installed one */
+#define STATE_RESULT_DELTA_SUPERSEDED "delta-superseded"   /* a delta the installed base already supersedes */
 
 /* Reads `.state/NAME.json` below dirfd into *st (overwritten, not freed: pass a fresh or cleared one). A missing file is not an error. Returns 0 or -errno/-EINVAL. */
 int state_load(int dirfd, const char *name, struct src_state *st);

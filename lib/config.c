@@ -92,6 +92,7 @@ static const struct key_def keys[] = {
 	{ SEC_PLUGIN, "management-password", key_management_password, false },
 	{ SEC_PLUGIN, "evict", key_evict, false },
 	{ SEC_SOURCE, "url", key_url, true },
+	{ SEC_SOURCE, "delta-url", key_url, true }, /* the delta CRL's mirrors, overriding the base's FreshestCRL */
 	{ SEC_SOURCE, "ca", key_ca, false },
 	{ SEC_SOURCE, "interval", key_src_interval, false },
 	{ SEC_SOURCE, "max-size", key_src_max_size, false },
@@ -938,6 +939,17 @@ static bool key_url(const struct key_ctx *k, const char *key, const char *value,
 		return false;
 	}
 	url = strdup(value);
+	if (strcmp(key, "delta-url") == 0) {
+		urls = url ? realloc(src->delta_urls, (src->n_delta_urls + 1) * sizeof(*urls)) : NULL;
+		if (!urls) {
+			free(url);
+			snprintf(what, whatlen, "out of memory");
+			return false;
+		}
+		urls[src->n_delta_urls++] = url;
+		src->delta_urls = urls;
+		return true;
+	}
 	urls = url ? realloc(src->urls, (src->n_urls + 1) * sizeof(*urls)) : NULL;
 	if (!urls) {
 		free(url);
@@ -1393,6 +1405,9 @@ void cfg_free(struct cfg *cfg)
 		for (size_t j = 0; j < src->n_urls; j++)
 			free(src->urls[j]);
 		free(src->urls);
+		for (size_t j = 0; j < src->n_delta_urls; j++)
+			free(src->delta_urls[j]);
+		free(src->delta_urls);
 		free(src->ca_path);
 		free(src->on_install);
 		X509_free(src->ca);

@@ -19,6 +19,8 @@ struct cfg_source {
 	char name[CFG_NAME_MAX + 1];
 	char **urls;      /* repeatable `url`, in file order (for the fetcher) */
 	size_t n_urls;
+	char **delta_urls; /* repeatable `delta-url`: the delta CRL's mirrors; none = the base's FreshestCRL */
+	size_t n_delta_urls;
 	char *ca_path;    /* `ca`: PEM certificate of the CRL issuer */
 	X509 *ca;         /* loaded from ca_path by cfg_load() */
 	int line;         /* line of the section header, for messages */

@@ -1414,6 +1414,230 @@ def check_verbose_dropped_crl(crlsync):
             raise Failure(f"check without -v printed a note about the ignored file\n{r.show()}")
 
 
+# --- delta CRLs (RFC 5280 §5.2.4, §5.2.6; issue 14) -------------------------------------------------
+
+DPATH = "issuing+.crl"           # the delta beside the base, as AD CS names it ...
+DURL_PATH = "issuing%2B.crl"     # ... and as its FreshestCRL spells it (nginx decodes %2B)
+DSRC = SRC + "+"                 # the delta's name in the cache: issuing+.crl, .state/issuing+.json
+
+
+def rx_error_delta(url: str, reason: str) -> str:
+    """rx_error() for the delta (its name ends in `+', a non-word character)."""
+    return rf"source {re.escape(DSRC)}:[^\n]*{re.escape(url)}[^\n]*(?i:{reason})"
+
+
+def delta_env(crlsync, name: str, **cfg_kw) -> FetchEnv:
+    return basic_env(crlsync, name, **cfg_kw)
+
+
+def ad_base(env: FetchEnv, number: int, entries=(), **kw) -> bytes:
+    """An AD CS-style base: FreshestCRL naming NAME%2B.crl, the Microsoft extensions."""
+    kw.setdefault("freshest", [env.url(DURL_PATH)])
+    return env.crl(entries=entries, number=number, ms_ext=True, **kw)
+
+
+def ad_delta(env: FetchEnv, number: int, base: int, entries=(), **kw) -> bytes:
+    """An AD CS-style delta: critical DeltaCRLIndicator (BaseCRLNumber `base`), the Microsoft extensions."""
+    return env.crl(entries=entries, number=number, delta_base=base, ms_ext=True, **kw)
+
+
+def delta_state(env: FetchEnv) -> dict:
+    import json
+    return json.loads((env.cache / ".state" / f"{DSRC}.json").read_text())
+
+
+@scenario
+def delta_revoked_base_and_delta(crlsync):
+    """A base (number 10, revoking alice 0x05) whose FreshestCRL names issuing%2B.crl, and its
+    delta (number 11, base 10, revoking bob 0x06), both with AD CS's Microsoft extensions: fetch
+    installs issuing.crl and issuing+.crl byte for byte; check refuses alice (base only) and bob
+    (delta only), carol is good. Its negative twin: before the delta is published, bob is good and
+    the fetch says the delta failed; the second fetch sends conditional requests for both (304)."""
+    with delta_env(crlsync, "delta_revoked_base_and_delta") as env:
+        alice = env.pki.client("alice", serial=0x05)
+        bob = env.pki.client("bob", serial=0x06)
+        carol = env.pki.client("carol", serial=0x07)
+        base = ad_base(env, 10, [Entry(0x05, reason="keyCompromise")])
+        env.publish(PATH, base)
+        r = env.fetch()
+        r.assert_err(rf"source {re.escape(DSRC)}:[^\n]*{re.escape(env.url(DURL_PATH))}[^\n]*(?i:404|not found)")
+        env.assert_installed(SRC, base)
+        if env.installed(DSRC) is not None:
+            raise Failure("a delta was installed although none is published")
+        env.run("check", str(bob.crt), expect_rc=0).assert_out(r"(?i)\bgood\b")
+        if (env.source_status(SRC).get("delta") or {}).get("crl") is not None:
+            raise Failure(f"status --json shows a delta CRL although none is installed: {env.source_status(SRC)}")
+        delta = ad_delta(env, 11, 10, [Entry(0x06, reason="keyCompromise")])
+        env.publish(DPATH, delta)
+        mark = env.nginx.mark()
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"source {re.escape(DSRC)}: installed CRL number {rx_number(11)} from "
+                     rf"{re.escape(env.url(DURL_PATH))}")
+        env.assert_installed(SRC, base)
+        env.assert_installed(DSRC, delta)
+        env.assert_no_temp_files()
+        env.run("check", str(alice.crt), expect_rc=1).assert_out(r"REVOKED")
+        env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
+        env.run("check", str(carol.crt), expect_rc=0).assert_out(r"(?i)\bgood\b")
+        # status shows base and delta apart: the table a row NAME+, --json a "delta" object.
+        env.run("status", expect_rc=0).assert_out(rf"^{re.escape(DSRC)}\s+{rx_number(11)}")
+        s = env.source_status(SRC)
+        dc = (s.get("delta") or {}).get("crl") or {}
+        if not re.fullmatch(rx_number(10), str((s.get("crl") or {}).get("number"))) or \
+                not re.fullmatch(rx_number(11), str(dc.get("number"))) or dc.get("entries") != 1 or \
+                s["delta"].get("url") != env.url(DURL_PATH):
+            raise Failure(f"status --json does not show the base and its delta apart: {s}")
+        v = env.run("verify", str(env.crl_path(DSRC)), "--ca", str(env.pki.issuing_crt), expect_rc=0, config=False)
+        v.assert_out(rf"number:\s+{rx_number(11)}")
+        v.assert_out(rf"delta CRL:\s+for base number {rx_number(10)}")
+        v = env.run("verify", str(env.crl_path(SRC)), "--ca", str(env.pki.issuing_crt), expect_rc=0, config=False)
+        v.assert_out(rf"freshestCRL:\s+{re.escape(env.url(DURL_PATH))}")
+        v.assert_not("delta CRL:")
+        mark = env.nginx.mark()
+        env.fetch(expect_rc=0)
+        for path in ("/" + PATH, "/" + DPATH):  # nginx logs the decoded $uri
+            q = env.nginx.wait_requests(mark, path)
+            if [x.status for x in q] != [304] or not q[0].conditional:
+                raise Failure(f"third fetch of {path}: expected one conditional 304, nginx logged {q}")
+        env.assert_installed(DSRC, delta)
+
+
+@scenario
+def delta_url_overrides_freshest(crlsync):
+    """`delta-url` (repeatable) overrides the base's FreshestCRL: the base names a dead path, the
+    first delta-url is dead too, the second serves the delta, which is installed. Its twin: the
+    FreshestCRL path alone (no delta-url) gives no delta."""
+    with FetchEnv(crlsync, "delta_url_overrides_freshest") as env:
+        env.start_nginx()
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, ad_base(env, 10, freshest=[env.url("nowhere%2B.crl")]))
+        delta = ad_delta(env, 11, 10, [Entry(0x06)])
+        env.publish("deltas/" + DPATH, delta)
+        env.write_config({SRC: [env.url(PATH)]})
+        env.fetch(expect_rc=1)
+        if env.installed(DSRC) is not None:
+            raise Failure("a delta was installed from a dead FreshestCRL URL")
+        env.write_config({SRC: {"urls": [env.url(PATH)], "lines": [
+            f"delta-url = {env.url('dead%2B.crl')}", f"delta-url = {env.url('deltas/issuing%2B.crl')}"]}})
+        env.fetch(expect_rc=0)
+        env.assert_installed(DSRC, delta)
+        env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
+
+
+@scenario
+def delta_hold_released(crlsync):
+    """The base puts alice (0x05) on certificateHold; a delta that does not list her leaves her
+    refused; the next delta lists her with removeFromCRL (RFC 5280 §5.3.1): she is good again,
+    while the base stays the same."""
+    with delta_env(crlsync, "delta_hold_released") as env:
+        alice = env.pki.client("alice", serial=0x05)
+        base = ad_base(env, 10, [Entry(0x05, reason="certificateHold")])
+        env.publish(PATH, base)
+        env.publish(DPATH, ad_delta(env, 11, 10))
+        env.fetch(expect_rc=0)
+        env.run("check", str(alice.crt), expect_rc=1).assert_out(r"(?i)REVOKED[^\n]*certificateHold")
+        delta = ad_delta(env, 12, 10, [Entry(0x05, reason="removeFromCRL")])
+        env.publish(DPATH, delta)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, base)
+        env.assert_installed(DSRC, delta)
+        env.run("check", str(alice.crt), expect_rc=0).assert_out(r"(?i)\bgood\b")
+
+
+@scenario
+def delta_stray_newer_base(crlsync):
+    """Base 10 and delta 11 installed. nginx then serves delta 13 for base 12 while the base URL
+    still serves 10: the delta is not installed (issuing+.crl stays delta 11, status says
+    delta-pending), and the base is fetched again at once, in the same pass (two requests for
+    it). Once base 12 is published, the next fetch installs base 12 and delta 13."""
+    with delta_env(crlsync, "delta_stray_newer_base") as env:
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, ad_base(env, 10))
+        d11 = ad_delta(env, 11, 10)
+        env.publish(DPATH, d11)
+        env.fetch(expect_rc=0)
+        env.assert_installed(DSRC, d11)
+        d13 = ad_delta(env, 13, 12, [Entry(0x06, reason="keyCompromise")])
+        env.publish(DPATH, d13)
+        mark = env.nginx.mark()
+        r = env.fetch()
+        r.assert_err(rf"source {re.escape(DSRC)}: [^\n]*delta number {rx_number(13)}[^\n]*base number "
+                     rf"{rx_number(12)}[^\n]*newer than the installed base")
+        r.assert_err(rf"source {re.escape(SRC)}: [^\n]*fetching the base again")
+        q = env.nginx.wait_requests(mark, "/" + PATH, n=2)
+        if len(q) != 2:
+            raise Failure(f"the base was not fetched again in the same pass: nginx logged {q}")
+        env.assert_installed(DSRC, d11, "a delta for a newer base must stay out")
+        if delta_state(env).get("result") != "delta-pending":
+            raise Failure(f"the delta's state does not say delta-pending: {delta_state(env)}")
+        env.run("check", str(bob.crt), expect_rc=0)
+        b12 = ad_base(env, 12)
+        env.publish(PATH, b12)
+        env.fetch(expect_rc=0)
+        env.assert_installed(SRC, b12)
+        env.assert_installed(DSRC, d13)
+        env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
+
+
+@scenario
+def delta_expired(crlsync):
+    """A delta whose nextUpdate has passed (the base is current): fetch says so and fails; once
+    installed, the delta governs freshness (RFC 5280 §6.3.3), so check cannot vouch for bob (4).
+    Its twin: a current delta, bob good."""
+    with delta_env(crlsync, "delta_expired") as env:
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, ad_base(env, 10))
+        env.publish(DPATH, ad_delta(env, 11, 10))
+        env.fetch(expect_rc=0)
+        env.run("check", str(bob.crt), expect_rc=0)
+        old = ad_delta(env, 12, 10, this_update=-7200, next_update=-60)
+        env.publish(DPATH, old)
+        r = env.fetch()
+        if r.rc == 0:
+            raise Failure(f"an expired delta: fetch exited 0\n{r.show()}")
+        r.assert_err(rf"source {re.escape(DSRC)}:[^\n]*(?i:expired)")
+        env.run("check", str(bob.crt), expect_rc=4)
+
+
+@scenario
+def delta_rollback(crlsync):
+    """Delta 12 installed; nginx then serves delta 11 (same base): refused as a rollback of the
+    delta stream, issuing+.crl stays delta 12 and bob (revoked by 12) stays refused."""
+    with delta_env(crlsync, "delta_rollback") as env:
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, ad_base(env, 10))
+        d12 = ad_delta(env, 12, 10, [Entry(0x06)])
+        env.publish(DPATH, d12)
+        env.fetch(expect_rc=0)
+        env.publish(DPATH, ad_delta(env, 11, 10))
+        r = env.fetch(expect_rc=1)
+        r.assert_err(rx_error_delta(env.url(DURL_PATH), r"rollback"))
+        env.assert_installed(DSRC, d12, "the newer delta must stay")
+        env.assert_no_temp_files()
+        env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
+
+
+@scenario
+def delta_other_idp(crlsync):
+    """A delta whose issuingDistributionPoint differs from its base's (the base has none): refused
+    (scope), nothing installed as issuing+.crl, bob whom it lists stays good. Its twin: the same
+    delta without the IDP is installed."""
+    with delta_env(crlsync, "delta_other_idp") as env:
+        bob = env.pki.client("bob", serial=0x06)
+        env.publish(PATH, ad_base(env, 10))
+        env.publish(DPATH, ad_delta(env, 11, 10, [Entry(0x06)], idp=gen.IDP(full_name=env.url("other.crl"))))
+        r = env.fetch(expect_rc=1)
+        r.assert_err(rx_error_delta(env.url(DURL_PATH), r"scope|issuingDistributionPoint"))
+        if env.installed(DSRC) is not None:
+            raise Failure("a delta of another scope was installed")
+        env.run("check", str(bob.crt), expect_rc=0)
+        d = ad_delta(env, 12, 10, [Entry(0x06)])
+        env.publish(DPATH, d)
+        env.fetch(expect_rc=0)
+        env.assert_installed(DSRC, d)
+        env.run("check", str(bob.crt), expect_rc=1)
+
+
 @scenario
 def verify_cmd(crlsync):
     """verify: a good CRL exits 0 and prints its summary, decoded by the streaming pass (a BER
