@@ -251,6 +251,47 @@ def cannot_reconnect(plugin):
 
 
 @scenario
+def delta_revoked(plugin):
+    """Delta CRLs (RFC 5280 §5.2.4; issue 14): alice, bob and carol connected under base
+    issuing.crl number 10. First the negative twin: issuing+.crl, a delta for base 12 (newer than
+    the installed base) revoking bob, is not in force: nobody is told anything. Then a delta for
+    base 10 revoking bob only (number 14: a delta's number never goes back, the stray one had 13): bob is told to HALT, the EVICT line names the delta,
+    status 3 drops him, alice and carol stay; bob connecting again is rejected, carol still gets in."""
+    with Env(plugin, "evict_delta_revoked") as env:
+        mgmt = Mgmt.unix(env.dir / "mgmt.sock")
+        extra = _setup(env, mgmt, [f"management = {mgmt.plugin_value()}"])
+        env.install("root.crl", env.crl(env.pki.root, number=1))
+        env.install("issuing.crl", env.crl(env.pki.issuing, number=10, ms_ext=True))
+        env.start_server(extra=extra)
+        srv = env.server
+        clients = _connect(env, _clients(env, ["alice", "bob", "carol"]))
+        before = _listed(mgmt, list(clients))
+        when = revoked_at()
+        mark, cmarks = srv.mark(), _marks(clients)
+        env.install("issuing+.crl", env.crl(env.pki.issuing, [Entry(SERIALS["bob"], when, "keyCompromise")],
+                                            number=13, delta_base=12, ms_ext=True))
+        _assert_stay(mgmt, clients, ["alice", "bob", "carol"], before, cmarks)
+        if re.search(RX_ANY_EVICT, srv.log.text(mark)):
+            raise Failure(f"a delta for a newer base evicted someone:\n{excerpt(srv.log.text(mark), 'EVICT')}")
+        mark, cmarks = srv.mark(), _marks(clients)
+        t0 = env.install("issuing+.crl", env.crl(env.pki.issuing, [Entry(SERIALS["bob"], when, "keyCompromise")],
+                                                 number=14, delta_base=10, ms_ext=True))
+        _wait_halted(clients["bob"], cmarks["bob"], EVICT_TIMEOUT, t0)
+        r = before["bob"]
+        srv.wait_for_log(rx_evict("bob", SERIALS["bob"], r["Client ID"], r["Real Address"],
+                                  rf"revoked on {re.escape(utc(when))}, reason keyCompromise[^\n]*issuing\+\.crl"),
+                         max(0.5, t0 + EVICT_TIMEOUT - time.monotonic()), mark)
+        _wait_gone(mgmt, "bob", t0, GONE_TIMEOUT)
+        _assert_killed_exactly(srv.log.text(mark), {"bob": r["Client ID"]})
+        _assert_stay(mgmt, clients, ["alice", "carol"], before, cmarks)
+        rj = env.connect(env.client("bob", serial=SERIALS["bob"]), expect="rejected")
+        rj.assert_server_log(rx_reject(0, "bob", SERIALS["bob"], ISSUING_CN,
+                                       rf"revoked on {re.escape(utc(when))}, reason keyCompromise[^\n]*issuing\+\.crl"))
+        env.connect(env.client("carol", serial=SERIALS["carol"]), expect="accepted")
+        srv.assert_running()
+
+
+@scenario
 def revoked_intermediate(plugin):
     """alice and bob connected under the issuing CA; the root's CRL revokes the issuing CA: both
     are evicted, their EVICT lines carry the CA's serial and cACompromise from root.crl, and the
