@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Parses crlsync.conf (INI, via libinih) into struct cfg; the first error comes back with file and line. */
+/* Parses crlsync.conf (INI, read line by line here) into struct cfg; the first error comes back with file and line. */
 
 #include "crlsync/config.h"
 #include "crlsync/file.h"
@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -29,7 +28,13 @@
 #define CFG_CA_FILE_MAX (1024 * 1024)
 #define CFG_SECRET_MAX 4096
 
-/* Room for one message body; inih lines are at most 199 characters, paths included. */
+/*
+ * Longest line, end of line excluded: the limit of the libinih-based parser this one replaced, so a
+ * file valid for one is valid for the other. A longer line is refused, never cut.
+ */
+#define CFG_LINE_MAX 199
+
+/* Room for one message body; a line is at most CFG_LINE_MAX characters, paths included. */
 #define CFG_WHAT_MAX 512
 
 enum sec_kind {
@@ -112,7 +117,7 @@ struct parser {
 	const char *buf;
 	size_t len;
 	size_t pos;
-	int line; /* the physical line last handed to inih; inih calls the handler before reading on */
+	int line; /* the physical line being parsed, from 1 */
 	bool load_cas;
 	struct cfg *cfg;
 	enum sec_kind sec;
@@ -148,13 +153,22 @@ static const char *skip_space(const char *s)
 	return s;
 }
 
-/* Same scan as inih's find_chars_or_comment(): stop at one of `chars` or at a `;' after whitespace. */
-static const char *find_chars_or_comment(const char *s, const char *chars)
+static bool is_comment(char c)
 {
-	bool was_space = false;
+	return c == ';' || c == '#';
+}
 
-	while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
-		was_space = is_space(*s);
+/*
+ * The comment rule, the same for every key and header: `;' or `#' starts a comment at the start of
+ * a line, of a value (after `=' and blanks) or after a header's `]', and anywhere it follows
+ * whitespace. Inside a word neither does: `url = http://x/a.crl#f' keeps its fragment.
+ * Returns the first of `chars` in `s`, or the comment, or the end; `after_space` says whether the
+ * character before `s` counts as whitespace.
+ */
+static const char *find_chars_or_comment(const char *s, const char *chars, bool after_space)
+{
+	while (*s && !strchr(chars, *s) && !(after_space && is_comment(*s))) {
+		after_space = is_space(*s);
 		s++;
 	}
 	return s;
@@ -916,14 +930,12 @@ static bool key_url(const struct key_ctx *k, const char *key, const char *value,
 		return false;
 	}
 	/*
-	 * RFC 3986 has no whitespace or control characters in a URI: here they are a comment or a second
-	 * URL left on the line (only `;' starts a comment), which would otherwise fail at fetch time.
+	 * RFC 3986 has no whitespace or control characters in a URI: here they are a second URL left on
+	 * the line (a comment is already gone), which would otherwise fail at fetch time.
 	 */
 	for (const char *c = value; *c; c++) {
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c == 0x7f) {
-			snprintf(what, whatlen,
-				 "whitespace or control character in `%s' (one URL per line; comments start with `;')",
-				 key);
+			snprintf(what, whatlen, "whitespace or control character in `%s' (one URL per line)", key);
 			return false;
 		}
 	}
@@ -1102,10 +1114,7 @@ static bool add_source(struct parser *p, const char *name, size_t len)
 	return true;
 }
 
-/*
- * A header line "[word]" or "[word NAME]", `s` at the '['. We parse it ourselves rather than trust
- * inih's section string: inih truncates that to 49 characters and does not report empty sections.
- */
+/* A header line "[word]" or "[word NAME]", `s` at the '['. */
 static bool begin_section(struct parser *p, const char *s)
 {
 	const char *close, *rest, *a, *b, *word_end, *name;
@@ -1113,13 +1122,13 @@ static bool begin_section(struct parser *p, const char *s)
 
 	if (!end_section(p))
 		return false;
-	close = find_chars_or_comment(s + 1, "]");
+	close = find_chars_or_comment(s + 1, "]", false);
 	if (*close != ']') {
 		fail(p, p->line, "missing `]' in section header");
 		return false;
 	}
 	rest = skip_space(close + 1);
-	if (*rest != '\0' && *rest != ';') { /* inih would ignore it silently */
+	if (*rest != '\0' && !is_comment(*rest)) {
 		fail(p, p->line, "unexpected text `%s' after section header", rest);
 		return false;
 	}
@@ -1162,24 +1171,59 @@ static bool begin_section(struct parser *p, const char *s)
 	return true;
 }
 
-/*
- * Classifies a line exactly as inih r55 will, and rejects what inih would accept but misread.
- * Returns false after fail().
- */
-static bool check_line(struct parser *p, const char *str)
+static bool on_key(struct parser *p, const char *key, const char *value)
 {
-	const char *s = str, *t, *end;
+	char what[CFG_WHAT_MAX], label[CFG_NAME_MAX + 16];
+	const struct key_def *kd;
+	struct key_ctx k;
+	size_t i;
+
+	if (p->sec == SEC_NONE) {
+		fail(p, p->line, "key `%s' before any [section]", key);
+		return false;
+	}
+	section_label(p, label, sizeof(label));
+	kd = find_key(p->sec, key, strlen(key));
+	if (!kd) {
+		fail(p, p->line, "unknown key `%s' in %s", key, label);
+		return false;
+	}
+	i = (size_t)(kd - keys);
+	if (!kd->repeatable && p->seen[i]) {
+		fail(p, p->line, "duplicate key `%s' in %s (first at line %d)", key, label, p->seen[i]);
+		return false;
+	}
+	k.cfg = p->cfg;
+	k.src = current_source(p);
+	k.load_cas = p->load_cas;
+	if (!kd->fn(&k, kd->key, value, what, sizeof(what))) {
+		fail(p, p->line, "%s", what);
+		return false;
+	}
+	if (!p->seen[i])
+		p->seen[i] = p->line;
+	return true;
+}
+
+/*
+ * One line, without its end of line: blank, comment, "[header]" or "key = value" (also "key: value",
+ * as configparser and the libinih-based parser accepted). The key and the value lose their outer
+ * whitespace, the value its comment. Returns false after fail().
+ */
+static bool parse_line(struct parser *p, char *line)
+{
+	char *s = line, *t, *end, *key_end, *value, *value_end;
 
 	if (p->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
 	    (unsigned char)s[2] == 0xBF)
-		s += 3; /* UTF-8 BOM, skipped by inih too */
-	t = skip_space(s);
-	if (*t == '\0' || *t == ';' || *t == '#')
+		s += 3; /* UTF-8 BOM */
+	t = (char *)skip_space(s);
+	if (*t == '\0' || is_comment(*t))
 		return true;
 	if (t != s) {
 		/*
-		 * inih (multiline on) reads an indented line after a key as more of that key's value,
-		 * so "  ca = x" would become part of the previous url. Refuse instead of guessing.
+		 * INI readers in configparser's style take an indented line for more of the previous value,
+		 * so "  ca = x" would be read as part of a url elsewhere. Refuse rather than guess either way.
 		 */
 		fail(p, p->line,
 		     "indented line (continuation lines are not supported; remove the leading whitespace)");
@@ -1187,7 +1231,7 @@ static bool check_line(struct parser *p, const char *str)
 	}
 	if (*t == '[')
 		return begin_section(p, t);
-	end = find_chars_or_comment(t, "=:");
+	end = (char *)find_chars_or_comment(t, "=:", false);
 	if (*end != '=' && *end != ':') {
 		fail(p, p->line, "syntax error: expected `key = value' or `[section]'");
 		return false;
@@ -1196,80 +1240,50 @@ static bool check_line(struct parser *p, const char *str)
 		fail(p, p->line, "missing key name before `%c'", *end);
 		return false;
 	}
-	return true;
+	key_end = end;
+	while (key_end > t && is_space(key_end[-1]))
+		key_end--;
+	*key_end = '\0';
+	value = (char *)skip_space(end + 1);
+	value_end = (char *)find_chars_or_comment(value, "", true);
+	while (value_end > value && is_space(value_end[-1]))
+		value_end--;
+	*value_end = '\0';
+	return on_key(p, t, value);
 }
 
 /*
- * inih's reader: one physical line per call, so our line count is inih's. A line that does not fit
- * inih's buffer (num - 1 characters) is refused: inih would silently split it in two.
+ * Splits the buffer into physical lines (LF or CRLF) and parses each; stops at the first error.
+ * A NUL byte or a line longer than CFG_LINE_MAX is refused, never read around.
  */
-static char *read_line(char *str, int num, void *stream)
+static bool parse_lines(struct parser *p)
 {
-	struct parser *p = stream;
-	const char *start, *nl;
-	size_t avail, n;
+	char line[CFG_LINE_MAX + 1];
 
-	if (p->failed || p->pos >= p->len || num < 2)
-		return NULL; /* first error wins: stop feeding inih */
-	start = p->buf + p->pos;
-	avail = p->len - p->pos;
-	nl = memchr(start, '\n', avail);
-	n = nl ? (size_t)(nl - start) : avail;
-	p->pos += nl ? n + 1 : n;
-	p->line++;
-	if (n > 0 && start[n - 1] == '\r')
-		n--; /* CRLF: inih would strip the CR too */
-	if (memchr(start, '\0', n)) {
-		fail(p, p->line, "NUL byte in line");
-		return NULL;
-	}
-	if (n > (size_t)num - 1) {
-		fail(p, p->line, "line too long (at most %d characters)", num - 1);
-		return NULL;
-	}
-	memcpy(str, start, n);
-	str[n] = '\0';
-	if (!check_line(p, str))
-		return NULL;
-	return str;
-}
+	while (!p->failed && p->pos < p->len) {
+		const char *start = p->buf + p->pos, *nl;
+		size_t avail = p->len - p->pos, n;
 
-static int on_key(void *user, const char *section, const char *key, const char *value)
-{
-	struct parser *p = user;
-	char what[CFG_WHAT_MAX], label[CFG_NAME_MAX + 16];
-	const struct key_def *kd;
-	struct key_ctx k;
-	size_t i;
-
-	(void)section; /* truncated by inih; the reader tracks the real one in p->sec */
-	if (p->failed)
-		return 0;
-	if (p->sec == SEC_NONE) {
-		fail(p, p->line, "key `%s' before any [section]", key);
-		return 0;
+		nl = memchr(start, '\n', avail);
+		n = nl ? (size_t)(nl - start) : avail;
+		p->pos += nl ? n + 1 : n;
+		p->line++;
+		if (n > 0 && start[n - 1] == '\r')
+			n--; /* CRLF */
+		if (memchr(start, '\0', n)) {
+			fail(p, p->line, "NUL byte in line");
+			break;
+		}
+		if (n > CFG_LINE_MAX) {
+			fail(p, p->line, "line too long (at most %d characters)", CFG_LINE_MAX);
+			break;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		if (!parse_line(p, line))
+			break;
 	}
-	section_label(p, label, sizeof(label));
-	kd = find_key(p->sec, key, strlen(key));
-	if (!kd) {
-		fail(p, p->line, "unknown key `%s' in %s", key, label);
-		return 0;
-	}
-	i = (size_t)(kd - keys);
-	if (!kd->repeatable && p->seen[i]) {
-		fail(p, p->line, "duplicate key `%s' in %s (first at line %d)", key, label, p->seen[i]);
-		return 0;
-	}
-	k.cfg = p->cfg;
-	k.src = current_source(p);
-	k.load_cas = p->load_cas;
-	if (!kd->fn(&k, kd->key, value, what, sizeof(what))) {
-		fail(p, p->line, "%s", what);
-		return 0;
-	}
-	if (!p->seen[i])
-		p->seen[i] = p->line;
-	return 1;
+	return !p->failed;
 }
 
 /* --- entry points ------------------------------------------------------------------------ */
@@ -1280,7 +1294,6 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 	struct parser p;
 	struct cfg *cfg = NULL;
 	bool ok = false;
-	int r;
 
 	*out = NULL;
 	if (err && errlen)
@@ -1311,16 +1324,7 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 	cfg->evict = -1;
 	p.cfg = cfg;
 
-	r = ini_parse_stream(read_line, &p, on_key, &p);
-	/*
-	 * check_line() refuses every line inih would call a syntax error, and on_key() records its
-	 * own; so inih's answer only matters if the two ever disagree.
-	 */
-	if (r > 0)
-		fail(&p, r, "syntax error");
-	else if (r < 0)
-		fail(&p, 0, "parse error (%d)", r);
-	if (p.failed || !end_section(&p))
+	if (!parse_lines(&p) || !end_section(&p))
 		goto out;
 	if (!cfg->cache_dir) {
 		fail(&p, 0, "missing `cache-dir' in [global]");

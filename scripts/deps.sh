@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   # build
-  gcc clang make cmake pkg-config libssl-dev libinih-dev libcurl4-openssl-dev libjansson-dev
+  gcc clang make cmake pkg-config libssl-dev libcurl4-openssl-dev libjansson-dev
   # unit tests, sanitizers, fuzzing
   libcmocka-dev libclang-rt-14-dev valgrind
   # integration tests and demo: real OpenVPN, test PKI from python3-cryptography

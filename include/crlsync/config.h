@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The INI configuration shared by the plugin and the fetcher (parsed with libinih). */
+/* The INI configuration shared by the plugin and the fetcher (read by lib/config.c's own line reader). */
 #ifndef CRLSYNC_CONFIG_H
 #define CRLSYNC_CONFIG_H
 

@@ -803,7 +803,7 @@ static void cfg_parse_buffer__bad_url__credentials_not_echoed(void **state)
 	static const char *const confs[] = {
 		GLOBAL "[source a]\nca = /x\nurl = user:s3cret@host/a.crl\n",
 		GLOBAL "[source a]\nca = /x\nurl = ftp://user:s3cret@host/a.crl\n",
-		GLOBAL "[source a]\nca = /x\nurl = http://user:s3cret@host/a.crl # mirror\n",
+		GLOBAL "[source a]\nca = /x\nurl = http://user:s3cret@host/a.crl http://b/c.crl\n",
 		GLOBAL "[source a]\nca = /x\nurl = http://user:s3cret@host/a\x01.crl\n",
 	};
 
@@ -841,25 +841,67 @@ static void cfg_parse_buffer__url_scheme_not_allowed__rejected(void **state)
 	cfg_free(cfg);
 }
 
-/* inih ends a value only at `;' after whitespace: "# mirror" or a second URL stays in the value. */
+/* A URL holds no whitespace: what is left after it on the line, if not a comment, is refused. */
 static void cfg_parse_buffer__url_with_trailing_text__rejected(void **state)
 {
 	struct cfg *cfg;
 
 	(void)state;
-	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b # mirror\n", 5,
-		    "whitespace or control character in `url' (one URL per line; comments start with `;')");
-	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b http://c/d\n", 5, "whitespace");
-	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\t#x\n", 5, "whitespace");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b http://c/d\n", 5,
+		    "whitespace or control character in `url' (one URL per line)");
 	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\x01\n", 5, "control character");
 	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\x7f\n", 5, "control character");
 	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a/b\vc\n", 5, "control character");
 	expect_fail(GLOBAL "[source a]\nca = /x\nurl = http://a /b\n", 5, "whitespace");
-	/* the twins: a `;' comment after whitespace is a comment, trailing blanks are inih's to strip */
+	/* the twins: a comment after whitespace is a comment, trailing blanks are stripped */
 	cfg = expect_ok(GLOBAL "[source a]\nca = /x\nurl = http://a/b ; mirror\nurl = http://c/d;x   \n", false);
 	assert_string_equal(cfg->sources[0].urls[0], "http://a/b");
 	assert_string_equal(cfg->sources[0].urls[1], "http://c/d;x");
 	cfg_free(cfg);
+}
+
+/*
+ * One comment rule for every key: `;' or `#' after whitespace (or first in a value) starts a comment,
+ * inside a word it is text. Before, `# mirror' was refused after a url and kept in a user-agent.
+ */
+static void cfg_parse_buffer__inline_comment__same_for_every_key(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = expect_ok(GLOBAL "user-agent = gw-7 # the label\non-install = logger -t crlsync installed\t# log it\n"
+			       "metrics-file = /run/m.prom ;x\n[plugin] # policy\nmissing = accept # yes\n"
+			       "expired = accept\t;yes\n[source a]   ; the first\nca = /x.pem # its CA\n"
+			       "url = http://a/b # mirror\nurl = http://c/d\t#x\nurl = http://e/f#frag ; with a fragment\n",
+			false);
+	assert_string_equal(cfg->user_agent, "gw-7");
+	assert_string_equal(cfg->on_install, "logger -t crlsync installed");
+	assert_string_equal(cfg->metrics_file, "/run/m.prom");
+	assert_int_equal(cfg->missing, CFG_ACCEPT);
+	assert_int_equal(cfg->expired, CFG_ACCEPT);
+	assert_string_equal(cfg->sources[0].ca_path, "/x.pem");
+	assert_int_equal(cfg->sources[0].n_urls, 3);
+	assert_string_equal(cfg->sources[0].urls[0], "http://a/b");
+	assert_string_equal(cfg->sources[0].urls[1], "http://c/d");
+	assert_string_equal(cfg->sources[0].urls[2], "http://e/f#frag");
+	cfg_free(cfg);
+
+	/* the twins: inside a word both are text, in every key */
+	cfg = expect_ok(GLOBAL "user-agent = gw#7;x\non-install = a;b#c\n", false);
+	assert_string_equal(cfg->user_agent, "gw#7;x");
+	assert_string_equal(cfg->on_install, "a;b#c");
+	cfg_free(cfg);
+	expect_fail(GLOBAL "[plugin]\nmissing = accept#x\n", 4, "bad value `accept#x' for `missing'");
+	expect_fail(GLOBAL "[plugin]\nmissing = accept;x\n", 4, "bad value `accept;x' for `missing'");
+
+	/* a comment where the value should be leaves it empty, and empty is refused where it is */
+	expect_fail(GLOBAL "user-agent = # none\n", 3, "empty `user-agent'");
+	expect_fail(GLOBAL "user-agent =; none\n", 3, "empty `user-agent'");
+	expect_fail(GLOBAL "[source a]\nca = /x\nurl = #http://a/b\n", 5, "empty `url'");
+	/* and in a key or a header it cuts the line short */
+	expect_fail(GLOBAL "[plugin]\nmissing # = accept\n", 4, "key = value");
+	expect_fail(GLOBAL "[plugin #]\n", 3, "`]'");
+	expect_fail(GLOBAL "[plugin] x # y\n", 3, "unexpected text `x # y'");
 }
 
 /* --- ca files ---------------------------------------------------------------------------- */
@@ -1490,6 +1532,7 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__bad_url__credentials_not_echoed),
 		cmocka_unit_test(cfg_parse_buffer__url_scheme_not_allowed__rejected),
 		cmocka_unit_test(cfg_parse_buffer__url_with_trailing_text__rejected),
+		cmocka_unit_test(cfg_parse_buffer__inline_comment__same_for_every_key),
 		cmocka_unit_test(cfg_parse_buffer__ca_missing__strerror),
 		cmocka_unit_test(cfg_parse_buffer__ca_directory__strerror),
 		cmocka_unit_test(cfg_parse_buffer__ca_unreadable__permission_denied),
