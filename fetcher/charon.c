@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
 #include "crlsync/text.h"
@@ -243,7 +244,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 	snprintf(prev, sizeof(prev), "%s", st->charon);
 	snprintf(prev_number, sizeof(prev_number), "%s", st->charon_number);
 	st->charon_checked = time(NULL);
-	snprintf(fname, sizeof(fname), "%s.crl", src->name);
+	cachedir_crl_name(src->name, fname, sizeof(fname));
 	snprintf(uri, sizeof(uri), "file://%s%s%s", cfg->cache_dir,
 		 cfg->cache_dir[strlen(cfg->cache_dir) - 1] == '/' ? "" : "/", fname);
 
@@ -379,7 +380,7 @@ fail:
 save:
 	r = state_save(dirfd, src->name, st);
 	if (r != 0)
-		log_error(log, "source %s: cannot save its state in %s/" STATE_DIR ": %s", src->name, cfg->cache_dir,
+		log_error(log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s", src->name, cfg->cache_dir,
 			  strerror(-r));
 	vici_close(c);
 	crl_der_free(ders, n_ders);

@@ -313,7 +313,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 			rc = metrics_print(stdout, cfg, views, &gw, now) == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 			for (size_t i = 0; i < cfg->n_sources; i++)
 				if (views[i].state_err != 0) {
-					log_error(&f->log, "source %s: cannot read its state in %s/" STATE_DIR " as uid %ld: %s",
+					log_error(&f->log, "source %s: cannot read its state in %s/" CACHEDIR_STATE " as uid %ld: %s",
 						  cfg->sources[i].name, cfg->cache_dir, (long)geteuid(),
 						  strerror(-views[i].state_err));
 					rc = EXIT_FAIL;
@@ -343,7 +343,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 
 		if (r != 0) {
 			/* Not a silent empty row: say what cannot be read, as whom, and fail. */
-			log_error(&f->log, "source %s: unreadable state %s/" STATE_DIR "/%s.json (as uid %ld): %s",
+			log_error(&f->log, "source %s: unreadable state %s/" CACHEDIR_STATE "/%s.json (as uid %ld): %s",
 				  src->name, cfg->cache_dir, src->name, (long)geteuid(), strerror(-r));
 			rc = EXIT_FAIL;
 			state_clear(&st);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
 #include "crlsync/install.h"
@@ -38,7 +39,7 @@ int consumers_write_pem(int dirfd, const struct cfg_source *src, const unsigned 
 		err[0] = '\0';
 	if (!src->pem)
 		return 0;
-	snprintf(fname, sizeof(fname), "%s.pem", src->name);
+	cachedir_pem_name(src->name, fname, sizeof(fname));
 	r = install_pem_encode(der, len, &pem, &pemlen);
 	if (r == 0) {
 		/* Public data, like NAME.crl: readable by the gateways that load it (ocserv drops to its own user). */
@@ -232,7 +233,7 @@ static int rewrite_pem(int dirfd, const struct cfg_source *src, char *err, size_
 	size_t len = 0;
 	int r;
 
-	snprintf(fname, sizeof(fname), "%s.crl", src->name);
+	cachedir_crl_name(src->name, fname, sizeof(fname));
 	r = file_read_at(dirfd, fname, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		snprintf(err, errlen, "cannot read %s: %s", fname, strerror(-r));
@@ -278,10 +279,10 @@ bool consumers_after_pass(const struct log_sink *log, const struct cfg *cfg, int
 		char *env[5] = { e_src, e_file, e_num, NULL, NULL };
 
 		snprintf(e_src, sizeof(e_src), "CRLSYNC_SOURCE=%s", src->name);
-		snprintf(e_file, sizeof(e_file), "CRLSYNC_FILE=%s/%s.crl", cfg->cache_dir, src->name);
+		snprintf(e_file, sizeof(e_file), "CRLSYNC_FILE=%s/%s" CACHEDIR_CRL_SUFFIX, cfg->cache_dir, src->name);
 		snprintf(e_num, sizeof(e_num), "CRLSYNC_NUMBER=%s", st->crl.number_hex);
 		if (src->pem) {
-			snprintf(e_pem, sizeof(e_pem), "CRLSYNC_PEM=%s/%s.pem", cfg->cache_dir, src->name);
+			snprintf(e_pem, sizeof(e_pem), "CRLSYNC_PEM=%s/%s" CACHEDIR_PEM_SUFFIX, cfg->cache_dir, src->name);
 			env[3] = e_pem;
 		}
 		log_info(log, "source %s: running on-install for number %s%s", src->name, st->crl.number_hex,

@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "crlsync/cachedir.h"
 #include "priv.h"
 
 /*
@@ -115,17 +116,15 @@ int fetcher_open_cache_dir(struct fetcher *f, const struct cfg *cfg)
 	struct stat st;
 	int fd, r;
 
-	if (mkdir(cfg->cache_dir, 0755) != 0 && errno != EEXIST) {
-		r = -errno;
+	r = cachedir_create(cfg->cache_dir);
+	if (r < 0) {
 		log_error(&f->log, "cannot create cache-dir %s: %s", cfg->cache_dir, strerror(-r));
 		return r;
 	}
-	fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = cachedir_open(cfg->cache_dir);
 	if (fd < 0) {
-		int e = errno;
-
-		log_error(&f->log, "cannot open cache-dir %s: %s", cfg->cache_dir, strerror(e));
-		return -e;
+		log_error(&f->log, "cannot open cache-dir %s: %s", cfg->cache_dir, strerror(-fd));
+		return fd;
 	}
 	/*
 	 * Root working in a directory of the fetcher's user would leave root's 0600 state there, which
@@ -165,9 +164,9 @@ int fetcher_begin(struct fetcher *f, enum fetcher_access access, struct fetcher_
 	case FETCHER_CONFIG:
 		return EXIT_OK;
 	case FETCHER_READ:
-		run->dirfd = open(run->cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		run->dirfd = cachedir_open(run->cfg->cache_dir);
 		if (run->dirfd < 0)
-			run->dir_err = -errno;
+			run->dir_err = run->dirfd;
 		break;
 	case FETCHER_WRITE:
 		run->dirfd = fetcher_open_cache_dir(f, run->cfg);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <openssl/objects.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/file.h"
 #include "crlsync/install.h"
 #include "crlsync/mark.h"
@@ -59,7 +60,7 @@ bool installed_current(int dirfd, const struct cfg_source *src, struct src_state
 	char fname[CFG_NAME_MAX + 8], link[256];
 	struct stat sb;
 
-	snprintf(fname, sizeof(fname), "%s.crl", src->name);
+	cachedir_crl_name(src->name, fname, sizeof(fname));
 	return state_load(dirfd, src->name, st) == 0 && st->have_crl &&
 	       install_inspect(dirfd, fname, &sb, link, sizeof(link)) == 0 && installed_describes(st, &sb);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/install.h"
 #include "crlsync/text.h"
 #include "crlsync/log.h"
@@ -133,7 +134,7 @@ const struct gw_crl *gateway_find(const struct gateway_view *gw, const char *sou
 	char file[CFG_NAME_MAX + 8];
 	const struct gw_crl *best = NULL;
 
-	snprintf(file, sizeof(file), "%s.crl", source_name);
+	cachedir_crl_name(source_name, file, sizeof(file));
 	for (size_t i = 0; gw->err == 0 && i < gw->n_crls; i++)
 		if (strcmp(gw->crls[i].file, file) == 0 &&
 		    (best == NULL || health_number_cmp(gw->crls[i].number, best->number) > 0))
@@ -156,7 +157,7 @@ void monitor_views_load(const struct cfg *cfg, int dirfd, struct source_view *vi
 		if (v->state_err != 0) {
 			state_clear(&v->st);
 		}
-		snprintf(fname, sizeof(fname), "%s.crl", v->src->name);
+		cachedir_crl_name(v->src->name, fname, sizeof(fname));
 		if (fstatat(dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			v->file_err = -errno;
 		else if (!S_ISREG(sb.st_mode))

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/crl.h"
 #include "crlsync/file.h"
 #include "crlsync/fmt.h"
@@ -110,7 +111,7 @@ static void job_finish(struct job *j, bool ok)
 	state_set(&j->st.url, j->url_masked);
 	r = state_save(j->dirfd, j->src->name, &j->st);
 	if (r != 0)
-		log_error(j->log, "source %s: cannot save its state in %s/" STATE_DIR ": %s", j->src->name,
+		log_error(j->log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s", j->src->name,
 			  j->cfg->cache_dir, strerror(-r));
 }
 
@@ -119,7 +120,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	char fname[CFG_NAME_MAX + 8], nu[40];
 	int r;
 
-	snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
+	cachedir_crl_name(j->src->name, fname, sizeof(fname));
 	r = install_file(j->dirfd, fname, der, len, 0644, NULL);
 	if (r < 0) {
 		log_error(j->log, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
@@ -431,13 +432,13 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
 
 static int lock_cache(const struct log_sink *log, const struct cfg *cfg, int dirfd, int abort_fd)
 {
-	int lock = install_lock(dirfd, false);
+	int lock = cachedir_lock(dirfd, false);
 
 	if (lock != -EWOULDBLOCK)
 		return lock;
-	log_note(log, "waiting for another crlsync holding %s/.crlsync.lock", cfg->cache_dir);
+	log_note(log, "waiting for another crlsync holding %s/" CACHEDIR_LOCK, cfg->cache_dir);
 	if (abort_fd < 0)
-		return install_lock(dirfd, true);
+		return cachedir_lock(dirfd, true);
 	for (;;) {
 		struct pollfd pf = { .fd = abort_fd, .events = POLLIN };
 		int n = poll(&pf, 1, LOCK_POLL_MS);
@@ -446,7 +447,7 @@ static int lock_cache(const struct log_sink *log, const struct cfg *cfg, int dir
 			return -errno;
 		if (n > 0)
 			return -EINTR;
-		lock = install_lock(dirfd, false);
+		lock = cachedir_lock(dirfd, false);
 		if (lock != -EWOULDBLOCK)
 			return lock;
 	}
@@ -464,13 +465,13 @@ static int job_prepare(struct job *j)
 
 	r = state_load(j->dirfd, j->src->name, &j->st);
 	if (r == -EINVAL) {
-		log_warn(j->log, "source %s: its state in %s/" STATE_DIR " is damaged; starting afresh", j->src->name,
+		log_warn(j->log, "source %s: its state in %s/" CACHEDIR_STATE " is damaged; starting afresh", j->src->name,
 			 j->cfg->cache_dir);
 		state_clear(&j->st);
 	} else if (r != 0) {
 		/* It holds the high-water mark: saving over it, or installing without it, could let
 		 * an older CRL in. Nothing this pass; the state file is left alone. */
-		log_error(j->log, "source %s: cannot read its state in %s/" STATE_DIR ": %s; nothing installed "
+		log_error(j->log, "source %s: cannot read its state in %s/" CACHEDIR_STATE ": %s; nothing installed "
 				  "for it this pass", j->src->name, j->cfg->cache_dir, strerror(-r));
 		state_clear(&j->st);
 		j->finished = true;
@@ -478,7 +479,7 @@ static int job_prepare(struct job *j)
 		return 1;
 	}
 	r = 0;
-	snprintf(fname, sizeof(fname), "%s.crl", j->src->name);
+	cachedir_crl_name(j->src->name, fname, sizeof(fname));
 	/* A symlink there is no installed CRL (issue 10, item 8): the next install renames over
 	 * the link itself, its target untouched; the high-water mark still refuses older CRLs. */
 	j->have_file = install_inspect(j->dirfd, fname, &sb, link, sizeof(link)) == 0;
@@ -657,7 +658,7 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 	if (lock < 0) {
 		r = lock;
 		if (r != -EINTR)
-			log_error(log, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-r));
+			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->cache_dir, strerror(-r));
 		for (size_t i = 0; results != NULL && i < cfg->n_sources; i++) {
 			results[i].ok = results[i].installed = false;
 			/* Retried soon; not at once, or the daemon would start a pass before reading the
@@ -774,7 +775,7 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 			int sr = state_save(dirfd, jobs[i].src->name, &jobs[i].st);
 
 			if (sr != 0)
-				log_error(log, "source %s: cannot save its state in %s/" STATE_DIR ": %s",
+				log_error(log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s",
 					  jobs[i].src->name, cfg->cache_dir, strerror(-sr));
 		}
 		if (results != NULL)
@@ -805,7 +806,7 @@ out:
 		job_clear(&djobs[i]);
 	free(djobs);
 	if (lock >= 0)
-		install_unlock(lock);
+		cachedir_unlock(lock);
 	dl_multi_free(m);
 	free(jobs);
 	return r;
@@ -825,7 +826,7 @@ int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd,
 	lock = lock_cache(log, cfg, dirfd, abort_fd);
 	if (lock < 0) {
 		if (lock != -EINTR)
-			log_error(log, "cannot lock %s/.crlsync.lock: %s", cfg->cache_dir, strerror(-lock));
+			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->cache_dir, strerror(-lock));
 		for (size_t i = 0; i < cfg->n_sources; i++)
 			ok[i] = !which[i];
 		return lock;
@@ -841,6 +842,6 @@ int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd,
 			ok[i] = charon_sync(log, cfg, dirfd, src, &st, renew, abort_fd, &unreachable);
 		state_clear(&st);
 	}
-	install_unlock(lock);
+	cachedir_unlock(lock);
 	return 0;
 }

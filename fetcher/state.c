@@ -153,7 +153,7 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 	/* *st is overwritten, not freed: callers pass a fresh or cleared one. */
 	memset(st, 0, sizeof(*st));
 	st->url_index = -1;
-	snprintf(path, sizeof(path), STATE_DIR "/%s.json", name);
+	snprintf(path, sizeof(path), CACHEDIR_STATE "/%s.json", name);
 	/*
 	 * .state is the fetcher's user's: a FIFO there must not hang `status' (O_NONBLOCK, then a
 	 * regular file only) and a huge file must not eat memory (STATE_FILE_MAX).
@@ -364,13 +364,9 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		goto out;
 	}
 	/* Readable by monitoring (status, health, metrics as nagios or prometheus): no secret in it. */
-	if (mkdirat(dirfd, STATE_DIR, 0755) != 0 && errno != EEXIST) {
-		r = -errno;
-		goto out;
-	}
-	sfd = openat(dirfd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	sfd = cachedir_state_open(dirfd, true);
 	if (sfd < 0) {
-		r = -errno;
+		r = sfd;
 		goto out;
 	}
 	{
@@ -394,7 +390,7 @@ out:
 
 void state_cleanup(int dirfd)
 {
-	int sfd = openat(dirfd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int sfd = cachedir_state_open(dirfd, false);
 
 	if (sfd < 0)
 		return;

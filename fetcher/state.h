@@ -7,10 +7,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/mark.h"
-
-/* Hidden, so that the plugin (which reads every visible file of cache-dir) never sees it. */
-#define STATE_DIR ".state"
 
 /* A scope as the state writes it: mark.h's text form ("complete", or the SHA-256 hex of the IDP's DER). */
 #define STATE_SCOPE_LEN MARK_SCOPE_TEXT_LEN

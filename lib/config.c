@@ -2,6 +2,7 @@
 /* Parses crlsync.conf (INI, read line by line here) into struct cfg; the first error comes back with file and line. */
 
 #include "crlsync/config.h"
+#include "crlsync/cachedir.h"
 #include "crlsync/file.h"
 #include "crlsync/fmt.h"
 #include "crlsync/text.h"
@@ -1079,7 +1080,7 @@ static bool source_name_ok(struct parser *p, const char *name, size_t len)
 	 * The name becomes a file name in cache-dir, where a leading dot means hidden: "." and "..",
 	 * the installer's temp files (.NAME.crl.XXXXXX) and the lock, files the plugin skips.
 	 */
-	if (name[0] == '.') {
+	if (!cachedir_visible(name)) {
 		fail(p, p->line, "invalid source name `%.*s' (must not start with `.')", (int)len, name);
 		return false;
 	}

@@ -18,10 +18,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/text.h"
 
-#define INSTALL_LOCK_NAME ".crlsync.lock"
-/* ".NAME.XXXXXX": the leading dot hides the temp file from the plugin, which skips hidden names. */
+/* ".NAME.XXXXXX": the leading dot hides the temp file from the plugin (cachedir_visible()). */
 #define INSTALL_SUFFIX_LEN 6
 #define INSTALL_TMP_EXTRA (1 + 1 + INSTALL_SUFFIX_LEN) /* the two dots and the suffix */
 /* 62^6 suffixes: a collision is already unlikely; more than this many in a row means something else is wrong. */
@@ -35,8 +35,8 @@ static int install_check_name(const char *name)
 {
 	size_t len;
 
-	if (name == NULL || name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
-		return -EINVAL; /* also refuses "." and "..", which start with a dot */
+	if (!cachedir_visible(name) || strchr(name, '/') != NULL)
+		return -EINVAL; /* also refuses "." and "..", which are hidden */
 	len = strlen(name);
 	if (len + INSTALL_TMP_EXTRA > NAME_MAX)
 		return -ENAMETOOLONG; /* its temp name would not fit */
@@ -270,32 +270,6 @@ int install_inspect(int dirfd, const char *name, struct stat *st, char *target, 
 	return -ELOOP;
 }
 
-/* EINTR is returned, not retried: a blocking wait stays interruptible by the caller's signals. */
-int install_lock(int dirfd, bool wait)
-{
-	int fd, r;
-
-	fd = openat(dirfd, INSTALL_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	/* flock, not fcntl locks: held per open file description, so a second open in the same process conflicts too. */
-	if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-void install_unlock(int lockfd)
-{
-	if (lockfd < 0)
-		return;
-	/* Explicitly: a forked child may still share the descriptor, and close() alone would keep the lock. */
-	flock(lockfd, LOCK_UN);
-	close(lockfd);
-}
-
 /*
  * Whether `entry` is ".NAME.XXXXXX" for this `name` (or, when name is NULL, for any name that
  * install_file() accepts) with exactly INSTALL_SUFFIX_LEN suffix characters from the alphabet.
@@ -352,19 +326,6 @@ int install_cleanup(int dirfd, const char *name)
 	}
 	closedir(d); /* closes fd */
 	return removed;
-}
-
-bool install_is_pem_twin(int dirfd, const char *name)
-{
-	size_t n = strlen(name);
-	char twin[NAME_MAX + 1];
-	struct stat st;
-
-	if (n <= 4 || n >= sizeof(twin) || strcmp(name + n - 4, ".pem") != 0)
-		return false;
-	memcpy(twin, name, n - 4);
-	memcpy(twin + n - 4, ".crl", 5);
-	return fstatat(dirfd, twin, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 int install_pem_encode(const unsigned char *der, size_t len, char **pem, size_t *pemlen)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Builds immutable snapshots of the CRLs in force from cache-dir, keeping the good ones when new files are bad. */
 #include "crlsync/store.h"
+#include "crlsync/cachedir.h"
 #include "crlsync/file.h"
 #include "crlsync/fmt.h"
-#include "crlsync/install.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -165,9 +165,9 @@ static int open_dir(struct store_loader *l)
 			return 0;
 	}
 	/* A removed (or replaced) cache-dir is an error, never an empty one: the snapshot in force stays. */
-	fd = open(l->cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = cachedir_open(l->cfg->cache_dir);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	l->dirfd = fd;
@@ -593,9 +593,9 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		return r;
 	}
 	while ((errno = 0, de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!cachedir_visible(de->d_name))
 			continue; /* hidden: the fetcher's temporary files, editors' swap files */
-		if (install_is_pem_twin(l->dirfd, de->d_name))
+		if (cachedir_is_pem_twin(l->dirfd, de->d_name))
 			continue; /* `pem = yes': NAME.crl's PEM copy for other consumers, the same CRL */
 		if (n_names == cap_names) {
 			size_t nc = cap_names ? cap_names * 2 : 16;

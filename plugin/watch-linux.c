@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/fmt.h"
 #include "crlsync/io.h"
 
@@ -51,7 +52,7 @@ static bool drain(struct watch *w)
 					  w->dir);
 				w->wd = -1;
 				relevant = true;
-			} else if (ev->len == 0 || ev->name[0] != '.') {
+			} else if (ev->len == 0 || cachedir_visible(ev->name)) {
 				/* Hidden names are temporary files: their rename into place is the event that counts. */
 				relevant = true;
 			}

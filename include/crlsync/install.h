@@ -56,28 +56,11 @@ void install_temp_abort(int dirfd, const char *tmp, int fd);
 int install_inspect(int dirfd, const char *name, struct stat *st, char *target, size_t targetlen);
 
 /*
- * Takes the cache-dir lock (flock on ".crlsync.lock" in dirfd, created 0644 if needed) so that two
- * crlsync processes never install at once. With wait false returns -EWOULDBLOCK when held; with
- * wait true a signal that interrupts the wait gives -EINTR.
- * Returns the lock descriptor (>= 0) or -errno. Release with install_unlock().
- */
-int install_lock(int dirfd, bool wait);
-void install_unlock(int lockfd);
-
-/*
  * Removes temporary files ".NAME.XXXXXX" left behind by a process killed mid-install (only call
  * while holding the lock). `name` NULL removes those of every name. Returns how many were removed,
  * or -errno.
  */
 int install_cleanup(int dirfd, const char *name);
-
-/*
- * `pem = yes' keeps NAME.pem, the PEM form of NAME.crl, beside it for consumers that want PEM
- * (ocserv, HAProxy, nginx). It is the same CRL: whoever loads cache-dir (the plugin) must skip it.
- * True when `name' is "X.pem" and "X.crl" is a regular file in dirfd: a PEM with a DER twin. A
- * PEM bundle an administrator drops in cache-dir under a name of its own is still loaded.
- */
-bool install_is_pem_twin(int dirfd, const char *name);
 
 /*
  * The PEM form of a DER CRL ("-----BEGIN X509 CRL-----", base64 in 64-column lines, by OpenSSL's

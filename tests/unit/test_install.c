@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of lib/install.c: atomic install with fault injection and SIGKILL, cache-dir lock, cleanup. */
+/* Unit tests of lib/install.c: atomic install with fault injection and SIGKILL, cleanup (the lock: test_cachedir.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -660,87 +660,6 @@ static void install_file__name_one_too_long__enametoolong(void **state)
 	assert_string_equal(listing(w), "");
 }
 
-/* ---- install_lock ---- */
-
-static void install_lock__free__acquired_lock_file_0644(void **state)
-{
-	struct world *w = *state;
-	mode_t old = umask(022);
-	struct stat st;
-	int fd = install_lock(w->dirfd, false);
-
-	umask(old);
-	assert_true(fd >= 0);
-	assert_int_equal(fstatat(w->dirfd, ".crlsync.lock", &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_true(S_ISREG(st.st_mode));
-	assert_int_equal(st.st_mode & 0777, 0644);
-	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	install_unlock(fd);
-}
-
-/* flock belongs to the open file description: a second open, even in this process, conflicts. */
-static void install_lock__held_by_other_description__ewouldblock_until_unlock(void **state)
-{
-	struct world *w = *state;
-	int a, b;
-
-	a = install_lock(w->dirfd, false);
-	assert_true(a >= 0);
-	assert_int_equal(install_lock(w->dirfd, false), -EWOULDBLOCK);
-	install_unlock(a);
-	b = install_lock(w->dirfd, false);
-	assert_true(b >= 0);
-	install_unlock(b);
-}
-
-/* Another process holds it: wait=false refuses, wait=true gets it once that process lets go. */
-static void install_lock__held_by_other_process__waits_for_release(void **state)
-{
-	struct world *w = *state;
-	int p[2], fd, status;
-	char c;
-	pid_t pid;
-
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int l = install_lock(w->dirfd, false);
-
-		if (write(p[1], l >= 0 ? "y" : "n", 1) != 1)
-			_exit(2);
-		usleep(300 * 1000);
-		_exit(0); /* the kernel releases the lock */
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &c, 1), 1);
-	close(p[0]);
-	assert_int_equal(c, 'y');
-	assert_int_equal(install_lock(w->dirfd, false), -EWOULDBLOCK);
-	fd = install_lock(w->dirfd, true);
-	assert_true(fd >= 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	install_unlock(fd);
-}
-
-/* A symlink planted at the lock name is not followed. */
-static void install_lock__lock_name_is_symlink__eloop(void **state)
-{
-	struct world *w = *state;
-
-	assert_int_equal(symlinkat("elsewhere", w->dirfd, ".crlsync.lock"), 0);
-	assert_int_equal(install_lock(w->dirfd, false), -ELOOP);
-	assert_int_equal(faccessat(w->dirfd, "elsewhere", F_OK, AT_SYMLINK_NOFOLLOW), -1);
-}
-
-static void install_lock__bad_dirfd__ebadf(void **state)
-{
-	(void)state;
-	assert_int_equal(install_lock(-1, false), -EBADF);
-	install_unlock(-1); /* a no-op */
-}
-
 /* ---- install_cleanup ---- */
 
 static void make_cleanup_fixture(const struct world *w)
@@ -920,11 +839,6 @@ int main(void)
 		T(install_file__dotted_names__accepted),
 		T(install_file__longest_name__accepted),
 		T(install_file__name_one_too_long__enametoolong),
-		T(install_lock__free__acquired_lock_file_0644),
-		T(install_lock__held_by_other_description__ewouldblock_until_unlock),
-		T(install_lock__held_by_other_process__waits_for_release),
-		T(install_lock__lock_name_is_symlink__eloop),
-		T(install_lock__bad_dirfd__ebadf),
 		T(install_cleanup__leftovers_of_name__only_those_removed),
 		T(install_cleanup__null_name__leftovers_of_every_name_removed),
 		T(install_cleanup__no_leftovers__nothing_removed),

@@ -56,25 +56,6 @@ static void install_pem_encode__crl__same_as_openssl(void **state)
 	pki_ca_free(ca);
 }
 
-static void install_is_pem_twin__names__only_with_crl_twin(void **state)
-{
-	char *dir = pki_tmpdir();
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-
-	(void)state;
-	pki_write_file(pki_path(dir, "a.crl"), "x", 1);
-	pki_write_file(pki_path(dir, "a.pem"), "x", 1);
-	pki_write_file(pki_path(dir, "b.pem"), "x", 1);
-	assert_true(install_is_pem_twin(dfd, "a.pem"));
-	assert_false(install_is_pem_twin(dfd, "b.pem")); /* a bundle of its own: loaded */
-	assert_false(install_is_pem_twin(dfd, "a.crl"));
-	assert_false(install_is_pem_twin(dfd, ".pem"));
-	assert_false(install_is_pem_twin(dfd, "pem"));
-	close(dfd);
-	pki_rmtree(dir);
-	free(dir);
-}
-
 static void store_loader_load__pem_twin__loaded_once(void **state)
 {
 	struct pki_ca *ca = pki_ca_new("Twin CA", NULL, 0);
@@ -122,7 +103,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(install_pem_encode__crl__same_as_openssl),
-		cmocka_unit_test(install_is_pem_twin__names__only_with_crl_twin),
 		cmocka_unit_test(store_loader_load__pem_twin__loaded_once),
 	};
 
