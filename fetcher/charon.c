@@ -24,7 +24,8 @@ struct held {
 	const struct cfg_source *src;
 	const unsigned char *digest; /* SHA-256 of the installed DER */
 	bool exact;                  /* charon returned the installed CRL byte for byte */
-	int others;                  /* other CRLs of the same issuer */
+	bool delta;                  /* the installed CRL is a delta (the pseudo-source NAME+) */
+	int others;                  /* other CRLs of the same issuer and kind (complete, or delta) */
 	char other_number[48];       /* the first of them */
 	int crls;                    /* CRL events seen in all */
 };
@@ -72,7 +73,10 @@ static bool on_cert(const struct vici_msg *ev, void *ctx)
 	x = d2i_X509_CRL(NULL, &p, (long)len);
 	if (x == NULL)
 		return true; /* not ours to judge: charon parsed it */
-	if (X509_NAME_cmp(X509_CRL_get_issuer(x), X509_get_subject_name(h->src->ca)) == 0) {
+	/* A base and its delta live side by side in charon (it applies deltas itself, RFC 5280 §5.2.4):
+	 * only a CRL of the same kind competes with the one handed over. */
+	if (X509_NAME_cmp(X509_CRL_get_issuer(x), X509_get_subject_name(h->src->ca)) == 0 &&
+	    (X509_CRL_get_ext_by_NID(x, NID_delta_crl, -1) >= 0) == h->delta) {
 		if (h->others++ == 0)
 			crl_number_hex(x, h->other_number, sizeof(h->other_number));
 	}
@@ -221,6 +225,34 @@ static bool unreachable_error(int r)
 	return r == -ETIMEDOUT || r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN;
 }
 
+/*
+ * Whether the CRL of `src' has a scope (IDP) that charon would ignore. A delta's stream is never
+ * "complete" (mark.h: it carries the delta tag), but the fetcher installs a delta only with its
+ * base's scope (RFC 5280 §5.2.4): for the pseudo-source NAME+ the base's state decides.
+ */
+static bool charon_is_delta(const struct cfg_source *src)
+{
+	size_t nl = strlen(src->name);
+
+	return nl > 0 && src->name[nl - 1] == '+'; /* `+' is no character of a source's NAME (config.c) */
+}
+
+static bool charon_scoped(int dirfd, const struct cfg_source *src, const struct src_state *st)
+{
+	char base[CFG_NAME_MAX + 1];
+	size_t nl = strlen(src->name);
+	struct src_state bs;
+	bool scoped;
+
+	if (!charon_is_delta(src))
+		return st->crl.stream.scope_kind != MARK_SCOPE_COMPLETE;
+	snprintf(base, sizeof(base), "%.*s", (int)(nl - 1), src->name);
+	memset(&bs, 0, sizeof(bs));
+	scoped = state_load(dirfd, base, &bs) != 0 || !bs.have_crl || bs.crl.stream.scope_kind != MARK_SCOPE_COMPLETE;
+	state_clear(&bs);
+	return scoped;
+}
+
 bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		 struct src_state *st, bool installed, int abort_fd, bool *unreachable)
 {
@@ -232,7 +264,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 	size_t buflen = 0, n_ders = 0;
 	char why[512];
 	struct vici_conn *c = NULL;
-	struct held h = { .src = src, .digest = st->crl.digest };
+	struct held h = { .src = src, .digest = st->crl.digest, .delta = charon_is_delta(src) };
 	struct authority a = { .want_uri = uri };
 	char prev[sizeof(st->charon)], prev_number[sizeof(st->charon_number)];
 	bool ok = false, scoped;
@@ -249,7 +281,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 		 cfg->cache_dir[strlen(cfg->cache_dir) - 1] == '/' ? "" : "/", fname);
 
 	/* Charon ignores the IssuingDistributionPoint extension: a scoped CRL would count as complete. */
-	scoped = st->crl.stream.scope_kind != MARK_SCOPE_COMPLETE;
+	scoped = charon_scoped(dirfd, src, st);
 	if (scoped && !cfg->strongswan_load_scoped) {
 		set_outcome(st, "not-loaded", "has an issuingDistributionPoint (scoped), which charon ignores; "
 					      "load-scoped = no");

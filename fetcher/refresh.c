@@ -785,6 +785,11 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 		    !charon_sync(log, cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, abort_fd, &charon_unreachable) &&
 		    results != NULL)
 			results[i].charon_ok = false;
+		/* Its delta too, as NAME+.crl (charon applies delta CRLs itself), confirmed the same way. */
+		if (r != -EINTR && cfg->strongswan_vici != NULL && dj != NULL && dj->have_file &&
+		    !charon_sync(log, cfg, dirfd, dj->src, &dj->st, dj->installed, abort_fd, &charon_unreachable) &&
+		    results != NULL)
+			results[i].charon_ok = false;
 		if (results != NULL) {
 			results[i].ok = jobs[i].ok && (dj == NULL || dj->ok);
 			results[i].installed = jobs[i].installed || (dj != NULL && dj->installed);
@@ -812,9 +817,26 @@ out:
 	return r;
 }
 
+/* The pseudo-source of src's delta CRL: a copy named NAME+ (false when the name leaves no room). */
+static bool delta_source(const struct cfg_source *src, struct cfg_source *d)
+{
+	size_t nl = strnlen(src->name, CFG_NAME_MAX);
+
+	if (nl >= CFG_NAME_MAX)
+		return false;
+	*d = *src;
+	d->name[nl] = '+';
+	d->name[nl + 1] = '\0';
+	d->urls = NULL;
+	d->n_urls = 0;
+	d->pem = false;
+	return true;
+}
+
 int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd, const bool *which, bool renew,
 		   int abort_fd, bool *ok)
 {
+	struct cfg_source dsrc;
 	bool unreachable = false;
 	int lock;
 
@@ -840,6 +862,11 @@ int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd,
 		/* Only a state that describes the installed file says what to hand over; else the next pass. */
 		if (installed_current(dirfd, src, &st))
 			ok[i] = charon_sync(log, cfg, dirfd, src, &st, renew, abort_fd, &unreachable);
+		state_clear(&st);
+		/* And its delta, NAME+.crl, when one is installed (crlsync(8) DELTA CRLS). */
+		if (delta_source(src, &dsrc) && installed_current(dirfd, &dsrc, &st) &&
+		    !charon_sync(log, cfg, dirfd, &dsrc, &st, renew, abort_fd, &unreachable))
+			ok[i] = false;
 		state_clear(&st);
 	}
 	cachedir_unlock(lock);

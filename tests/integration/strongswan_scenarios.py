@@ -96,6 +96,32 @@ def small_held(crlsync):
 
 
 @scenario
+def delta_held(crlsync):
+    """Delta CRLs (issue 14): base 10 names its delta in FreshestCRL (issuing%2B.crl), delta 11
+    revokes 0x06. `fetch` hands both to charon (which applies deltas itself): list-certs returns
+    base and delta byte for byte, each confirmed, the delta as source issuing+. Twin: a delta for
+    a newer base (13 for base 12) is neither installed nor handed over, charon keeps delta 11."""
+    env, ch = env_with_charon(crlsync, "delta_held")
+    with env:
+        base = env.crl(number=10, freshest=[env.url("issuing%2B.crl")], ms_ext=True)
+        delta = env.crl(entries=[Entry(0x06, reason="keyCompromise")], number=11, delta_base=10, ms_ext=True)
+        env.publish(PATH, base)
+        env.publish("issuing+.crl", delta)
+        r = env.fetch(expect_rc=0)
+        r.assert_err(rf"source {SRC}: charon at {re.escape(ch.uri)} holds CRL number {rx_number(10)}")
+        r.assert_err(rf"source {SRC}\+: charon at {re.escape(ch.uri)} holds CRL number {rx_number(11)}")
+        issuer = env.pki.issuing.cert.subject.rfc4514_string()
+        held = sorted((n, d) for (i, n, d) in ch.crls() if i == issuer)
+        if held != [(10, base), (11, delta)]:
+            raise Failure(f"charon holds {[(n, len(d)) for (n, d) in held]}; expected base 10 and delta 11")
+        env.publish("issuing+.crl", env.crl(entries=[Entry(0x07)], number=13, delta_base=12, ms_ext=True))
+        env.fetch(expect_rc=1).assert_err(r"newer than the installed base")
+        held = sorted((n, d) for (i, n, d) in ch.crls() if i == issuer)
+        if held != [(10, base), (11, delta)]:
+            raise Failure(f"after a delta for a newer base charon holds {[(n, len(d)) for (n, d) in held]}")
+
+
+@scenario
 def newer_replaces(crlsync):
     """Number 1 held by charon; nginx then serves number 2: charon holds number 2 and only it.
     Twin: the same number again (304) loads nothing new and keeps number 2."""
