@@ -23,7 +23,7 @@ enum { CHECK_EXIT_GOOD = EXIT_OK, CHECK_EXIT_REVOKED = EXIT_FAIL, CHECK_EXIT_UND
  * one sanitiser (text.h) on its way to stdout: no input can forge a line of the output.
  */
 struct clean {
-	char file[512], subject[512], origin[300], why[600];
+	char file[512], subject[512], why[600];
 };
 
 #define CLEAN FETCHER_CLEAN
@@ -153,39 +153,21 @@ int check_main(struct fetcher *f, int argc, char *argv[])
 		for (int k = 0; k < sk_X509_num(certs); k++) {
 			X509 *x = sk_X509_value(certs, k);
 			struct check_result res;
-			char serial[2 * CRL_SERIAL_MAX + 4], t[40];
+			char serial[2 * CRL_SERIAL_MAX + 4], why[600];
 			char *subject = fmt_name(X509_get_subject_name(x));
 
 			fmt_serial(X509_get0_serialNumber(x), serial, sizeof(serial));
 			check_cert(snap, x, now, &res);
 			CLEAN(tx.subject, subject ? subject : "?");
-			CLEAN(tx.origin, res.crl ? res.crl->origin : "");
-			printf("%s: %s serial %s: ", tx.file, tx.subject, serial);
-			switch (res.status) {
-			case CHECK_GOOD:
-				if (res.crl)
-					printf("good (CRL %s number %s)\n", tx.origin, res.crl->number_hex);
-				else
-					printf("good (self-signed trust anchor)\n");
-				break;
-			case CHECK_REVOKED:
-				fmt_time(res.revoked_at, t, sizeof(t));
-				printf("REVOKED on %s, reason %s (CRL %s number %s)\n", t, fmt_reason(res.reason),
-				       tx.origin, res.crl->number_hex);
+			/* The words are the library's (check_describe(), as the plugin logs them); the verdict is check's. */
+			check_describe(&res, why, sizeof(why));
+			printf("%s: %s serial %s: %s: %s\n", tx.file, tx.subject, serial,
+			       res.status == CHECK_GOOD ? "good" : res.status == CHECK_REVOKED ? "REVOKED" : "cannot decide",
+			       CLEAN(tx.why, why));
+			if (res.status == CHECK_REVOKED)
 				revoked++;
-				break;
-			case CHECK_STALE:
-				fmt_time(res.crl->next_update, t, sizeof(t));
-				printf("cannot decide: CRL %s number %s expired at %s\n", tx.origin,
-				       res.crl->number_hex, t);
+			else if (res.status != CHECK_GOOD)
 				worst_undecided++;
-				break;
-			case CHECK_UNKNOWN:
-			case CHECK_ERROR:
-				printf("cannot decide: %s\n", CLEAN(tx.why, res.why));
-				worst_undecided++;
-				break;
-			}
 			free(subject);
 		}
 		sk_X509_pop_free(certs, X509_free);

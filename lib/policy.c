@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one place where a revocation check becomes a verdict; everything not explicitly relaxed is rejected. */
-#include "crlsync/check.h"
+#include "crlsync/policy.h"
 
 #include <stdio.h>
 
@@ -48,4 +48,22 @@ enum verdict policy_decide(const struct policy *p, const struct check_result *r,
 		break;
 	}
 	return VERDICT_REJECT;
+}
+
+bool policy_evicts(const struct policy *p, const struct check_result *r, time_t now)
+{
+	char explain[96];
+
+	/* A missing CRL does not evict: a deleted file must not disconnect everyone. */
+	return r->status == CHECK_REVOKED ||
+	       (r->status == CHECK_STALE && policy_decide(p, r, now, explain, sizeof(explain)) == VERDICT_REJECT);
+}
+
+bool policy_rejects_from(const struct policy *p, const struct crl *c, long long *at)
+{
+	*at = 0;
+	if (p->expired != CFG_REJECT || !(c->flags & CRL_HAS_NEXT_UPDATE))
+		return false;
+	/* policy_decide() relaxes up to nextUpdate + grace inclusive: the first rejecting second is one later. */
+	return !__builtin_add_overflow((long long)c->next_update, p->grace, at) && !__builtin_add_overflow(*at, 1LL, at);
 }

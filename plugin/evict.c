@@ -18,6 +18,7 @@
 #include "mgmt.h"
 #include "status_file.h"
 #include "crlsync/fmt.h"
+#include "crlsync/policy.h"
 
 struct evict_client {
 	struct evict_client *prev, *next;
@@ -302,18 +303,14 @@ static size_t find_victims(struct evictor *e, const struct store *snap, time_t n
 		for (int d = 0; d < EVICT_MAX_DEPTH && sus[i].connected; d++) {
 			X509 *x = sus[i].chain[d];
 			struct check_result res;
-			char explain[96];
 			struct victim *nv;
 			char *subj;
 
 			if (x == NULL)
 				continue;
 			check_cert(snap, x, now, &res);
-			/* A missing CRL does not evict: a deleted file must not disconnect everyone. */
-			if (!(res.status == CHECK_REVOKED ||
-			      (res.status == CHECK_STALE &&
-			       policy_decide(e->policy, &res, now, explain, sizeof(explain)) == VERDICT_REJECT)))
-				continue;
+			if (!policy_evicts(e->policy, &res, now))
+				continue; /* a missing CRL never evicts (policy.h) */
 			nv = realloc(v, (n + 1) * sizeof(*v));
 			if (nv == NULL)
 				break;
@@ -562,9 +559,9 @@ out:
 }
 
 /*
- * Seconds until the next periodic recheck: EVICT_RECHECK_S, or sooner when a CRL in force crosses
- * nextUpdate + grace before that with expired = reject (one second after it: policy_decide() rejects
- * from then), so that expiry evictions come as promptly as revocation ones (issue 13).
+ * Seconds until the next periodic recheck: EVICT_RECHECK_S, or sooner when a CRL in force starts
+ * to reject before that (policy_rejects_from(): nextUpdate + grace + 1 with expired = reject), so
+ * that expiry evictions come as promptly as revocation ones (issue 13).
  */
 static unsigned recheck_in(struct evictor *e)
 {
@@ -572,17 +569,12 @@ static unsigned recheck_in(struct evictor *e)
 	time_t now = time(NULL);
 	long long best = EVICT_RECHECK_S;
 
-	if (e->policy->expired != CFG_REJECT)
-		return EVICT_RECHECK_S;
 	snap = e->acquire(e->ctx);
 	for (size_t i = 0; snap != NULL && i < snap->n_issuers; i++) {
 		for (size_t k = 0; k < snap->issuers[i].n_crls; k++) {
-			const struct crl *c = snap->issuers[i].crls[k];
 			long long at;
 
-			if (!(c->flags & CRL_HAS_NEXT_UPDATE) ||
-			    __builtin_add_overflow((long long)c->next_update, e->policy->grace, &at) ||
-			    __builtin_add_overflow(at, 1LL, &at))
+			if (!policy_rejects_from(e->policy, snap->issuers[i].crls[k], &at))
 				continue;
 			if (at > (long long)now && at - (long long)now < best)
 				best = at - (long long)now;

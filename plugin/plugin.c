@@ -16,6 +16,7 @@
 #include "crlsync/config.h"
 #include "crlsync/fmt.h"
 #include "crlsync/log.h"
+#include "crlsync/policy.h"
 #include "crlsync/store.h"
 #include "evict.h"
 #include "marks.h"

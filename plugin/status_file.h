@@ -6,6 +6,7 @@
 #include "crlsync/check.h"
 #include "crlsync/config.h"
 #include "crlsync/log.h"
+#include "crlsync/policy.h"
 #include "crlsync/store.h"
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The revocation check of one certificate against a snapshot, and the policy that turns it into a verdict. */
+/* The revocation check of one certificate against a snapshot (the verdict it leads to: policy.h). */
 #ifndef CRLSYNC_CHECK_H
 #define CRLSYNC_CHECK_H
 
@@ -40,27 +40,5 @@ const char *check_status_str(enum check_status s);
  * "CRL <origin> number <n> expired at <date>", "no usable CRL for the issuer (<why>)", ...
  */
 void check_describe(const struct check_result *r, char *buf, size_t len);
-
-enum verdict {
-	VERDICT_ACCEPT = 0,
-	VERDICT_ACCEPT_RELAXED,    /* accepted only because a policy relaxes fail-closed: log a warning */
-	VERDICT_REJECT,
-};
-
-struct policy {
-	enum cfg_action missing;
-	enum cfg_action expired;
-	long long grace;
-};
-
-void policy_from_cfg(const struct cfg *cfg, struct policy *p);
-
-/*
- * The one place a check result becomes a verdict. Revoked and error always reject; unknown follows
- * `missing`; stale follows `expired`, and with expired=reject is still accepted (relaxed) until
- * nextUpdate + grace. Sets *explain to a short phrase for the log ("within grace, 120 s left").
- */
-enum verdict policy_decide(const struct policy *p, const struct check_result *r, time_t now, char *explain,
-			   size_t len);
 
 #endif

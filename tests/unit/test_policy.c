@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of lib/policy.c: the one table that turns a check result into a verdict. */
+/* Unit tests of lib/policy.c: the one table that turns a check result into a verdict, and what evicts. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "crlsync/check.h"
+#include "crlsync/policy.h"
 
 #define GRACE 3600LL
 
@@ -255,6 +257,88 @@ static void policy_from_cfg__copies_plugin_keys(void **state)
 	assert_int_equal(p.grace, 0);
 }
 
+/* ---- eviction: what a connected client's check means ---- */
+
+static bool evicts(enum check_status st, enum cfg_action missing, enum cfg_action expired, long long grace,
+		   time_t now)
+{
+	const struct policy p = { .missing = missing, .expired = expired, .grace = grace };
+	struct check_result r = { .status = st, .reason = CRL_REASON_ABSENT };
+
+	if (st == CHECK_STALE)
+		r.crl = &stale_crl;
+	return policy_evicts(&p, &r, now);
+}
+
+static void policy_evicts__revoked__evicts_whatever_the_policy(void **state)
+{
+	(void)state;
+	for (int m = CFG_REJECT; m <= CFG_ACCEPT; m++)
+		for (int e = CFG_REJECT; e <= CFG_ACCEPT; e++)
+			assert_true(evicts(CHECK_REVOKED, m, e, GRACE, when_of(BEFORE, GRACE)));
+}
+
+/* A missing CRL never evicts, even with missing = reject: a deleted file must not disconnect everyone. */
+static void policy_evicts__unknown_good_or_error__never_evicts(void **state)
+{
+	(void)state;
+	for (int m = CFG_REJECT; m <= CFG_ACCEPT; m++)
+		for (int e = CFG_REJECT; e <= CFG_ACCEPT; e++)
+			for (int w = BEFORE; w <= AFTER; w++) {
+				assert_false(evicts(CHECK_UNKNOWN, m, e, GRACE, when_of(w, GRACE)));
+				assert_false(evicts(CHECK_GOOD, m, e, GRACE, when_of(w, GRACE)));
+				assert_false(evicts(CHECK_ERROR, m, e, GRACE, when_of(w, GRACE)));
+			}
+}
+
+/* Expired: evicts exactly when policy_decide() rejects it (past grace with expired = reject). */
+static void policy_evicts__stale_past_grace_expired_reject__evicts(void **state)
+{
+	(void)state;
+	assert_true(evicts(CHECK_STALE, CFG_REJECT, CFG_REJECT, GRACE, when_of(AFTER, GRACE)));
+	assert_true(evicts(CHECK_STALE, CFG_ACCEPT, CFG_REJECT, 0, when_of(BEFORE, 0)));
+}
+
+static void policy_evicts__stale_within_grace_or_expired_accept__stays(void **state)
+{
+	(void)state;
+	assert_false(evicts(CHECK_STALE, CFG_REJECT, CFG_REJECT, GRACE, when_of(AT, GRACE)));
+	assert_false(evicts(CHECK_STALE, CFG_REJECT, CFG_ACCEPT, GRACE, when_of(AFTER, GRACE)));
+	assert_false(evicts(CHECK_STALE, CFG_REJECT, CFG_ACCEPT, 0, when_of(AFTER, 0)));
+}
+
+/* The first rejecting second: at `at - 1' still relaxed, at `at' rejected, as policy_decide() says. */
+static void policy_rejects_from__expired_reject__grace_end_plus_one(void **state)
+{
+	const long long graces[] = { 0, 1, GRACE };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(graces) / sizeof(graces[0]); i++) {
+		const struct policy p = { .missing = CFG_REJECT, .expired = CFG_REJECT, .grace = graces[i] };
+		long long at = 0;
+
+		assert_true(policy_rejects_from(&p, &stale_crl, &at));
+		assert_int_equal(at, (long long)next_update + graces[i] + 1);
+		assert_true(evicts(CHECK_STALE, CFG_REJECT, CFG_REJECT, graces[i], (time_t)at));
+		if (graces[i] > 0)
+			assert_false(evicts(CHECK_STALE, CFG_REJECT, CFG_REJECT, graces[i], (time_t)at - 1));
+	}
+}
+
+static void policy_rejects_from__expired_accept_or_no_next_update__never(void **state)
+{
+	const struct policy accept = { .missing = CFG_REJECT, .expired = CFG_ACCEPT, .grace = GRACE };
+	const struct policy reject = { .missing = CFG_REJECT, .expired = CFG_REJECT, .grace = GRACE };
+	const struct policy huge = { .missing = CFG_REJECT, .expired = CFG_REJECT, .grace = LLONG_MAX };
+	struct crl open_ended = { .next_update = 0, .flags = 0 };
+	long long at = 42;
+
+	(void)state;
+	assert_false(policy_rejects_from(&accept, &stale_crl, &at));
+	assert_false(policy_rejects_from(&reject, &open_ended, &at));
+	assert_false(policy_rejects_from(&huge, &stale_crl, &at)); /* past what a long long holds */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +357,12 @@ int main(void)
 		cmocka_unit_test(policy_decide__whole_table__as_documented),
 		cmocka_unit_test(policy_decide__small_explain_buffer__truncated_terminated),
 		cmocka_unit_test(policy_from_cfg__copies_plugin_keys),
+		cmocka_unit_test(policy_evicts__revoked__evicts_whatever_the_policy),
+		cmocka_unit_test(policy_evicts__unknown_good_or_error__never_evicts),
+		cmocka_unit_test(policy_evicts__stale_past_grace_expired_reject__evicts),
+		cmocka_unit_test(policy_evicts__stale_within_grace_or_expired_accept__stays),
+		cmocka_unit_test(policy_rejects_from__expired_reject__grace_end_plus_one),
+		cmocka_unit_test(policy_rejects_from__expired_accept_or_no_next_update__never),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, group_setup, NULL);
