@@ -177,16 +177,16 @@ static const char *find_chars_or_comment(const char *s, const char *chars, bool 
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* fmt_err(), sanitised: messages echo input, one printable line whatever the bytes were. */
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_verr(err, errlen, fmt, ap);
 	va_end(ap);
-	text_sanitize(err); /* messages echo input: one printable line whatever the bytes were */
+	if (err != NULL && errlen > 0)
+		text_sanitize(err);
 }
 
 /* Records the first error only; `line` 0 means the file as a whole. */

@@ -123,14 +123,19 @@ void fmt_scope(unsigned crl_flags, char *buf, size_t len)
 		 crl_flags & CRL_IDP_INDIRECT ? " indirectCRL" : "", crl_flags & CRL_IDP_HAS_DP ? " distributionPoint" : "");
 }
 
+void fmt_verr(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	vsnprintf(err, errlen, fmt, ap);
+}
+
 void fmt_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || errlen == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_verr(err, errlen, fmt, ap);
 	va_end(ap);
 }
 

@@ -3,6 +3,7 @@
 #ifndef CRLSYNC_FMT_H
 #define CRLSYNC_FMT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -46,6 +47,8 @@ void fmt_scope(unsigned crl_flags, char *buf, size_t len);
  * (the "char *err, size_t errlen" out-parameters of the core and the fetcher).
  */
 void fmt_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* fmt_err() for a caller that has its own `...' (config.c, which then sanitises what it wrote). */
+void fmt_verr(char *err, size_t errlen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* strerror() without its static buffer (not thread-safe): the text of errno `e` in buf, returned. */
 const char *fmt_errno(int e, char *buf, size_t len);
