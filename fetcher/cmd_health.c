@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crlsync health [--warn D] [--crit D]: one monitoring-plugins line and exit code for every source (health.c decides). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "crlsync/text.h"
 #include "fetcher.h"
@@ -29,6 +31,35 @@ static bool parse_threshold(const char *opt, const char *s, long long *out)
 		printf("CRLSYNC UNKNOWN - bad value `%.64s' for %s (a duration: 3600, 90m, 6h, 2d)\n", s, opt);
 		return false;
 	}
+	return true;
+}
+
+/*
+ * The installed delta CRL of v's source as a view of its own, named NAME+ (crlsync(8) DELTA CRLS):
+ * its nextUpdate governs freshness while it applies, so it is judged like a base. False when no
+ * delta is installed.
+ */
+static bool delta_view(int dirfd, const struct source_view *v, struct cfg_source *dsrc, struct source_view *dv)
+{
+	size_t nl = strnlen(v->src->name, CFG_NAME_MAX);
+	char fname[CFG_NAME_MAX + 8];
+	struct stat sb;
+
+	if (!v->have_delta || !v->dst.have_crl || nl >= CFG_NAME_MAX)
+		return false;
+	*dsrc = *v->src;
+	dsrc->name[nl] = '+';
+	dsrc->name[nl + 1] = '\0';
+	memset(dv, 0, sizeof(*dv));
+	dv->src = dsrc;
+	dv->st = v->dst; /* borrowed: cleared with v */
+	snprintf(fname, sizeof(fname), "%s.crl", dsrc->name);
+	if (fstatat(dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		dv->file_err = -errno;
+	else if (!S_ISREG(sb.st_mode))
+		dv->file_err = -ENOENT;
+	else
+		dv->file_mtime = sb.st_mtim.tv_sec;
 	return true;
 }
 
@@ -87,32 +118,41 @@ int health_main(struct fetcher *f, int argc, char *argv[])
 	gateway_load(cfg, &gw);
 	for (int pass = 0; pass < 2; pass++) {
 		/* Worst first (pass 0: the problems), then what is fine, so that the line starts with the news. */
-		for (size_t i = 0; i < cfg->n_sources; i++) {
+		for (size_t i = 0, k = 0; i < cfg->n_sources; k = !k, i += !k) {
+			const struct source_view *v = &views[i];
 			struct health_src_in in;
 			struct health_src_out out;
+			struct cfg_source dsrc;
+			struct source_view dv;
 			size_t n;
 
-			monitor_health_in(&views[i], &gw, &in);
+			/* k = 1: the source's delta, when one is installed, as NAME+ (not counted as a source) */
+			if (k == 1) {
+				if (!delta_view(dirfd, v, &dsrc, &dv))
+					continue;
+				v = &dv;
+			}
+			monitor_health_in(v, &gw, &in);
 			health_source(&p, &in, &out);
 			if ((pass == 0) != (out.state != HEALTH_OK))
 				continue;
 			if (pass == 0) {
 				worst = health_worse(worst, out.state);
-			} else {
+			} else if (k == 0) {
 				n_ok++;
 			}
 			n = strlen(summary);
-			snprintf(summary + n, sizeof(summary) - n, "%s%s: %s%s%s", n ? "; " : "", views[i].src->name,
+			snprintf(summary + n, sizeof(summary) - n, "%s%s: %s%s%s", n ? "; " : "", v->src->name,
 				 out.state != HEALTH_OK ? health_state_name(out.state) : "", out.state != HEALTH_OK ? " " : "",
 				 out.why);
 			/* Perfdata (monitoring-plugins): 'label'=value[UOM];warn;crit;min;max */
 			n = strlen(perf);
 			if (out.has_left)
-				snprintf(perf + n, sizeof(perf) - n, "%s%s_expires_in=%llds;%lld;%lld;; ", "", views[i].src->name,
+				snprintf(perf + n, sizeof(perf) - n, "%s%s_expires_in=%llds;%lld;%lld;; ", "", v->src->name,
 					 out.left, out.warn, out.crit);
 			n = strlen(perf);
-			snprintf(perf + n, sizeof(perf) - n, "%s_failures=%u;;;0; %s_entries=%llu;;;0; ", views[i].src->name,
-				 views[i].st.failures, views[i].src->name, views[i].st.entries);
+			snprintf(perf + n, sizeof(perf) - n, "%s_failures=%u;;;0; %s_entries=%llu;;;0; ", v->src->name,
+				 v->st.failures, v->src->name, v->st.entries);
 		}
 	}
 	if (gw.configured && gw.err == 0) {

@@ -157,6 +157,15 @@ void monitor_views_load(const struct cfg *cfg, int dirfd, struct source_view *vi
 		if (v->state_err != 0) {
 			state_clear(&v->st);
 		}
+		/* Its delta, the pseudo-source NAME+ (crlsync(8) DELTA CRLS): shown apart from the base. */
+		if (strlen(v->src->name) < CFG_NAME_MAX) {
+			char dname[CFG_NAME_MAX + 2];
+
+			snprintf(dname, sizeof(dname), "%.*s+", CFG_NAME_MAX - 1, v->src->name);
+			v->have_delta = state_load(dirfd, dname, &v->dst) == 0 && (v->dst.have_crl || v->dst.last_attempt != 0);
+			if (!v->have_delta)
+				state_clear(&v->dst);
+		}
 		cachedir_crl_name(v->src->name, fname, sizeof(fname));
 		if (fstatat(dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			v->file_err = -errno;
@@ -169,8 +178,10 @@ void monitor_views_load(const struct cfg *cfg, int dirfd, struct source_view *vi
 
 void monitor_views_clear(const struct cfg *cfg, struct source_view *views)
 {
-	for (size_t i = 0; views != NULL && i < cfg->n_sources; i++)
+	for (size_t i = 0; views != NULL && i < cfg->n_sources; i++) {
 		state_clear(&views[i].st);
+		state_clear(&views[i].dst);
+	}
 }
 
 void monitor_health_in(const struct source_view *v, const struct gateway_view *gw, struct health_src_in *in)
@@ -294,6 +305,31 @@ int metrics_print(FILE *f, const struct cfg *cfg, const struct source_view *view
 		label(f, views[i].src->name);
 		fprintf(f, "\",result=\"");
 		label(f, views[i].st.result[0] ? views[i].st.result : "unknown");
+		fprintf(f, "\"} 1\n");
+	}
+	/* The delta CRLs (NAME+.crl), apart from their bases: the same names with crlsync_delta_. */
+	metric = "crlsync_delta_crl_installed";
+	head(f, metric, "gauge", "1 when a verified delta CRL is installed as cache-dir/NAME+.crl (absent: no delta attempted)");
+	PER_SOURCE(v->have_delta, "%d", v->dst.have_crl);
+	metric = "crlsync_delta_crl_number";
+	head(f, metric, "gauge", "crlNumber of the installed delta CRL (exact up to 2^53)");
+	PER_SOURCE(v->have_delta && v->dst.have_crl && number_value(v->dst.crl.number_hex) >= 0, "%.17g",
+		   number_value(v->dst.crl.number_hex));
+	metric = "crlsync_delta_crl_next_update_timestamp_seconds";
+	head(f, metric, "gauge", "nextUpdate of the installed delta CRL, Unix time: it governs freshness while it applies");
+	PER_SOURCE(v->have_delta && v->dst.have_crl && v->dst.has_next_update, "%lld", (long long)v->dst.next_update);
+	metric = "crlsync_delta_crl_entries";
+	head(f, metric, "gauge", "revoked certificates listed in the installed delta CRL");
+	PER_SOURCE(v->have_delta && v->dst.have_crl, "%llu", v->dst.entries);
+	metric = "crlsync_delta_last_result";
+	head(f, metric, "gauge", "1 for the result code of the last attempt at the delta CRL (delta-pending, delta-superseded, ...)");
+	for (size_t i = 0; i < cfg->n_sources; i++) {
+		if (!views[i].have_delta || views[i].dst.last_attempt == 0)
+			continue;
+		fprintf(f, "%s{source=\"", metric);
+		label(f, views[i].src->name);
+		fprintf(f, "\",result=\"");
+		label(f, views[i].dst.result[0] ? views[i].dst.result : "unknown");
 		fprintf(f, "\"} 1\n");
 	}
 	metric = "crlsync_on_install_ok";

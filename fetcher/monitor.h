@@ -49,6 +49,8 @@ struct source_view {
 	struct src_state st; /* cleared when state_err */
 	int file_err;        /* 0, -ENOENT, or another -errno looking at NAME.crl */
 	time_t file_mtime;
+	bool have_delta;     /* its delta CRL (NAME+, crlsync(8) DELTA CRLS) was ever attempted: dst says how */
+	struct src_state dst; /* .state/NAME+.json; cleared when !have_delta */
 };
 
 /* Fills views[i] for every source from the cache-dir open as dirfd. Free with monitor_views_clear(). */

@@ -1487,6 +1487,12 @@ def delta_revoked_base_and_delta(crlsync):
                 not re.fullmatch(rx_number(11), str(dc.get("number"))) or dc.get("entries") != 1 or \
                 s["delta"].get("url") != env.url(DURL_PATH):
             raise Failure(f"status --json does not show the base and its delta apart: {s}")
+        m = env.run("status", "--prometheus", expect_rc=0).out
+        for line in (f'crlsync_crl_number{{source="{SRC}"}} 10', f'crlsync_delta_crl_number{{source="{SRC}"}} 11',
+                     f'crlsync_delta_crl_entries{{source="{SRC}"}} 1',
+                     f'crlsync_delta_last_result{{source="{SRC}",result="installed"}} 1'):
+            if line + "\n" not in m:
+                raise Failure(f"status --prometheus lacks {line!r}:\n{m}")
         v = env.run("verify", str(env.crl_path(DSRC)), "--ca", str(env.pki.issuing_crt), expect_rc=0, config=False)
         v.assert_out(rf"number:\s+{rx_number(11)}")
         v.assert_out(rf"delta CRL:\s+for base number {rx_number(10)}")
@@ -1590,6 +1596,7 @@ def delta_expired(crlsync):
         env.publish(DPATH, ad_delta(env, 11, 10))
         env.fetch(expect_rc=0)
         env.run("check", str(bob.crt), expect_rc=0)
+        env.run("health", expect_rc=0).assert_out(rf"^CRLSYNC OK - 1/1 source\(s\) OK: [^\n]*{re.escape(DSRC)}: ")
         old = ad_delta(env, 12, 10, this_update=-7200, next_update=-60)
         env.publish(DPATH, old)
         r = env.fetch()
@@ -1597,6 +1604,9 @@ def delta_expired(crlsync):
             raise Failure(f"an expired delta: fetch exited 0\n{r.show()}")
         r.assert_err(rf"source {re.escape(DSRC)}:[^\n]*(?i:expired)")
         env.run("check", str(bob.crt), expect_rc=4)
+        # health judges the delta apart, as NAME+: its nextUpdate governs while it applies.
+        h = env.run("health", expect_rc=2)
+        h.assert_out(rf"^CRLSYNC CRITICAL - 1/1 source\(s\) OK: {re.escape(DSRC)}: CRITICAL [^\n]*(?i:expired)")
 
 
 @scenario
