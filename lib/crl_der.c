@@ -37,7 +37,56 @@ struct crl_raw {
 	const unsigned char *revoked; /* content octets of revokedCertificates; NULL when absent */
 	size_t revoked_len;
 	unsigned flags; /* enum crl_load_flags */
+	/*
+	 * crl_der_load_fd(): fd >= 0, and only the octets before and after the entries are in memory
+	 * at `der` (the rest of that range is reserved, never readable); the passes over the entries
+	 * and the signed bytes read them a window at a time (raw_bytes()).
+	 */
+	int fd;
+	unsigned char *win;
+	size_t win_cap, win_off, win_len;
 };
+
+#define WINDOW ((size_t)1 << 20)
+
+/*
+ * `n` octets at offset `off` of the CRL: in place, or (fd mode) read into the window, which
+ * holds at least WINDOW octets from `off` on (an entry longer than that grows it). The pointer
+ * is valid until the next call. NULL on a read error or out of memory.
+ */
+static const unsigned char *raw_bytes(struct crl_raw *raw, size_t off, size_t n)
+{
+	size_t want, got = 0;
+
+	if (raw->fd < 0)
+		return raw->der + off;
+	if (off >= raw->win_off && n <= raw->win_len && off - raw->win_off <= raw->win_len - n)
+		return raw->win + (off - raw->win_off);
+	want = n > WINDOW ? n : WINDOW;
+	if (want > raw->der_len - off)
+		want = raw->der_len - off;
+	if (want > raw->win_cap) {
+		unsigned char *w = realloc(raw->win, want);
+
+		if (w == NULL)
+			return NULL;
+		raw->win = w;
+		raw->win_cap = want;
+	}
+	raw->win_len = 0;
+	while (got < want) {
+		ssize_t r = pread(raw->fd, raw->win + got, want - got, (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return NULL; /* an error, or the file shrank under us */
+		got += (size_t)r;
+	}
+	raw->win_off = off;
+	raw->win_len = want;
+	return n <= want ? raw->win : NULL;
+}
 
 /* ---- strict DER reading ---- */
 
@@ -296,17 +345,55 @@ static void release_upto(struct releaser *rl, const unsigned char *p, bool last)
 	rl->mark = (const unsigned char *)((uintptr_t)p & ~(page - 1));
 }
 
-/* The entries straight from the buffer: pass 1 checks and counts, pass 2 indexes. */
+/* The length of the TLV whose header starts at p (avail octets there), as der_next() reads it; 0 if malformed. */
+static size_t tlv_total(const unsigned char *p, size_t avail)
+{
+	size_t l, n, h = 2;
+
+	if (avail < 2 || (p[0] & 0x1F) == 0x1F)
+		return 0;
+	l = p[1];
+	if (l & 0x80) {
+		n = l & 0x7F;
+		if (n == 0 || n > 4 || avail < 2 + n || p[2] == 0)
+			return 0;
+		for (l = 0; n > 0; n--)
+			l = l << 8 | p[h++];
+		if (l < 0x80)
+			return 0;
+	}
+	return h + l;
+}
+
+/* The entry (a SEQUENCE) at *off, before `end`: its content in *v, *vl, *off past it. False when malformed. */
+static bool next_entry(struct crl_raw *raw, size_t *off, size_t end, const unsigned char **v, size_t *vl)
+{
+	size_t avail = end - *off, total;
+	const unsigned char *p = raw_bytes(raw, *off, avail < 6 ? avail : 6);
+	struct der d;
+
+	if (p == NULL || (total = tlv_total(p, avail < 6 ? avail : 6)) == 0 || total > avail)
+		return false;
+	if ((p = raw_bytes(raw, *off, total)) == NULL)
+		return false;
+	d = (struct der){ p, p + total };
+	if (!der_expect(&d, 0x30, v, vl))
+		return false;
+	*off += total;
+	return true;
+}
+
+/* The entries straight from the buffer (or the file): pass 1 checks and counts, pass 2 indexes. */
 static enum crl_error der_entries(const struct crl_source *src, struct crl *c, char *err, size_t errlen)
 {
-	const struct crl_raw *raw = src->ctx;
-	struct der d = { NULL, NULL };
-	size_t n = 0, tail_max = 0;
+	struct crl_raw *raw = src->ctx;
+	size_t n = 0, tail_max = 0, off, vl;
+	size_t start = raw->revoked != NULL ? (size_t)(raw->revoked - raw->der) : 0;
+	size_t end = raw->revoked != NULL ? start + raw->revoked_len : 0;
 	const unsigned char *v;
-	size_t vl;
 	struct entry e;
 	/* A mapped file's pages come back from the page cache: pass 1 may release them too. */
-	struct releaser rl = { raw->revoked, (raw->flags & CRL_LOAD_MAPPED) != 0 };
+	struct releaser rl = { raw->der + start, raw->fd < 0 && (raw->flags & CRL_LOAD_MAPPED) != 0 };
 	int r;
 
 	(void)err;
@@ -315,16 +402,13 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 	 * Pass 1 checks every entry and counts, so that pass 2 cannot fail (and may discard the
 	 * pages behind it) and the index is allocated once at its final size.
 	 */
-	if (raw->revoked != NULL) {
-		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
-		while (d.p < d.end) {
-			if (!der_expect(&d, 0x30, &v, &vl) || !parse_entry(v, vl, c->flags, &e))
-				return CRL_E_FALLBACK;
-			n++;
-			if (e.serial_len > 7 + tail_max)
-				tail_max = e.serial_len - 7;
-			release_upto(&rl, d.p, d.p == d.end);
-		}
+	for (off = start; off < end;) {
+		if (!next_entry(raw, &off, end, &v, &vl) || !parse_entry(v, vl, c->flags, &e))
+			return CRL_E_FALLBACK;
+		n++;
+		if (e.serial_len > 7 + tail_max)
+			tail_max = e.serial_len - 7;
+		release_upto(&rl, raw->der + off, off == end);
 	}
 	c->entries = n;
 	if (raw->flags & CRL_LOAD_NO_INDEX)
@@ -332,16 +416,15 @@ static enum crl_error der_entries(const struct crl_source *src, struct crl *c, c
 	c->index = crl_index_new(0);
 	if (c->index == NULL || crl_index_reserve(c->index, n, tail_max) != 0)
 		return CRL_E_NOMEM;
-	if (raw->revoked != NULL)
-		d = (struct der){ raw->revoked, raw->revoked + raw->revoked_len };
-	rl = (struct releaser){ d.p, (raw->flags & (CRL_LOAD_DISCARD | CRL_LOAD_MAPPED)) != 0 };
-	while (d.p < d.end) {
-		der_expect(&d, 0x30, &v, &vl);
-		parse_entry(v, vl, c->flags, &e);
+	rl = (struct releaser){ raw->der + start, raw->fd < 0 && (raw->flags & (CRL_LOAD_DISCARD | CRL_LOAD_MAPPED)) != 0 };
+	for (off = start; off < end;) {
+		/* Pass 1 read the same octets: only a file that changed under us fails here. */
+		if (!next_entry(raw, &off, end, &v, &vl) || !parse_entry(v, vl, c->flags, &e))
+			return CRL_E_FALLBACK;
 		r = crl_index_add(c->index, e.serial, e.serial_len, false, e.when, e.reason);
 		if (r != 0)
 			return CRL_E_NOMEM;
-		release_upto(&rl, d.p, false);
+		release_upto(&rl, raw->der + off, false);
 	}
 	if (crl_index_seal(c->index) != 0)
 		return CRL_E_NOMEM;
@@ -399,7 +482,9 @@ out:
 /* raw->sig over raw->tbs with the algorithm of the skeleton: 1 good, 0 bad, -1 cannot tell. */
 static int der_verify(const struct crl_source *src, EVP_PKEY *pkey)
 {
-	const struct crl_raw *raw = src->ctx;
+	struct crl_raw *raw = src->ctx;
+	size_t tbs_off = (size_t)(raw->tbs - raw->der);
+	const unsigned char *p;
 	X509_CRL *skel = src->x;
 	const ASN1_BIT_STRING *sig;
 	const X509_ALGOR *alg;
@@ -435,17 +520,19 @@ static int der_verify(const struct crl_source *src, EVP_PKEY *pkey)
 	}
 	if (mdnid == NID_undef && nid != NID_rsassaPss) {
 		/* Ed25519/Ed448 sign the message itself, not a digest: one call over all of it. */
-		r = EVP_DigestVerify(ctx, raw->sig, raw->sig_len, raw->tbs, raw->tbs_len) == 1 ? 1 : 0;
-		if (raw->flags & CRL_LOAD_MAPPED)
+		if ((p = raw_bytes(raw, tbs_off, raw->tbs_len)) == NULL)
+			goto out;
+		r = EVP_DigestVerify(ctx, raw->sig, raw->sig_len, p, raw->tbs_len) == 1 ? 1 : 0;
+		if (raw->fd < 0 && (raw->flags & CRL_LOAD_MAPPED))
 			discard(raw->tbs, raw->tbs + raw->tbs_len);
 	} else {
-		struct releaser rl = { raw->tbs, (raw->flags & CRL_LOAD_MAPPED) != 0 };
+		struct releaser rl = { raw->tbs, raw->fd < 0 && (raw->flags & CRL_LOAD_MAPPED) != 0 };
 
 		/* EVP_DigestVerify() is Update + Final for these: the same verdict, a MiB at a time. */
 		for (size_t o = 0; o < raw->tbs_len; o += DISCARD_STEP) {
 			size_t k = raw->tbs_len - o < DISCARD_STEP ? raw->tbs_len - o : DISCARD_STEP;
 
-			if (EVP_DigestVerifyUpdate(ctx, raw->tbs + o, k) != 1)
+			if ((p = raw_bytes(raw, tbs_off + o, k)) == NULL || EVP_DigestVerifyUpdate(ctx, p, k) != 1)
 				goto out;
 			release_upto(&rl, raw->tbs + o + k, o + k == raw->tbs_len);
 		}
@@ -487,8 +574,8 @@ static unsigned char *der_put_header(unsigned char *p, unsigned char tag, size_t
 /* The file's own bytes: the digest that names the content. */
 static bool der_digest(const struct crl_source *src, unsigned char out[32])
 {
-	const struct crl_raw *raw = src->ctx;
-	struct releaser rl = { raw->der, (raw->flags & CRL_LOAD_MAPPED) != 0 };
+	struct crl_raw *raw = src->ctx;
+	struct releaser rl = { raw->der, raw->fd < 0 && (raw->flags & CRL_LOAD_MAPPED) != 0 };
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int mdlen = 0;
 	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
@@ -496,7 +583,9 @@ static bool der_digest(const struct crl_source *src, unsigned char out[32])
 	for (size_t o = 0; ok && o < raw->der_len; o += DISCARD_STEP) {
 		size_t k = raw->der_len - o < DISCARD_STEP ? raw->der_len - o : DISCARD_STEP;
 
-		ok = EVP_DigestUpdate(ctx, raw->der + o, k) == 1;
+		const unsigned char *p = raw_bytes(raw, o, k);
+
+		ok = p != NULL && EVP_DigestUpdate(ctx, p, k) == 1;
 		release_upto(&rl, raw->der + o + k, o + k == raw->der_len);
 	}
 	ok = ok && EVP_DigestFinal_ex(ctx, out, &mdlen) == 1 && mdlen == 32;
@@ -504,16 +593,18 @@ static bool der_digest(const struct crl_source *src, unsigned char out[32])
 	return ok;
 }
 
-enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
-			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
+static enum crl_error load(struct crl_raw *rawp, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
+			   struct crl **out, char *err, size_t errlen)
 {
+	const unsigned char *der = rawp->der;
+	size_t len = rawp->der_len;
 	struct der outer = { der, der + len }, list, tbs;
 	const unsigned char *tbs_v, *alg_v, *alg_tlv, *bits, *parts[8], *v;
 	size_t tbs_l, alg_l, alg_tlv_l, bits_l, part_len[8], n_parts = 0, vl, body = 0, skel_tbs, skel_len;
 	unsigned char *skel = NULL, *p, tag;
 	const unsigned char *cp;
-	struct crl_raw raw = { .der = der, .der_len = len, .flags = flags };
-	struct crl_source src = { .fast = true, .ctx = &raw, .verify = der_verify, .digest = der_digest,
+	struct crl_raw *raw = rawp;
+	struct crl_source src = { .fast = true, .ctx = raw, .verify = der_verify, .digest = der_digest,
 				  .entries = der_entries };
 	X509_CRL *x = NULL;
 	enum crl_error r = CRL_E_FALLBACK;
@@ -524,18 +615,18 @@ enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *c
 	if (!der_expect(&outer, 0x30, &v, &vl) || outer.p != outer.end)
 		goto fallback;
 	list = (struct der){ v, v + vl };
-	raw.tbs = list.p;
+	raw->tbs = list.p;
 	if (!der_expect(&list, 0x30, &tbs_v, &tbs_l))
 		goto fallback;
-	raw.tbs_len = (size_t)(list.p - raw.tbs);
+	raw->tbs_len = (size_t)(list.p - raw->tbs);
 	alg_tlv = list.p;
 	if (!der_expect(&list, 0x30, &alg_v, &alg_l))
 		goto fallback;
 	alg_tlv_l = (size_t)(list.p - alg_tlv);
 	if (!der_expect(&list, 0x03, &bits, &bits_l) || bits_l < 1 || bits[0] != 0 || list.p != list.end)
 		goto fallback;
-	raw.sig = bits + 1;
-	raw.sig_len = bits_l - 1;
+	raw->sig = bits + 1;
+	raw->sig_len = bits_l - 1;
 	/* tbsCertList: version?, signature, issuer, thisUpdate, nextUpdate?, revokedCertificates?, [0] crlExtensions? */
 	tbs = (struct der){ tbs_v, tbs_v + tbs_l };
 	while (tbs.p < tbs.end) {
@@ -545,10 +636,10 @@ enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *c
 			goto fallback;
 		/* The first SEQUENCE after the times is the list; the algorithm and issuer come before them. */
 		if (tag == 0x30 && n_parts >= 3 && (parts[n_parts - 1][0] == 0x17 || parts[n_parts - 1][0] == 0x18)) {
-			if (raw.revoked != NULL)
+			if (raw->revoked != NULL)
 				goto fallback; /* a second list: the reference refuses the structure */
-			raw.revoked = v;
-			raw.revoked_len = vl;
+			raw->revoked = v;
+			raw->revoked_len = vl;
 			continue;
 		}
 		parts[n_parts] = start;
@@ -597,5 +688,114 @@ fallback:
 out:
 	X509_CRL_free(x);
 	free(skel);
+	return r;
+}
+
+enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
+			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen)
+{
+	struct crl_raw raw = { .der = der, .der_len = len, .flags = flags, .fd = -1 };
+
+	return load(&raw, cas, n_cas, now, origin, out, err, errlen);
+}
+
+#define FD_HEAD ((size_t)64 << 10)  /* read first: the headers up to the entries */
+#define FD_EDGE_MAX ((size_t)16 << 20) /* more than this before or after the entries: read it all */
+
+/* Reads [off, off + n) of fd into der + off, making those pages of the reservation readable first. */
+static bool fill(int fd, unsigned char *der, size_t off, size_t n)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)der + off) & ~(page - 1),
+		  b = ((uintptr_t)der + off + n + page - 1) & ~(page - 1);
+	size_t got = 0;
+
+	if (n == 0)
+		return true;
+	if (mprotect((void *)a, b - a, PROT_READ | PROT_WRITE) != 0)
+		return false;
+	while (got < n) {
+		ssize_t r = pread(fd, der + off + got, n - got, (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/*
+ * Where the entries are: the offset and length of revokedCertificates' content, found from the
+ * headers alone (the same walk as load()'s), or false when that needs more than the `have`
+ * octets read (or the CRL is no canonical DER: load() then says so).
+ */
+static bool locate_entries(const unsigned char *der, size_t len, size_t have, size_t *start, size_t *rlen)
+{
+	struct der outer = { der, der + len }, list, tbs;
+	const unsigned char *v, *prev = NULL;
+	size_t vl, n_parts = 0;
+	unsigned char tag;
+
+	/* Lengths are checked against `len` but only headers inside `have` are read. */
+	if (have < 16 || !der_expect(&outer, 0x30, &v, &vl))
+		return false;
+	list = (struct der){ v, v + vl };
+	if (!der_expect(&list, 0x30, &v, &vl))
+		return false;
+	tbs = (struct der){ v, v + vl };
+	while (tbs.p < tbs.end && (size_t)(tbs.p - der) + 6 <= have) {
+		const unsigned char *at = tbs.p;
+
+		if (!der_next(&tbs, &tag, &v, &vl))
+			return false;
+		if (tag == 0x30 && n_parts >= 3 && prev != NULL && (prev[0] == 0x17 || prev[0] == 0x18)) {
+			*start = (size_t)(v - der);
+			*rlen = vl;
+			return true;
+		}
+		if ((size_t)(tbs.p - der) > have)
+			return false; /* a part before the entries that we have not read */
+		prev = at;
+		n_parts++;
+	}
+	return false;
+}
+
+enum crl_error crl_der_load_fd(int fd, size_t len, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
+			       unsigned flags, struct crl **out, char *err, size_t errlen)
+{
+	struct crl_raw raw = { .der_len = len, .flags = flags & ~(unsigned)(CRL_LOAD_DISCARD | CRL_LOAD_MAPPED),
+			       .fd = fd };
+	size_t head = len < FD_HEAD ? len : FD_HEAD, start = 0, rlen = 0, tail;
+	unsigned char *der;
+	enum crl_error r = CRL_E_FALLBACK;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (len == 0)
+		return CRL_E_FALLBACK;
+	/* Address space for all of it, readable only where read: the entries never are. */
+	der = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (der == MAP_FAILED)
+		return CRL_E_FALLBACK;
+	raw.der = der;
+	if (!fill(fd, der, 0, head))
+		goto out;
+	if (!locate_entries(der, len, head, &start, &rlen) || start > FD_EDGE_MAX) {
+		/* No entries, or headers beyond what we read: small enough to read whole, or odd. */
+		if (len > FD_EDGE_MAX || !fill(fd, der, head, len - head))
+			goto out;
+		raw.fd = -1;
+	} else {
+		tail = len - (start + rlen);
+		if (tail > FD_EDGE_MAX || !fill(fd, der, head, start > head ? start - head : 0) ||
+		    !fill(fd, der, start + rlen, tail))
+			goto out;
+	}
+	r = load(&raw, cas, n_cas, now, origin, out, err, errlen);
+out:
+	free(raw.win);
+	munmap(der, len);
 	return r;
 }

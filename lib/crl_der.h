@@ -21,4 +21,14 @@
 enum crl_error crl_der_load(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
 			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen);
 
+/*
+ * The same over the DER CRL of `len` octets open as `fd` (read with pread(), never mapped: a file
+ * cut short under us is a read error, not a SIGBUS), holding in memory only the octets before and
+ * after the entries and a window of about a MiB: a CRL of any size costs its index and a few MiB.
+ * CRL_LOAD_DISCARD and CRL_LOAD_MAPPED are moot. CRL_E_FALLBACK also for a read error, an
+ * Ed25519/Ed448 CRL aside (its signed bytes are read whole, as the signature needs them).
+ */
+enum crl_error crl_der_load_fd(int fd, size_t len, X509 *const *cas, size_t n_cas, time_t now, const char *origin,
+			       unsigned flags, struct crl **out, char *err, size_t errlen);
+
 #endif

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "crl_der.h"
 #include "crl_reference.h"
+#include "crlsync/file.h"
 #include "crlsync/log.h"
 
 enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
@@ -26,6 +28,33 @@ enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *c
 	/* After a DISCARD pass nothing would be left to fall back on: crl_der_load() only discards once it cannot fail. */
 	err[0] = '\0';
 	return crl_reference_load(der, len, cas, n_cas, now, origin, flags, out, err, errlen);
+}
+
+bool crl_from_file_at(int dirfd, const char *name, X509 *const *cas, size_t n_cas, time_t now,
+		      const char *origin, unsigned flags, enum crl_error *e, struct crl **out, char *err, size_t errlen)
+{
+	enum crl_error r = CRL_E_FALLBACK;
+	unsigned char first = 0;
+	size_t size = 0;
+	int fd;
+
+	*out = NULL;
+	err[0] = '\0';
+	if (flags & CRL_LOAD_REFERENCE)
+		return false;
+	fd = file_open_at(dirfd, name, CRL_FILE_MAX, &size);
+	if (fd < 0)
+		return false; /* the whole-file reader says why */
+	if (size > 0 && pread(fd, &first, 1, 0) == 1 && first == 0x30)
+		r = crl_der_load_fd(fd, size, cas, n_cas, now, origin, flags, out, err, errlen);
+	close(fd);
+	if (r == CRL_E_FALLBACK) {
+		*out = NULL;
+		err[0] = '\0';
+		return false;
+	}
+	*e = r;
+	return true;
 }
 
 void crl_der_free(struct crl_der *v, size_t n)

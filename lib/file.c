@@ -202,3 +202,36 @@ void file_unmap(const unsigned char *map, size_t len)
 	if (map != NULL && len > 0)
 		munmap((void *)map, len);
 }
+
+int file_open_at(int dirfd, const char *path, size_t cap, size_t *size)
+{
+	struct stat st;
+	int fd, fl, r;
+
+	*size = 0;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size > cap) {
+		r = -EFBIG;
+		goto fail;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		r = -errno;
+		goto fail;
+	}
+	*size = (size_t)st.st_size;
+	return fd;
+fail:
+	close(fd);
+	return r;
+}

@@ -234,6 +234,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 		     size_t *n_fresh)
 {
 	struct crl_der *ders = NULL;
+	struct crl *streamed = NULL;
 	unsigned char *buf = NULL;
 	size_t len = 0, n = 0;
 	char err[512], origin[300], ebuf[128];
@@ -242,6 +243,11 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 	int r = 0;
 
 	rec->st = *st;
+	/* One DER CRL (what the fetcher installs): read a window at a time, never whole (issue 14). */
+	if (crl_from_file_at(l->dirfd, name, l->cas, l->n_cas, now, name, 0, &e, &streamed, err, sizeof(err))) {
+		n = 1;
+		goto crls;
+	}
 	r = file_read_at(l->dirfd, name, CRL_FILE_MAX, &buf, &len);
 	if (r != 0) {
 		log_error(l->log, "%s: cannot read: %s (uid %ld)%s", path, fmt_errno(-r, ebuf, sizeof(ebuf)), (long)geteuid(),
@@ -258,6 +264,7 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 		failed = true;
 		goto keep;
 	}
+crls:
 	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
 
@@ -266,8 +273,13 @@ static int load_file(struct store_loader *l, const char *path, const char *name,
 		else
 			snprintf(origin, sizeof(origin), "%s", name);
 		/* The file buffer is freed unread after this: its pages may go as the index grows. */
-		e = crl_from_der(ders[i].der, ders[i].len, l->cas, l->n_cas, now, origin, CRL_LOAD_DISCARD, &c, err,
-				 sizeof(err));
+		if (ders == NULL) {
+			c = streamed; /* e and err from crl_from_file_at() */
+			streamed = NULL;
+		} else {
+			e = crl_from_der(ders[i].der, ders[i].len, l->cas, l->n_cas, now, origin, CRL_LOAD_DISCARD, &c,
+					 err, sizeof(err));
+		}
 		if (e == CRL_E_NOMEM) {
 			r = -ENOMEM;
 			goto out;

@@ -118,6 +118,17 @@ enum crl_load_flags {
 enum crl_error crl_from_der(const unsigned char *der, size_t len, X509 *const *cas, size_t n_cas, time_t now,
 			    const char *origin, unsigned flags, struct crl **out, char *err, size_t errlen);
 
+/*
+ * crl_from_der() of the file `name` in dirfd when it holds one DER CRL, read a window at a time
+ * with pread() (issue 14): a CRL of any size then costs its index and a few MiB, never the file
+ * and the index at once. True with crl_from_der()'s verdict in *e (and *out, err). False, with
+ * *out NULL and nothing said, for anything it does not load that way (a PEM file, a file it
+ * cannot open, a CRL for the reference loader): the caller then reads the whole file and calls
+ * crl_split() and crl_from_der(), which say why.
+ */
+bool crl_from_file_at(int dirfd, const char *name, X509 *const *cas, size_t n_cas, time_t now,
+		      const char *origin, unsigned flags, enum crl_error *e, struct crl **out, char *err, size_t errlen);
+
 /* The armour line of a PEM CRL (RFC 7468 §5). */
 #define CRL_PEM_MARKER "-----BEGIN X509 CRL-----"
 

@@ -58,4 +58,12 @@ int file_read_at(int dirfd, const char *path, size_t cap, unsigned char **buf, s
 int file_map_at(int dirfd, const char *path, size_t cap, const unsigned char **map, size_t *len);
 void file_unmap(const unsigned char *map, size_t len);
 
+/*
+ * Opens the regular file `path` in dirfd for reading as file_read_at() would read it (never through
+ * a symlink, never hanging on a FIFO, at most `cap` bytes), for a reader that takes it a piece at a
+ * time with pread() (crl_from_file_at()). Returns the descriptor (the caller closes it) with its size
+ * in *size, or -errno as file_read_ex() says.
+ */
+int file_open_at(int dirfd, const char *path, size_t cap, size_t *size);
+
 #endif

@@ -2,9 +2,11 @@
 /* The fast DER loader against the OpenSSL reference: shared by unit tests and the differential fuzz target. */
 #include "crl_diff.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crlsync/crl.h"
 #include "crlsync/mark.h"
@@ -160,12 +162,42 @@ unsigned char *crl_diff_with_entries(const unsigned char *tbs, size_t tbs_len, c
 	return out;
 }
 
+/*
+ * The fast loader reading a file a window at a time (crl_from_file_at(), issue 14): `der` written
+ * to a scratch directory made once. False when it did not load it that way; else its verdict.
+ */
+static bool from_file(const unsigned char *der, size_t len, X509 *ca, time_t now, enum crl_error *e, struct crl **c,
+		      char *err, size_t errlen)
+{
+	static int dirfd = -1;
+	static char dir[256];
+	int fd;
+	bool ok;
+
+	if (dirfd < 0) {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/crl_diff.XXXXXX", t && t[0] ? t : "/tmp");
+		if (mkdtemp(dir) == NULL || (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			abort();
+	}
+	fd = openat(dirfd, "diff.crl", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (len > 0 && write(fd, der, len) != (ssize_t)len))
+		abort();
+	close(fd);
+	ok = crl_from_file_at(dirfd, "diff.crl", &ca, 1, now, "diff", 0, e, c, err, errlen);
+	unlinkat(dirfd, "diff.crl", 0);
+	return ok;
+}
+
 bool crl_diff_check(const unsigned char *der, size_t len, X509 *ca, time_t now, bool *fast_used, char *why,
 		    size_t whylen)
 {
-	struct crl *f = NULL, *r = NULL;
+	struct crl *f = NULL, *r = NULL, *w = NULL;
+	enum crl_error ew = CRL_OK;
+	bool windowed;
 	struct mark_stream fs, rs;
-	char e1[512], e2[512];
+	char e1[512], e2[512], e3[512];
 	enum crl_error ef, er;
 	X509_CRL *x = NULL;
 	const unsigned char *p = der;
@@ -173,8 +205,15 @@ bool crl_diff_check(const unsigned char *der, size_t len, X509 *ca, time_t now, 
 
 	ef = crl_from_der(der, len, &ca, 1, now, "diff", 0, &f, e1, sizeof(e1));
 	er = crl_from_der(der, len, &ca, 1, now, "diff", CRL_LOAD_REFERENCE, &r, e2, sizeof(e2));
+	windowed = from_file(der, len, ca, now, &ew, &w, e3, sizeof(e3));
 	if (fast_used != NULL)
 		*fast_used = f != NULL && f->fast;
+	/* Read from the file or from memory, the fast loader decides alike, or leaves both to the reference. */
+	if (windowed ? ew != ef || (ew == CRL_OK && !f->fast) : ef == CRL_OK && f->fast) {
+		snprintf(why, whylen, "in memory %s (%s), from the file %s (%s)", crl_error_str(ef), e1,
+			 windowed ? crl_error_str(ew) : "left to the reference", windowed ? e3 : "");
+		goto out;
+	}
 	if ((ef == CRL_OK) != (er == CRL_OK)) {
 		snprintf(why, whylen, "fast %s (%s), reference %s (%s)", crl_error_str(ef), e1, crl_error_str(er), e2);
 		goto out;
@@ -206,6 +245,13 @@ bool crl_diff_check(const unsigned char *der, size_t len, X509 *ca, time_t now, 
 	SAME(mark_same_stream(&fs, &rs), "scope");
 	SAME(strcmp(f->issuer_text, r->issuer_text) == 0, "issuer");
 	SAME(f->entries == r->entries, "entry count");
+	if (w != NULL) {
+		SAME(memcmp(w->digest, f->digest, sizeof(f->digest)) == 0, "digest, read from the file");
+		SAME(w->entries == f->entries && w->flags == f->flags && w->this_update == f->this_update &&
+			     w->next_update == f->next_update && w->number_len == f->number_len &&
+			     strcmp(w->issuer_text, f->issuer_text) == 0,
+		     "the CRL read from the file");
+	}
 	x = d2i_X509_CRL(NULL, &p, (long)len);
 	SAME(x != NULL, "decodability");
 	for (int i = 0; i < sk_X509_REVOKED_num(X509_CRL_get_REVOKED(x)); i++) {
@@ -215,8 +261,12 @@ bool crl_diff_check(const unsigned char *der, size_t len, X509 *ca, time_t now, 
 		bool neg = ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER;
 		struct crl_index_hit h1 = { 0 }, h2 = { 0 };
 		bool b1 = crl_index_find(f->index, s, sl, neg, &h1), b2 = crl_index_find(r->index, s, sl, neg, &h2);
+		struct crl_index_hit h3 = { 0 };
 
 		SAME(b1 && b2, "an entry's presence");
+		SAME(w == NULL || (crl_index_find(w->index, s, sl, neg, &h3) && h3.revoked_at == h1.revoked_at &&
+				   h3.reason == h1.reason),
+		     "an entry read from the file");
 		SAME(h1.revoked_at == h2.revoked_at, "an entry's date");
 		SAME(h1.reason == h2.reason, "an entry's reason");
 	}
@@ -226,5 +276,6 @@ out:
 	X509_CRL_free(x);
 	crl_unref(f);
 	crl_unref(r);
+	crl_unref(w);
 	return ok;
 }
