@@ -841,6 +841,35 @@ static void cfg_parse_buffer__url_scheme_not_allowed__rejected(void **state)
 	cfg_free(cfg);
 }
 
+/*
+ * `delta-url' (issue 14): repeatable like `url', kept apart from it and in file order, with the same
+ * checks (a delta is fetched with the same mirrors logic, crlsync.conf(5)).
+ */
+static void cfg_parse_buffer__delta_url__repeatable_apart_from_url(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = expect_ok(GLOBAL "[source a]\nca = /x\nurl = http://x/a.crl\ndelta-url = http://x/a%2B.crl\n"
+			       "delta-url = https://y/a+.crl\n",
+			false);
+	assert_int_equal(cfg->sources[0].n_urls, 1);
+	assert_int_equal(cfg->sources[0].n_delta_urls, 2);
+	assert_string_equal(cfg->sources[0].delta_urls[0], "http://x/a%2B.crl");
+	assert_string_equal(cfg->sources[0].delta_urls[1], "https://y/a+.crl");
+	cfg_free(cfg);
+	/* none: the base's FreshestCRL decides */
+	cfg = expect_ok(GLOBAL "[source a]\nca = /x\nurl = http://x/a.crl\n", false);
+	assert_int_equal(cfg->sources[0].n_delta_urls, 0);
+	assert_null(cfg->sources[0].delta_urls);
+	cfg_free(cfg);
+	/* the negative twins: the same checks as `url', naming the key */
+	expect_fail(GLOBAL "[source a]\nca = /x\ndelta-url = ldap://x/cn=a?crl\n", 5, "unsupported scheme `ldap' in `delta-url'");
+	expect_fail(GLOBAL "[source a]\nca = /x\ndelta-url = http://a/b http://c/d\n", 5,
+		    "whitespace or control character in `delta-url'");
+	expect_fail(GLOBAL "[plugin]\ndelta-url = http://x/a.crl\n", 4, "delta-url");
+}
+
 /* A URL holds no whitespace: what is left after it on the line, if not a comment, is refused. */
 static void cfg_parse_buffer__url_with_trailing_text__rejected(void **state)
 {
@@ -1531,6 +1560,7 @@ int main(void)
 		cmocka_unit_test(cfg_parse_buffer__bad_url__rejected),
 		cmocka_unit_test(cfg_parse_buffer__bad_url__credentials_not_echoed),
 		cmocka_unit_test(cfg_parse_buffer__url_scheme_not_allowed__rejected),
+		cmocka_unit_test(cfg_parse_buffer__delta_url__repeatable_apart_from_url),
 		cmocka_unit_test(cfg_parse_buffer__url_with_trailing_text__rejected),
 		cmocka_unit_test(cfg_parse_buffer__inline_comment__same_for_every_key),
 		cmocka_unit_test(cfg_parse_buffer__ca_missing__strerror),
