@@ -1476,6 +1476,7 @@ def delta_revoked_base_and_delta(crlsync):
         env.assert_installed(SRC, base)
         env.assert_installed(DSRC, delta)
         env.assert_no_temp_files()
+        env.assert_no_temp_files(DSRC)  # .issuing+.crl.XXXXXX: the default pattern has no `+'
         env.run("check", str(alice.crt), expect_rc=1).assert_out(r"REVOKED")
         env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
         env.run("check", str(carol.crt), expect_rc=0).assert_out(r"(?i)\bgood\b")
@@ -1624,6 +1625,7 @@ def delta_rollback(crlsync):
         r.assert_err(rx_error_delta(env.url(DURL_PATH), r"rollback"))
         env.assert_installed(DSRC, d12, "the newer delta must stay")
         env.assert_no_temp_files()
+        env.assert_no_temp_files(DSRC)
         env.run("check", str(bob.crt), expect_rc=1).assert_out(r"REVOKED")
 
 
