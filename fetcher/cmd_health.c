@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "crlsync/cachedir.h"
 #include "crlsync/text.h"
 #include "fetcher.h"
 #include "health.h"
@@ -53,7 +54,7 @@ static bool delta_view(int dirfd, const struct source_view *v, struct cfg_source
 	memset(dv, 0, sizeof(*dv));
 	dv->src = dsrc;
 	dv->st = v->dst; /* borrowed: cleared with v */
-	snprintf(fname, sizeof(fname), "%s.crl", dsrc->name);
+	cachedir_crl_name(dsrc->name, fname, sizeof(fname));
 	if (fstatat(dirfd, fname, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 		dv->file_err = -errno;
 	else if (!S_ISREG(sb.st_mode))

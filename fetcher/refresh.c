@@ -523,7 +523,7 @@ static size_t base_freshest(const struct job *b, char ***out)
 	size_t len = 0, n = 0, got = 0;
 
 	*out = NULL;
-	snprintf(fname, sizeof(fname), "%s.crl", b->src->name);
+	cachedir_crl_name(b->src->name, fname, sizeof(fname));
 	if (file_read_at(b->dirfd, fname, CRL_FILE_MAX, &buf, &len) != 0)
 		return 0;
 	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) == CRL_OK && n == 1 &&
