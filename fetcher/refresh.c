@@ -121,7 +121,11 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	int r;
 
 	cachedir_crl_name(j->src->name, fname, sizeof(fname));
-	r = install_file(j->dirfd, fname, der, len, 0644, NULL);
+	/* All of the download: its own temporary file, renamed into place, never copied (issue 14). */
+	if (dl_request_has_file(&j->req) && der == j->req.body && len == j->req.body_len)
+		r = dl_request_install(&j->req, fname, 0644);
+	else
+		r = install_file(j->dirfd, fname, der, len, 0644, NULL);
 	if (r < 0) {
 		log_error(j->log, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
 			  j->cfg->cache_dir, fname, strerror(-r));
@@ -224,8 +228,11 @@ static bool handle_body(struct job *j, const char *url, char *why, size_t whylen
 	for (size_t i = 0; i < n; i++) {
 		struct crl *c = NULL;
 		/* Every entry is checked, but the fetcher never looks one up: no index to build. */
-		enum crl_error e = crl_from_der(ders[i].der, ders[i].len, &j->src->ca, 1, j->now, j->src->name,
-						CRL_LOAD_NO_INDEX, &c, err, sizeof(err));
+		/* A DER body is the mapping of its temporary file: every pass releases what it read. */
+		unsigned flags = CRL_LOAD_NO_INDEX |
+				 (dl_request_has_file(&j->req) && ders[i].der == j->req.body ? CRL_LOAD_MAPPED : 0);
+		enum crl_error e = crl_from_der(ders[i].der, ders[i].len, &j->src->ca, 1, j->now, j->src->name, flags,
+						&c, err, sizeof(err));
 
 		if (e != CRL_OK) {
 			snprintf(why, whylen, "%s", err);
@@ -408,6 +415,9 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
 	j->url_masked = dl_mask_url(url);
 	memset(&j->req, 0, sizeof(j->req));
 	j->req.url = url;
+	/* The body goes to a temporary file in cache-dir, never whole into memory (issue 14). */
+	j->req.body_dirfd = j->dirfd;
+	cachedir_crl_name(j->src->name, j->req.body_name, sizeof(j->req.body_name));
 	j->req.etag = conditional ? j->st.etag : NULL;
 	j->req.last_modified = conditional ? j->st.last_modified : NULL;
 	j->req.max_size = (size_t)cfg_source_max_size(j->cfg, j->src);
@@ -517,18 +527,19 @@ static int job_prepare(struct job *j)
 static size_t base_freshest(const struct job *b, char ***out)
 {
 	char fname[CFG_NAME_MAX + 8], err[512];
-	unsigned char *buf = NULL;
+	const unsigned char *buf = NULL;
 	struct crl_der *ders = NULL;
 	struct crl *c = NULL;
 	size_t len = 0, n = 0, got = 0;
 
 	*out = NULL;
 	cachedir_crl_name(b->src->name, fname, sizeof(fname));
-	if (file_read_at(b->dirfd, fname, CRL_FILE_MAX, &buf, &len) != 0)
+	/* Mapped, read a MiB at a time and released: a 10M-entry base never sits in memory (issue 14). */
+	if (file_map_at(b->dirfd, fname, CRL_FILE_MAX, &buf, &len) != 0)
 		return 0;
 	if (crl_split(buf, len, &ders, &n, err, sizeof(err)) == CRL_OK && n == 1 &&
-	    crl_from_der(ders[0].der, ders[0].len, &b->src->ca, 1, b->now, fname, CRL_LOAD_NO_INDEX, &c, err,
-			 sizeof(err)) == CRL_OK &&
+	    crl_from_der(ders[0].der, ders[0].len, &b->src->ca, 1, b->now, fname,
+			 CRL_LOAD_NO_INDEX | (ders[0].der == buf ? CRL_LOAD_MAPPED : 0), &c, err, sizeof(err)) == CRL_OK &&
 	    c->n_freshest_urls > 0 && (*out = calloc(c->n_freshest_urls, sizeof(**out))) != NULL) {
 		for (size_t i = 0; i < c->n_freshest_urls; i++)
 			if (((*out)[got] = strdup(c->freshest_urls[i])) != NULL)
@@ -536,7 +547,7 @@ static size_t base_freshest(const struct job *b, char ***out)
 	}
 	crl_unref(c);
 	crl_der_free(ders, n);
-	free(buf);
+	file_unmap(buf, len);
 	return got;
 }
 
