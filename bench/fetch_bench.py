@@ -110,7 +110,7 @@ def main() -> int:
         print("| | time | peak RSS (ru_maxrss) | target |")
         print("|---|---:|---:|---|")
         print(f"| first fetch: download + verify + install | {res['first_seconds'] * 1e3:.0f} ms | "
-              f"{res['first_maxrss'] / 1048576:.1f} MiB | <= 1 s, <= 100 MiB |")
+              f"{res['first_maxrss'] / 1048576:.1f} MiB | <= 1 s, <= 64 MiB |")
         print(f"| second fetch: HTTP {st}, {second[-1]['bytes']} body bytes | {res['second_seconds'] * 1e3:.0f} ms | "
               f"{res['second_maxrss'] / 1048576:.1f} MiB | a 304 and no parse |")
         if st != 304:

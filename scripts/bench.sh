@@ -12,7 +12,7 @@ usage: scripts/bench.sh [--quick] [--no-10m] [--sizes "1000 100000 1000000 10000
                         [--openvpn-sizes "1000 100000 1000000"] [--fetch-sizes "..."] [--connects N]
                         [--reasons] [--out DIR] [--skip crl,reload,openvpn,fetch,scan]
   --quick     sizes 1000 and 100000 only, 5 connects (a minute)
-  --no-10m    leave 10M entries out (the 10M column takes about 8 more minutes with today's loader)
+  --no-10m    leave 10M entries out (the 10M column takes about 3 more minutes, most of it OpenSSL's own load)
   --reasons   a reasonCode extension on every entry (OpenSSL then needs ~2x the time and 1.7x the memory;
               the issue's anchors match CRLs without, the default)
 Environment: BUILD_DIR (default build-bench), PYTHON (default /usr/bin/python3).
