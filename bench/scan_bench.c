@@ -129,7 +129,7 @@ int main(int argc, char *argv[])
 		if (mkdtemp(dir) == NULL)
 			die("mkdtemp");
 		snprintf(src.name, sizeof(src.name), "bench");
-		cfg.cache_dir = dir;
+		cfg.global.cache_dir = dir;
 		cfg.sources = &src;
 		cfg.n_sources = 1;
 		write_crl(dir, "bench.crl", ca, key, 1);

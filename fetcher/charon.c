@@ -256,7 +256,7 @@ static bool charon_scoped(int dirfd, const struct cfg_source *src, const struct 
 bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, const struct cfg_source *src,
 		 struct src_state *st, bool installed, int abort_fd, bool *unreachable)
 {
-	const char *vici = cfg->strongswan_vici;
+	const char *vici = cfg->strongswan.vici;
 	char fname[CFG_NAME_MAX + 8], err[1536] = "", uri[512];
 	unsigned char *buf = NULL, md[SHA256_DIGEST_LENGTH];
 	const unsigned char *der = NULL;
@@ -277,12 +277,12 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 	snprintf(prev_number, sizeof(prev_number), "%s", st->charon_number);
 	st->charon_checked = time(NULL);
 	cachedir_crl_name(src->name, fname, sizeof(fname));
-	snprintf(uri, sizeof(uri), "file://%s%s%s", cfg->cache_dir,
-		 cfg->cache_dir[strlen(cfg->cache_dir) - 1] == '/' ? "" : "/", fname);
+	snprintf(uri, sizeof(uri), "file://%s%s%s", cfg->global.cache_dir,
+		 cfg->global.cache_dir[strlen(cfg->global.cache_dir) - 1] == '/' ? "" : "/", fname);
 
 	/* Charon ignores the IssuingDistributionPoint extension: a scoped CRL would count as complete. */
 	scoped = charon_scoped(dirfd, src, st);
-	if (scoped && !cfg->strongswan_load_scoped) {
+	if (scoped && !cfg->strongswan.load_scoped) {
 		set_outcome(st, "not-loaded", "has an issuingDistributionPoint (scoped), which charon ignores; "
 					      "load-scoped = no");
 		if (installed || strcmp(prev, "not-loaded") != 0)
@@ -294,7 +294,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 	}
 	r = file_read_at(dirfd, fname, CRL_FILE_MAX, &buf, &buflen);
 	if (r != 0) {
-		snprintf(err, sizeof(err), "cannot read %s/%s: %s", cfg->cache_dir, fname, strerror(-r));
+		snprintf(err, sizeof(err), "cannot read %s/%s: %s", cfg->global.cache_dir, fname, strerror(-r));
 		goto fail;
 	}
 	/*
@@ -307,7 +307,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 		if (n_ders > 1)
 			snprintf(err, sizeof(err), "%zu CRLs in it", n_ders);
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, sizeof(err), "%s/%s is not one CRL (%s); retried at the next refresh", cfg->cache_dir, fname,
+		snprintf(err, sizeof(err), "%s/%s is not one CRL (%s); retried at the next refresh", cfg->global.cache_dir, fname,
 			 why);
 		goto fail;
 	}
@@ -316,7 +316,7 @@ bool charon_sync(const struct log_sink *log, const struct cfg *cfg, int dirfd, c
 	SHA256(der, len, md);
 	if (memcmp(md, st->crl.digest, sizeof(md)) != 0) {
 		snprintf(err, sizeof(err), "%s/%s is no longer the CRL number %s the state describes (replaced since); "
-				   "retried at the next refresh", cfg->cache_dir, fname, st->crl.number_hex);
+				   "retried at the next refresh", cfg->global.cache_dir, fname, st->crl.number_hex);
 		goto fail;
 	}
 	if (*unreachable) {
@@ -412,7 +412,7 @@ fail:
 save:
 	r = state_save(dirfd, src->name, st);
 	if (r != 0)
-		log_error(log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s", src->name, cfg->cache_dir,
+		log_error(log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s", src->name, cfg->global.cache_dir,
 			  strerror(-r));
 	vici_close(c);
 	crl_der_free(ders, n_ders);

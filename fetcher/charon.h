@@ -12,7 +12,7 @@
 #define CHARON_TIMEOUT_MS 5000 /* per vici connect, read or write (a whole request: VICI_REQUEST_SPAN of them) */
 
 /*
- * Makes the charon at cfg->strongswan_vici hold the CRL installed for `src` (described by *st),
+ * Makes the charon at cfg->strongswan.vici hold the CRL installed for `src` (described by *st),
  * then asks charon what it holds. `installed`: a new CRL was installed in this pass, or charon is
  * a new one (restarted): hand it over without first asking whether charon holds it.
  *   - complete CRLs of up to 65,535 bytes: `load-cert` (X509_CRL, DER), then `flush-certs` X509_CRL

@@ -128,7 +128,7 @@ int check_main(struct fetcher *f, int argc, char *argv[])
 		goto out; /* EXIT_CONFIG */
 	l = store_loader_new(run.cfg, &quiet);
 	if (l == NULL || store_loader_load(l, now, &snap) != 0) {
-		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", run.cfg->cache_dir);
+		fprintf(stderr, "crlsync: cannot load the CRLs of %s\n", run.cfg->global.cache_dir);
 		rc = CHECK_EXIT_UNDECIDED;
 		goto out;
 	}

@@ -72,7 +72,7 @@ static void watch_free(struct charon_watch *w)
 static bool watch_configure(struct charon_watch *w, const struct cfg *cfg)
 {
 	size_t n = cfg->n_sources + 1;
-	bool same = w->uri != NULL && cfg->strongswan_vici != NULL && strcmp(w->uri, cfg->strongswan_vici) == 0;
+	bool same = w->uri != NULL && cfg->strongswan.vici != NULL && strcmp(w->uri, cfg->strongswan.vici) == 0;
 
 	free(w->retry_at);
 	free(w->fails);
@@ -86,12 +86,12 @@ static bool watch_configure(struct charon_watch *w, const struct cfg *cfg)
 		/* Another charon (or none): what the old one held says nothing about it. */
 		watch_close(w);
 		free(w->uri);
-		w->uri = cfg->strongswan_vici ? strdup(cfg->strongswan_vici) : NULL;
+		w->uri = cfg->strongswan.vici ? strdup(cfg->strongswan.vici) : NULL;
 		w->next_connect = 0;
 		w->backoff = CHARON_RECONNECT_MIN_S;
 		w->renew = false;
 		w->told_absent = false;
-		if (cfg->strongswan_vici != NULL && w->uri == NULL)
+		if (cfg->strongswan.vici != NULL && w->uri == NULL)
 			return false;
 	}
 	return w->retry_at && w->fails && w->which && w->ok;
@@ -339,7 +339,7 @@ int daemon_main(struct fetcher *f, int argc, char *argv[])
 		goto out;
 	}
 	log_note(log, "daemon started (pid %ld): %zu source(s), cache-dir %s, interval %lld s", (long)getpid(),
-		 cfg->n_sources, cfg->cache_dir, cfg->interval);
+		 cfg->n_sources, cfg->global.cache_dir, cfg->global.interval);
 reconfigure:
 	free(next);
 	free(due);
@@ -450,7 +450,7 @@ signals:
 					log_error(log, "SIGHUP: the new configuration is refused; the old one keeps running");
 					break;
 				}
-				if (strcmp(n->cache_dir, cfg->cache_dir) != 0) {
+				if (strcmp(n->global.cache_dir, cfg->global.cache_dir) != 0) {
 					int nfd = fetcher_open_cache_dir(f, n);
 
 					if (nfd < 0) {

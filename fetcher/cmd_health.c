@@ -95,7 +95,7 @@ int health_main(struct fetcher *f, int argc, char *argv[])
 		fetcher_end(&run);
 		return HEALTH_UNKNOWN;
 	}
-	p.grace = cfg->grace;
+	p.grace = cfg->plugin.grace;
 	if (cfg->n_sources == 0) {
 		printf("CRLSYNC UNKNOWN - no [source] configured in %s\n", cfg->path);
 		fetcher_end(&run);
@@ -105,7 +105,7 @@ int health_main(struct fetcher *f, int argc, char *argv[])
 		int e = -run.dir_err;
 
 		printf("CRLSYNC %s - cannot open cache-dir %s as uid %ld: %s\n", e == ENOENT ? "CRITICAL" : "UNKNOWN",
-		       cfg->cache_dir, (long)geteuid(), strerror(e));
+		       cfg->global.cache_dir, (long)geteuid(), strerror(e));
 		fetcher_end(&run);
 		return e == ENOENT ? HEALTH_CRITICAL : HEALTH_UNKNOWN;
 	}

@@ -85,7 +85,7 @@ static int narrow_name_width(const struct cfg *cfg)
 static void narrow_header(const struct cfg *cfg, int nw)
 {
 	printf("%-*s %-*s %-12s %-11s %-*s%s\n", nw, "SOURCE", NARROW_NUMBER, "NUMBER", "NEXT UPDATE", "NEXT TRY",
-	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, cfg->strongswan_vici ? "CHARON" : "", "RESULT");
+	       cfg->strongswan.vici ? NARROW_CHARON + 1 : 0, cfg->strongswan.vici ? "CHARON" : "", "RESULT");
 }
 
 static void charon_word(const struct src_state *st, char *buf, size_t len);
@@ -106,7 +106,7 @@ static void narrow_row(const struct cfg *cfg, const struct cfg_source *src, cons
 			strcat(nu, "!"); /* expired */
 	}
 	short_time(st->next_attempt, na, sizeof(na));
-	if (cfg->strongswan_vici) {
+	if (cfg->strongswan.vici) {
 		charon_word(st, ch, sizeof(ch));
 		cut(ch, NARROW_CHARON);
 		used += NARROW_CHARON + 1;
@@ -114,7 +114,7 @@ static void narrow_row(const struct cfg *cfg, const struct cfg_source *src, cons
 	snprintf(res, sizeof(res), "%s", st->last_result ? st->last_result : "never attempted");
 	cut(res, NARROW_COLS - used);
 	printf("%-*s %-*s %-12s %-11s %-*s%s\n", nw, name, NARROW_NUMBER, num, nu, na,
-	       cfg->strongswan_vici ? NARROW_CHARON + 1 : 0, ch, res);
+	       cfg->strongswan.vici ? NARROW_CHARON + 1 : 0, ch, res);
 }
 
 static json_t *charon_json(const struct src_state *st)
@@ -259,7 +259,7 @@ static void gateway_table(const struct cfg *cfg, const struct gateway_view *gw, 
 {
 	char w[40], rl[40];
 
-	printf("\nGATEWAY (OpenVPN plugin, status-file %s)\n", cfg->status_file);
+	printf("\nGATEWAY (OpenVPN plugin, status-file %s)\n", cfg->plugin.status_file);
 	if (gw->err != 0) {
 		printf("  cannot read it as uid %ld: %s\n", (long)geteuid(), strerror(-gw->err));
 		return;
@@ -314,7 +314,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 			for (size_t i = 0; i < cfg->n_sources; i++)
 				if (views[i].state_err != 0) {
 					log_error(&f->log, "source %s: cannot read its state in %s/" CACHEDIR_STATE " as uid %ld: %s",
-						  cfg->sources[i].name, cfg->cache_dir, (long)geteuid(),
+						  cfg->sources[i].name, cfg->global.cache_dir, (long)geteuid(),
 						  strerror(-views[i].state_err));
 					rc = EXIT_FAIL;
 				}
@@ -333,7 +333,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 	else
 		printf("%-16s %-10s %-23s %-23s %8s  %-23s %-23s %-23s %s%s\n", "SOURCE", "NUMBER", "THIS UPDATE",
 		       "NEXT UPDATE", "ENTRIES", "LAST ATTEMPT", "LAST SUCCESS", "NEXT ATTEMPT",
-		       cfg->strongswan_vici ? "CHARON       " : "", "RESULT (URL)");
+		       cfg->strongswan.vici ? "CHARON       " : "", "RESULT (URL)");
 	for (size_t i = 0; i < cfg->n_sources; i++) {
 		const struct cfg_source *src = &cfg->sources[i];
 		char tu[40] = "-", nu[40] = "-", la[40], ls[40], na[40], num[48] = "-", ent[24] = "-";
@@ -344,7 +344,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 		if (r != 0) {
 			/* Not a silent empty row: say what cannot be read, as whom, and fail. */
 			log_error(&f->log, "source %s: unreadable state %s/" CACHEDIR_STATE "/%s.json (as uid %ld): %s",
-				  src->name, cfg->cache_dir, src->name, (long)geteuid(), strerror(-r));
+				  src->name, cfg->global.cache_dir, src->name, (long)geteuid(), strerror(-r));
 			rc = EXIT_FAIL;
 			state_clear(&st);
 		}
@@ -379,7 +379,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 			when(st.next_attempt, na, sizeof(na));
 			char ch[64] = "";
 
-			if (cfg->strongswan_vici) {
+			if (cfg->strongswan.vici) {
 				charon_word(&st, ch, sizeof(ch) - 1);
 				int pad = strlen(ch) < 13 ? 13 - (int)strlen(ch) : 1;
 
@@ -404,7 +404,7 @@ int status_main(struct fetcher *f, int argc, char *argv[])
 				when(ds.next_attempt, na, sizeof(na));
 				printf("%-16s %-10s %-23s %-23s%s %8s  %-23s %-23s %-23s %s%s (%s)\n", dsrc.name, num, tu, nu,
 				       ds.have_crl && ds.has_next_update && now > ds.next_update ? "!" : " ", ent, la, ls, na,
-				       cfg->strongswan_vici ? "-            " : "",
+				       cfg->strongswan.vici ? "-            " : "",
 				       ds.last_result ? ds.last_result : "never attempted", ds.url ? ds.url : "-");
 			}
 		}

@@ -279,15 +279,15 @@ bool consumers_after_pass(const struct log_sink *log, const struct cfg *cfg, int
 		char *env[5] = { e_src, e_file, e_num, NULL, NULL };
 
 		snprintf(e_src, sizeof(e_src), "CRLSYNC_SOURCE=%s", src->name);
-		snprintf(e_file, sizeof(e_file), "CRLSYNC_FILE=%s/%s" CACHEDIR_CRL_SUFFIX, cfg->cache_dir, src->name);
+		snprintf(e_file, sizeof(e_file), "CRLSYNC_FILE=%s/%s" CACHEDIR_CRL_SUFFIX, cfg->global.cache_dir, src->name);
 		snprintf(e_num, sizeof(e_num), "CRLSYNC_NUMBER=%s", st->crl.number_hex);
 		if (src->pem) {
-			snprintf(e_pem, sizeof(e_pem), "CRLSYNC_PEM=%s/%s" CACHEDIR_PEM_SUFFIX, cfg->cache_dir, src->name);
+			snprintf(e_pem, sizeof(e_pem), "CRLSYNC_PEM=%s/%s" CACHEDIR_PEM_SUFFIX, cfg->global.cache_dir, src->name);
 			env[3] = e_pem;
 		}
 		log_info(log, "source %s: running on-install for number %s%s", src->name, st->crl.number_hex,
 			 retry ? " again (it failed last time)" : "");
-		r = consumers_run(log, cmd, env, cfg->on_install_timeout, abort_fd, detail, sizeof(detail));
+		r = consumers_run(log, cmd, env, cfg->global.on_install_timeout, abort_fd, detail, sizeof(detail));
 	}
 	snprintf(st->hook_detail, sizeof(st->hook_detail), "%s", detail);
 	if (r == 0) {

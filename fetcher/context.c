@@ -116,14 +116,14 @@ int fetcher_open_cache_dir(struct fetcher *f, const struct cfg *cfg)
 	struct stat st;
 	int fd, r;
 
-	r = cachedir_create(cfg->cache_dir);
+	r = cachedir_create(cfg->global.cache_dir);
 	if (r < 0) {
-		log_error(&f->log, "cannot create cache-dir %s: %s", cfg->cache_dir, strerror(-r));
+		log_error(&f->log, "cannot create cache-dir %s: %s", cfg->global.cache_dir, strerror(-r));
 		return r;
 	}
-	fd = cachedir_open(cfg->cache_dir);
+	fd = cachedir_open(cfg->global.cache_dir);
 	if (fd < 0) {
-		log_error(&f->log, "cannot open cache-dir %s: %s", cfg->cache_dir, strerror(-fd));
+		log_error(&f->log, "cannot open cache-dir %s: %s", cfg->global.cache_dir, strerror(-fd));
 		return fd;
 	}
 	/*
@@ -137,12 +137,12 @@ int fetcher_open_cache_dir(struct fetcher *f, const struct cfg *cfg)
 	if (f->cache_dir_decided && geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid != 0) {
 		log_error(&f->log, "cache-dir %s belongs to uid %u, but this process runs as root and started with root's "
 				   "cache-dir: restart it to work as that user",
-			  cfg->cache_dir, (unsigned)st.st_uid);
+			  cfg->global.cache_dir, (unsigned)st.st_uid);
 		close(fd);
 		return -EPERM;
 	}
 	f->cache_dir_decided = true;
-	r = priv_drop_to_dir_owner(fd, cfg->cache_dir, &f->log);
+	r = priv_drop_to_dir_owner(fd, cfg->global.cache_dir, &f->log);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -164,7 +164,7 @@ int fetcher_begin(struct fetcher *f, enum fetcher_access access, struct fetcher_
 	case FETCHER_CONFIG:
 		return EXIT_OK;
 	case FETCHER_READ:
-		run->dirfd = cachedir_open(run->cfg->cache_dir);
+		run->dirfd = cachedir_open(run->cfg->global.cache_dir);
 		if (run->dirfd < 0)
 			run->dir_err = run->dirfd;
 		break;
@@ -176,7 +176,7 @@ int fetcher_begin(struct fetcher *f, enum fetcher_access access, struct fetcher_
 	}
 	if (run->dir_err != 0) {
 		run->dirfd = -1;
-		snprintf(run->err, sizeof(run->err), "cannot open cache-dir %s: %s", run->cfg->cache_dir,
+		snprintf(run->err, sizeof(run->err), "cannot open cache-dir %s: %s", run->cfg->global.cache_dir,
 			 strerror(-run->dir_err));
 		return EXIT_FAIL;
 	}

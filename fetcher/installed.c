@@ -80,7 +80,7 @@ int installed_learn(const struct log_sink *log, const struct cfg *cfg, const str
 	r = file_read_at(dirfd, fname, CRL_FILE_MAX, &buf, &len);
 	if (r == -EFBIG) {
 		log_warn(log, "source %s: the installed %s/%s is larger than %zu bytes, not a usable CRL; it will be "
-			      "replaced", src->name, cfg->cache_dir, fname, CRL_FILE_MAX);
+			      "replaced", src->name, cfg->global.cache_dir, fname, CRL_FILE_MAX);
 		r = 1;
 		goto out;
 	}
@@ -97,7 +97,7 @@ int installed_learn(const struct log_sink *log, const struct cfg *cfg, const str
 		if (n > 1)
 			snprintf(err, sizeof(err), "%zu CRLs in it", n);
 		log_warn(log, "source %s: the installed %s/%s is not usable (%s); it will be replaced", src->name,
-			 cfg->cache_dir, fname, err);
+			 cfg->global.cache_dir, fname, err);
 		r = 1;
 		goto out;
 	}

@@ -58,11 +58,11 @@ void gateway_load(const struct cfg *cfg, struct gateway_view *gw)
 	FILE *f;
 
 	memset(gw, 0, sizeof(*gw));
-	if (cfg->status_file == NULL)
+	if (cfg->plugin.status_file == NULL)
 		return;
 	gw->configured = true;
 	/* OpenVPN's user writes it: a FIFO must not hang monitoring, a huge file not eat memory. */
-	fd = open(cfg->status_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	fd = open(cfg->plugin.status_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		gw->err = -errno;
 		return;
@@ -335,7 +335,7 @@ int metrics_print(FILE *f, const struct cfg *cfg, const struct source_view *view
 	metric = "crlsync_on_install_ok";
 	head(f, metric, "gauge", "1 when the consumers (on-install command, NAME.pem) of the last install succeeded, 0 when they failed");
 	PER_SOURCE(v->state_err == 0 && st->hook[0] != '\0', "%d", strcmp(st->hook, "ok") == 0);
-	if (cfg->strongswan_vici != NULL) {
+	if (cfg->strongswan.vici != NULL) {
 		static const char *const states[] = { "held", "on-demand", "not-loaded", "error" };
 
 		metric = "crlsync_charon_state";
@@ -410,12 +410,12 @@ int metrics_write_file(const struct log_sink *log, const struct cfg *cfg, int di
 	FILE *f = NULL;
 	int dfd = -1, r = 0;
 
-	if (cfg->metrics_file == NULL)
+	if (cfg->global.metrics_file == NULL)
 		return 0;
 	memset(&gw, 0, sizeof(gw));
-	slash = strrchr(cfg->metrics_file, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash == cfg->metrics_file ? 1 : (int)(slash - cfg->metrics_file),
-		 cfg->metrics_file);
+	slash = strrchr(cfg->global.metrics_file, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash == cfg->global.metrics_file ? 1 : (int)(slash - cfg->global.metrics_file),
+		 cfg->global.metrics_file);
 	views = calloc(cfg->n_sources ? cfg->n_sources : 1, sizeof(*views));
 	f = open_memstream(&text, &len);
 	if (views == NULL || f == NULL) {
@@ -441,7 +441,7 @@ int metrics_write_file(const struct log_sink *log, const struct cfg *cfg, int di
 		r = 0;
 out:
 	if (r != 0)
-		log_error(log, "metrics-file %s: cannot write it: %s", cfg->metrics_file, strerror(-r));
+		log_error(log, "metrics-file %s: cannot write it: %s", cfg->global.metrics_file, strerror(-r));
 	if (f != NULL)
 		fclose(f);
 	if (dfd >= 0)

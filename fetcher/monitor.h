@@ -35,7 +35,7 @@ struct gateway_view {
 	size_t n_crls;
 };
 
-/* Reads cfg->status_file into *gw (cleared first). Never fails: gw->err says what went wrong. */
+/* Reads cfg->plugin.status_file into *gw (cleared first). Never fails: gw->err says what went wrong. */
 void gateway_load(const struct cfg *cfg, struct gateway_view *gw);
 void gateway_clear(struct gateway_view *gw);
 

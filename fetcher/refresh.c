@@ -112,7 +112,7 @@ static void job_finish(struct job *j, bool ok)
 	r = state_save(j->dirfd, j->src->name, &j->st);
 	if (r != 0)
 		log_error(j->log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s", j->src->name,
-			  j->cfg->cache_dir, strerror(-r));
+			  j->cfg->global.cache_dir, strerror(-r));
 }
 
 static bool install_der(struct job *j, const unsigned char *der, size_t len, const struct crl *c, const char *url)
@@ -128,7 +128,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 		r = install_file(j->dirfd, fname, der, len, 0644, NULL);
 	if (r < 0) {
 		log_error(j->log, "source %s: cannot install %s/%s: %s; the previous CRL stays", j->src->name,
-			  j->cfg->cache_dir, fname, strerror(-r));
+			  j->cfg->global.cache_dir, fname, strerror(-r));
 		set_result(j, "install failed: %s", strerror(-r));
 		set_code(j, STATE_RESULT_INSTALL_FAILED);
 		return false;
@@ -137,7 +137,7 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 		/* Renamed into place (the plugin may already use it), only not yet known durable: it is the
 		 * installed CRL now, and the state and the high-water mark must say so. */
 		log_warn(j->log, "source %s: installed %s/%s, but fsyncing %s failed: %s; a crash now could bring "
-				 "back the previous file", j->src->name, j->cfg->cache_dir, fname, j->cfg->cache_dir,
+				 "back the previous file", j->src->name, j->cfg->global.cache_dir, fname, j->cfg->global.cache_dir,
 			 strerror(errno));
 	}
 	installed_remember(&j->st, c);
@@ -149,13 +149,13 @@ static bool install_der(struct job *j, const unsigned char *der, size_t len, con
 	else
 		snprintf(nu, sizeof(nu), "never");
 	log_note(j->log, "source %s: installed CRL number %s from %s (%zu entries, nextUpdate %s) as %s/%s",
-		 j->src->name, c->number_hex, url, c->entries, nu, j->cfg->cache_dir, fname);
+		 j->src->name, c->number_hex, url, c->entries, nu, j->cfg->global.cache_dir, fname);
 	set_result(j, "installed number %s", c->number_hex);
 	set_code(j, c->flags & CRL_HAS_NEXT_UPDATE && c->next_update < j->now ? STATE_RESULT_INSTALLED_EXPIRED
 									     : STATE_RESULT_INSTALLED);
 	/* pem = yes: its PEM twin at once, so that both names show the same CRL (the plugin skips the twin). */
 	if (consumers_write_pem(j->dirfd, j->src, der, len, j->pem_err, sizeof(j->pem_err)) != 0)
-		log_error(j->log, "source %s: %s; %s/%s stays installed", j->src->name, j->pem_err, j->cfg->cache_dir,
+		log_error(j->log, "source %s: %s; %s/%s stays installed", j->src->name, j->pem_err, j->cfg->global.cache_dir,
 			  fname);
 	return true;
 }
@@ -421,8 +421,8 @@ static void job_start_mirror(struct dl_multi *m, struct job *j)
 	j->req.etag = conditional ? j->st.etag : NULL;
 	j->req.last_modified = conditional ? j->st.last_modified : NULL;
 	j->req.max_size = (size_t)cfg_source_max_size(j->cfg, j->src);
-	j->req.timeout = (long)j->cfg->timeout;
-	j->req.user_agent = j->cfg->user_agent;
+	j->req.timeout = (long)j->cfg->global.timeout;
+	j->req.user_agent = j->cfg->global.user_agent;
 	debug_f(j->log, "source %s: GET %s%s", j->src->name, j->url_masked ? j->url_masked : "?",
 		conditional ? " (conditional)" : "");
 	r = dl_multi_add(m, &j->req, on_done, j);
@@ -446,7 +446,7 @@ static int lock_cache(const struct log_sink *log, const struct cfg *cfg, int dir
 
 	if (lock != -EWOULDBLOCK)
 		return lock;
-	log_note(log, "waiting for another crlsync holding %s/" CACHEDIR_LOCK, cfg->cache_dir);
+	log_note(log, "waiting for another crlsync holding %s/" CACHEDIR_LOCK, cfg->global.cache_dir);
 	if (abort_fd < 0)
 		return cachedir_lock(dirfd, true);
 	for (;;) {
@@ -476,13 +476,13 @@ static int job_prepare(struct job *j)
 	r = state_load(j->dirfd, j->src->name, &j->st);
 	if (r == -EINVAL) {
 		log_warn(j->log, "source %s: its state in %s/" CACHEDIR_STATE " is damaged; starting afresh", j->src->name,
-			 j->cfg->cache_dir);
+			 j->cfg->global.cache_dir);
 		state_clear(&j->st);
 	} else if (r != 0) {
 		/* It holds the high-water mark: saving over it, or installing without it, could let
 		 * an older CRL in. Nothing this pass; the state file is left alone. */
 		log_error(j->log, "source %s: cannot read its state in %s/" CACHEDIR_STATE ": %s; nothing installed "
-				  "for it this pass", j->src->name, j->cfg->cache_dir, strerror(-r));
+				  "for it this pass", j->src->name, j->cfg->global.cache_dir, strerror(-r));
 		state_clear(&j->st);
 		j->finished = true;
 		j->st.next_attempt = j->now + SCHEDULE_MIN_DELAY;
@@ -496,7 +496,7 @@ static int job_prepare(struct job *j)
 	if (!j->have_file && link[0] != '\0')
 		log_warn(j->log, "source %s: %s/%s is a symbolic link (to %s), not a CRL file: not read, and the "
 				 "next CRL installed replaces the link (its target is left alone)",
-			 j->src->name, j->cfg->cache_dir, fname, link);
+			 j->src->name, j->cfg->global.cache_dir, fname, link);
 	if (!j->have_file) {
 		/* Validators and the record describe a file that is gone; the high-water mark stays. */
 		j->st.have_crl = false;
@@ -511,7 +511,7 @@ static int job_prepare(struct job *j)
 		if (r < 0) {
 			log_error(j->log, "source %s: cannot read the installed %s/%s: %s; cannot compare with "
 					  "the installed CRL, nothing installed for it this pass", j->src->name,
-				  j->cfg->cache_dir, fname, strerror(-r));
+				  j->cfg->global.cache_dir, fname, strerror(-r));
 			set_result(j, "error: cannot compare with the installed CRL (%s)", strerror(-r));
 			set_code(j, STATE_RESULT_STATE_ERROR);
 			job_finish(j, false);
@@ -669,7 +669,7 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 	if (lock < 0) {
 		r = lock;
 		if (r != -EINTR)
-			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->cache_dir, strerror(-r));
+			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->global.cache_dir, strerror(-r));
 		for (size_t i = 0; results != NULL && i < cfg->n_sources; i++) {
 			results[i].ok = results[i].installed = false;
 			/* Retried soon; not at once, or the daemon would start a pass before reading the
@@ -787,17 +787,17 @@ int refresh_sources(const struct log_sink *log, const struct cfg *cfg, int dirfd
 
 			if (sr != 0)
 				log_error(log, "source %s: cannot save its state in %s/" CACHEDIR_STATE ": %s",
-					  jobs[i].src->name, cfg->cache_dir, strerror(-sr));
+					  jobs[i].src->name, cfg->global.cache_dir, strerror(-sr));
 		}
 		if (results != NULL)
 			results[i].charon_ok = true;
 		/* strongSwan: hand charon what is installed (a new CRL, or one it still lacks). */
-		if (r != -EINTR && cfg->strongswan_vici != NULL &&
+		if (r != -EINTR && cfg->strongswan.vici != NULL &&
 		    !charon_sync(log, cfg, dirfd, jobs[i].src, &jobs[i].st, jobs[i].installed, abort_fd, &charon_unreachable) &&
 		    results != NULL)
 			results[i].charon_ok = false;
 		/* Its delta too, as NAME+.crl (charon applies delta CRLs itself), confirmed the same way. */
-		if (r != -EINTR && cfg->strongswan_vici != NULL && dj != NULL && dj->have_file &&
+		if (r != -EINTR && cfg->strongswan.vici != NULL && dj != NULL && dj->have_file &&
 		    !charon_sync(log, cfg, dirfd, dj->src, &dj->st, dj->installed, abort_fd, &charon_unreachable) &&
 		    results != NULL)
 			results[i].charon_ok = false;
@@ -853,13 +853,13 @@ int refresh_charon(const struct log_sink *log, const struct cfg *cfg, int dirfd,
 
 	for (size_t i = 0; i < cfg->n_sources; i++)
 		ok[i] = true;
-	if (cfg->strongswan_vici == NULL)
+	if (cfg->strongswan.vici == NULL)
 		return 0;
 	/* The state is rewritten: one writer at a time, as in a pass. */
 	lock = lock_cache(log, cfg, dirfd, abort_fd);
 	if (lock < 0) {
 		if (lock != -EINTR)
-			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->cache_dir, strerror(-lock));
+			log_error(log, "cannot lock %s/" CACHEDIR_LOCK ": %s", cfg->global.cache_dir, strerror(-lock));
 		for (size_t i = 0; i < cfg->n_sources; i++)
 			ok[i] = !which[i];
 		return lock;

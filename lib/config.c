@@ -395,12 +395,12 @@ static bool set_action(enum cfg_action *field, const char *key, const char *valu
 
 static bool key_missing(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
-	return set_action(&k->cfg->missing, key, value, what, whatlen);
+	return set_action(&k->cfg->plugin.missing, key, value, what, whatlen);
 }
 
 static bool key_expired(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
-	return set_action(&k->cfg->expired, key, value, what, whatlen);
+	return set_action(&k->cfg->plugin.expired, key, value, what, whatlen);
 }
 
 static bool key_grace(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
@@ -412,7 +412,7 @@ static bool key_grace(const struct key_ctx *k, const char *key, const char *valu
 			 key);
 		return false;
 	}
-	k->cfg->grace = v;
+	k->cfg->plugin.grace = v;
 	return true;
 }
 
@@ -445,19 +445,19 @@ bool cfg_parse_size(const char *s, unsigned long long *out)
 
 const char *cfg_source_on_install(const struct cfg *cfg, const struct cfg_source *src)
 {
-	const char *c = src->on_install != NULL ? src->on_install : cfg->on_install;
+	const char *c = src->on_install != NULL ? src->on_install : cfg->global.on_install;
 
 	return c != NULL && c[0] != '\0' ? c : NULL;
 }
 
 long long cfg_source_interval(const struct cfg *cfg, const struct cfg_source *src)
 {
-	return src && src->interval > 0 ? src->interval : cfg->interval;
+	return src && src->interval > 0 ? src->interval : cfg->global.interval;
 }
 
 unsigned long long cfg_source_max_size(const struct cfg *cfg, const struct cfg_source *src)
 {
-	return src && src->max_size > 0 ? src->max_size : cfg->max_size;
+	return src && src->max_size > 0 ? src->max_size : cfg->global.max_size;
 }
 
 const struct cfg_source *cfg_find_source(const struct cfg *cfg, const char *name)
@@ -498,7 +498,7 @@ static bool positive_size(unsigned long long *field, const char *key, const char
 
 static bool key_interval(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
-	return positive_seconds(&k->cfg->interval, key, value, what, whatlen);
+	return positive_seconds(&k->cfg->global.interval, key, value, what, whatlen);
 }
 
 /*
@@ -516,13 +516,13 @@ static bool key_timeout(const struct key_ctx *k, const char *key, const char *va
 		snprintf(what, whatlen, "bad value `%s' for `%s' (at most %d s, 1d)", value, key, CFG_TIMEOUT_MAX);
 		return false;
 	}
-	k->cfg->timeout = v;
+	k->cfg->global.timeout = v;
 	return true;
 }
 
 static bool key_max_size(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
-	return positive_size(&k->cfg->max_size, key, value, what, whatlen);
+	return positive_size(&k->cfg->global.max_size, key, value, what, whatlen);
 }
 
 static bool key_src_interval(const struct key_ctx *k, const char *key, const char *value, char *what,
@@ -558,14 +558,14 @@ static bool key_user_agent(const struct key_ctx *k, const char *key, const char 
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->user_agent);
-	k->cfg->user_agent = ua;
+	free(k->cfg->global.user_agent);
+	k->cfg->global.user_agent = ua;
 	return true;
 }
 
 bool cfg_evict(const struct cfg *cfg)
 {
-	return cfg->evict >= 0 ? cfg->evict == 1 : cfg->management != NULL;
+	return cfg->plugin.evict >= 0 ? cfg->plugin.evict == 1 : cfg->plugin.management != NULL;
 }
 
 /* "unix:/abs/path" or "host:port" (host a name or an address; [v6]:port). */
@@ -604,8 +604,8 @@ static bool key_management(const struct key_ctx *k, const char *key, const char 
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->management);
-	k->cfg->management = v;
+	free(k->cfg->plugin.management);
+	k->cfg->plugin.management = v;
 	return true;
 }
 
@@ -628,8 +628,8 @@ static bool key_management_password(const struct key_ctx *k, const char *key, co
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->management_password_path);
-	k->cfg->management_password_path = path;
+	free(k->cfg->plugin.management_password_path);
+	k->cfg->plugin.management_password_path = path;
 	return true;
 }
 
@@ -690,9 +690,9 @@ void cfg_secret_free(char *secret, size_t len)
 static bool key_evict(const struct key_ctx *k, const char *key, const char *value, char *what, size_t whatlen)
 {
 	if (strcmp(value, "yes") == 0)
-		k->cfg->evict = 1;
+		k->cfg->plugin.evict = 1;
 	else if (strcmp(value, "no") == 0)
-		k->cfg->evict = 0;
+		k->cfg->plugin.evict = 0;
 	else {
 		snprintf(what, whatlen, "bad value `%s' for `%s' (expected yes or no)", value, key);
 		return false;
@@ -721,8 +721,8 @@ static bool key_vici(const struct key_ctx *k, const char *key, const char *value
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->strongswan_vici);
-	k->cfg->strongswan_vici = uri;
+	free(k->cfg->strongswan.vici);
+	k->cfg->strongswan.vici = uri;
 	return true;
 }
 
@@ -741,8 +741,8 @@ static bool key_marks_file(const struct key_ctx *k, const char *key, const char 
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->marks_file);
-	k->cfg->marks_file = v;
+	free(k->cfg->plugin.marks_file);
+	k->cfg->plugin.marks_file = v;
 	return true;
 }
 
@@ -774,13 +774,13 @@ static bool abs_file(char **field, const char *key, const char *value, char *wha
 static bool key_metrics_file(const struct key_ctx *k, const char *key, const char *value, char *what,
 			     size_t whatlen)
 {
-	return abs_file(&k->cfg->metrics_file, key, value, what, whatlen);
+	return abs_file(&k->cfg->global.metrics_file, key, value, what, whatlen);
 }
 
 static bool key_status_file(const struct key_ctx *k, const char *key, const char *value, char *what,
 			    size_t whatlen)
 {
-	return abs_file(&k->cfg->status_file, key, value, what, whatlen);
+	return abs_file(&k->cfg->plugin.status_file, key, value, what, whatlen);
 }
 
 /*
@@ -816,7 +816,7 @@ static bool command_value(char **field, bool empty_ok, const char *key, const ch
 static bool key_on_install(const struct key_ctx *k, const char *key, const char *value, char *what,
 			   size_t whatlen)
 {
-	return command_value(&k->cfg->on_install, false, key, value, what, whatlen);
+	return command_value(&k->cfg->global.on_install, false, key, value, what, whatlen);
 }
 
 static bool key_src_on_install(const struct key_ctx *k, const char *key, const char *value, char *what,
@@ -835,7 +835,7 @@ static bool key_on_install_timeout(const struct key_ctx *k, const char *key, con
 			 key);
 		return false;
 	}
-	k->cfg->on_install_timeout = v;
+	k->cfg->global.on_install_timeout = v;
 	return true;
 }
 
@@ -856,9 +856,9 @@ static bool key_load_scoped(const struct key_ctx *k, const char *key, const char
 			    size_t whatlen)
 {
 	if (strcmp(value, "yes") == 0)
-		k->cfg->strongswan_load_scoped = true;
+		k->cfg->strongswan.load_scoped = true;
 	else if (strcmp(value, "no") == 0)
-		k->cfg->strongswan_load_scoped = false;
+		k->cfg->strongswan.load_scoped = false;
 	else {
 		snprintf(what, whatlen, "bad value `%s' for `%s' (expected yes or no)", value, key);
 		return false;
@@ -880,8 +880,8 @@ static bool key_cache_dir(const struct key_ctx *k, const char *key, const char *
 		snprintf(what, whatlen, "out of memory");
 		return false;
 	}
-	free(k->cfg->cache_dir);
-	k->cfg->cache_dir = dir;
+	free(k->cfg->global.cache_dir);
+	k->cfg->global.cache_dir = dir;
 	return true;
 }
 
@@ -1315,23 +1315,23 @@ bool cfg_parse_buffer(const char *name, const char *buf, size_t len, bool load_c
 		fail(&p, 0, "out of memory");
 		goto out;
 	}
-	cfg->missing = CFG_REJECT;
-	cfg->expired = CFG_REJECT;
-	cfg->grace = 0;
-	cfg->interval = CFG_DEFAULT_INTERVAL;
-	cfg->timeout = CFG_DEFAULT_TIMEOUT;
-	cfg->on_install_timeout = CFG_DEFAULT_ON_INSTALL_TIMEOUT;
-	cfg->max_size = CFG_DEFAULT_MAX_SIZE;
-	cfg->evict = -1;
+	cfg->plugin.missing = CFG_REJECT;
+	cfg->plugin.expired = CFG_REJECT;
+	cfg->plugin.grace = 0;
+	cfg->global.interval = CFG_DEFAULT_INTERVAL;
+	cfg->global.timeout = CFG_DEFAULT_TIMEOUT;
+	cfg->global.on_install_timeout = CFG_DEFAULT_ON_INSTALL_TIMEOUT;
+	cfg->global.max_size = CFG_DEFAULT_MAX_SIZE;
+	cfg->plugin.evict = -1;
 	p.cfg = cfg;
 
 	if (!parse_lines(&p) || !end_section(&p))
 		goto out;
-	if (!cfg->cache_dir) {
+	if (!cfg->global.cache_dir) {
 		fail(&p, 0, "missing `cache-dir' in [global]");
 		goto out;
 	}
-	if (!cfg->user_agent && !(cfg->user_agent = strdup(CFG_DEFAULT_USER_AGENT))) {
+	if (!cfg->global.user_agent && !(cfg->global.user_agent = strdup(CFG_DEFAULT_USER_AGENT))) {
 		fail(&p, 0, "out of memory");
 		goto out;
 	}
@@ -1418,18 +1418,18 @@ void cfg_free(struct cfg *cfg)
 		X509_free(src->ca);
 	}
 	free(cfg->sources);
-	free(cfg->cache_dir);
-	free(cfg->user_agent);
-	free(cfg->management);
-	if (cfg->management_password)
-		OPENSSL_cleanse(cfg->management_password, strlen(cfg->management_password));
-	free(cfg->management_password);
-	free(cfg->management_password_path);
-	free(cfg->marks_file);
-	free(cfg->strongswan_vici);
-	free(cfg->metrics_file);
-	free(cfg->on_install);
-	free(cfg->status_file);
+	free(cfg->global.cache_dir);
+	free(cfg->global.user_agent);
+	free(cfg->plugin.management);
+	if (cfg->plugin.management_password)
+		OPENSSL_cleanse(cfg->plugin.management_password, strlen(cfg->plugin.management_password));
+	free(cfg->plugin.management_password);
+	free(cfg->plugin.management_password_path);
+	free(cfg->plugin.marks_file);
+	free(cfg->strongswan.vici);
+	free(cfg->global.metrics_file);
+	free(cfg->global.on_install);
+	free(cfg->plugin.status_file);
 	free(cfg->path);
 	free(cfg);
 }

@@ -6,9 +6,9 @@
 
 void policy_from_cfg(const struct cfg *cfg, struct policy *p)
 {
-	p->missing = cfg->missing;
-	p->expired = cfg->expired;
-	p->grace = cfg->grace;
+	p->missing = cfg->plugin.missing;
+	p->expired = cfg->plugin.expired;
+	p->grace = cfg->plugin.grace;
 }
 
 enum verdict policy_decide(const struct policy *p, const struct check_result *r, time_t now, char *explain,

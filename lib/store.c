@@ -161,11 +161,11 @@ static int open_dir(struct store_loader *l)
 	if (l->dirfd >= 0 && fstat(l->dirfd, &st) == 0 && st.st_nlink > 0) {
 		struct stat now;
 
-		if (stat(l->cfg->cache_dir, &now) != 0 || (now.st_dev == st.st_dev && now.st_ino == st.st_ino))
+		if (stat(l->cfg->global.cache_dir, &now) != 0 || (now.st_dev == st.st_dev && now.st_ino == st.st_ino))
 			return 0;
 	}
 	/* A removed (or replaced) cache-dir is an error, never an empty one: the snapshot in force stays. */
-	fd = cachedir_open(l->cfg->cache_dir);
+	fd = cachedir_open(l->cfg->global.cache_dir);
 	if (fd < 0)
 		return fd;
 	if (l->dirfd >= 0)
@@ -286,7 +286,7 @@ crls:
 		}
 		if (e != CRL_OK) {
 			log_error(l->log, "%s/%s: refused: %s; a CRL of that issuer in force stays in force",
-				  l->cfg->cache_dir, origin, err);
+				  l->cfg->global.cache_dir, origin, err);
 			failed = true;
 			rec->retry = rec->retry || e == CRL_E_FUTURE;
 			continue;
@@ -420,7 +420,7 @@ static void log_refused(const struct store_loader *l, const struct crl *c, const
 		snprintf(was, sizeof(was), "number %s, thisUpdate %s, remembered in the marks file", ref->number_hex, t_old);
 	/* A rollback is an error; an older copy beside the newer one is only worth a note. */
 	log_msg(l->log, what[0] == 'r' ? LOG_LVL_ERROR : LOG_LVL_NOTE, NULL, 0,
-		"%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s); %s", l->cfg->cache_dir,
+		"%s/%s: refused: %s: CRL of %s number %s (thisUpdate %s) %s the one %s (%s); %s", l->cfg->global.cache_dir,
 		c->origin, what, c->issuer_text, c->number_hex, t_new,
 		mark_compare_age(cm, ref) < 0 ? "is older than" : "has the same number but other content than",
 		what[0] == 'r' ? "accepted before" : "in force", was,
@@ -530,10 +530,10 @@ static void log_removed(struct store_loader *l, const struct file_rec *recs, siz
 				log_warn(l->log,
 					 "%s/%s removed, but its CRL of %s number %s stays in force: the CRLs left for "
 					 "that issuer are older (rollback refused)",
-					 l->cfg->cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text, f->crls[k]->number_hex);
+					 l->cfg->global.cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text, f->crls[k]->number_hex);
 			else
 				log_note(l->log, "%s/%s removed: its CRL of %s number %s is no longer in force",
-					 l->cfg->cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text,
+					 l->cfg->global.cache_dir, f->crls[k]->origin, f->crls[k]->issuer_text,
 					 f->crls[k]->number_hex);
 		}
 	}
@@ -601,7 +601,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	}
 	if (r != 0) {
 		log_error(l->log, "cannot read cache-dir %s: %s (uid %ld); keeping the CRLs in force",
-			  l->cfg->cache_dir, fmt_errno(-r, ebuf, sizeof(ebuf)), (long)geteuid());
+			  l->cfg->global.cache_dir, fmt_errno(-r, ebuf, sizeof(ebuf)), (long)geteuid());
 		return r;
 	}
 	while ((errno = 0, de = readdir(dir)) != NULL) {
@@ -628,7 +628,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	}
 	if (errno != 0) {
 		r = -errno;
-		log_error(l->log, "cannot list cache-dir %s: %s; keeping the CRLs in force", l->cfg->cache_dir,
+		log_error(l->log, "cannot list cache-dir %s: %s; keeping the CRLs in force", l->cfg->global.cache_dir,
 			  fmt_errno(-r, ebuf, sizeof(ebuf)));
 		goto out;
 	}
@@ -654,13 +654,13 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		if (fstatat(l->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				continue; /* gone since readdir: a rename in progress */
-			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->cache_dir, names[i], fmt_errno(errno, ebuf, sizeof(ebuf)),
+			log_error(l->log, "%s/%s: cannot stat: %s%s", l->cfg->global.cache_dir, names[i], fmt_errno(errno, ebuf, sizeof(ebuf)),
 				  prev && prev->n_crls ? "; keeping the CRLs it gave before" : "");
 			memset(&st, 0, sizeof(st));
 			st.st_mode = S_IFREG;
 		}
 		if (!S_ISREG(st.st_mode) && (prev == NULL || prev->n_crls == 0)) {
-			debug_f(l->log, "%s/%s: not a regular file, skipped", l->cfg->cache_dir, names[i]);
+			debug_f(l->log, "%s/%s: not a regular file, skipped", l->cfg->global.cache_dir, names[i]);
 			continue;
 		}
 		rec->name = names[i];
@@ -669,7 +669,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 		if (!S_ISREG(st.st_mode)) {
 			/* A CRL file replaced by a directory, FIFO or device: unusable, like a garbage file. */
 			log_error(l->log, "%s/%s: refused: not a regular file any more; keeping the CRLs it gave before",
-				  l->cfg->cache_dir, rec->name);
+				  l->cfg->global.cache_dir, rec->name);
 			rec->st = st;
 			rec->failed = true;
 			for (size_t j = 0; j < prev->n_crls; j++)
@@ -687,7 +687,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 			continue;
 		}
 		free(path);
-		if (asprintf(&path, "%s/%s", l->cfg->cache_dir, rec->name) < 0) {
+		if (asprintf(&path, "%s/%s", l->cfg->global.cache_dir, rec->name) < 0) {
 			path = NULL;
 			r = -ENOMEM;
 			goto out;
@@ -725,7 +725,7 @@ int store_loader_load(struct store_loader *l, time_t now, struct store **out)
 	n_chosen = 0;
 out:
 	if (r == -ENOMEM)
-		log_error(l->log, "reload of %s: out of memory; keeping the CRLs in force", l->cfg->cache_dir);
+		log_error(l->log, "reload of %s: out of memory; keeping the CRLs in force", l->cfg->global.cache_dir);
 	if (dir != NULL)
 		closedir(dir);
 	for (size_t i = 0; i < n_names; i++)

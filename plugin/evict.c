@@ -368,7 +368,7 @@ static long secs_since(const struct timespec *t)
 static bool reach_note(struct evictor *e, int r, const char *err)
 {
 	uid_t uid = geteuid();
-	bool is_unix = strncmp(e->cfg->management, "unix:", 5) == 0;
+	bool is_unix = strncmp(e->cfg->plugin.management, "unix:", 5) == 0;
 	char user[64] = "?", buf[256];
 	struct passwd pw, *res = NULL;
 
@@ -381,7 +381,7 @@ static bool reach_note(struct evictor *e, int r, const char *err)
 		snprintf(user, sizeof(user), "%s", pw.pw_name);
 	if (r == 0) {
 		log_note(e->log, "management %s is reachable as uid %ld (%s), the user OpenVPN runs as now: "
-				 "revoked clients can be evicted", e->cfg->management, (long)uid, user);
+				 "revoked clients can be evicted", e->cfg->plugin.management, (long)uid, user);
 	} else if (r == -EACCES || r == -EPERM || (is_unix && r == -ECONNRESET)) {
 		log_error(e->log,
 			  "management %s cannot be reached as uid %ld (%s), the user OpenVPN runs as now (%s): connected "
@@ -390,14 +390,14 @@ static bool reach_note(struct evictor *e, int r, const char *err)
 			  "`management-client-group' of it if OpenVPN restricts the socket), or use a TCP port with a "
 			  "password file (`management 127.0.0.1 PORT FILE'; management = 127.0.0.1:PORT and "
 			  "management-password = FILE in [plugin])",
-			  e->cfg->management, (long)uid, user, err, user, user);
+			  e->cfg->plugin.management, (long)uid, user, err, user, user);
 	} else if (r == -ENOKEY || r == -EKEYREJECTED) {
 		log_error(e->log, "management %s refuses the plugin (%s): connected clients that a new CRL revokes will "
 				  "NOT be evicted; set management-password in [plugin] to OpenVPN's management password file",
-			  e->cfg->management, err);
+			  e->cfg->plugin.management, err);
 	} else {
 		log_warn(e->log, "management %s cannot be reached as uid %ld (%s) (%s): revoked clients are evicted "
-				 "only once it can", e->cfg->management, (long)uid, user, err);
+				 "only once it can", e->cfg->plugin.management, (long)uid, user, err);
 	}
 	return true;
 }
@@ -406,7 +406,7 @@ static bool reach_note(struct evictor *e, int r, const char *err)
 static bool reach_check(struct evictor *e)
 {
 	char err[256] = "";
-	int fd = mgmt_open(e->cfg->management, e->cfg->management_password, EVICT_MGMT_TIMEOUT_MS, err, sizeof(err));
+	int fd = mgmt_open(e->cfg->plugin.management, e->cfg->plugin.management_password, EVICT_MGMT_TIMEOUT_MS, err, sizeof(err));
 
 	if (fd >= 0)
 		close(fd);
@@ -430,7 +430,7 @@ static int kill_row(struct evictor *e, int fd, const struct suspect *s, const st
 	snprintf(cmd, sizeof(cmd), "client-kill %lu HALT", row->cid);
 	k = mgmt_command(fd, cmd, EVICT_MGMT_TIMEOUT_MS, &ok);
 	if (k != 0 || ok == NULL || strstr(ok, "SUCCESS:") == NULL) {
-		log_warn(e->log, "management %s: `%s' failed: %s", e->cfg->management, cmd,
+		log_warn(e->log, "management %s: `%s' failed: %s", e->cfg->plugin.management, cmd,
 			 k != 0 ? FMT_ERRNO(-k) : "refused");
 		free(ok);
 		return k != 0 ? k : -EPROTO;
@@ -467,12 +467,12 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 	store_unref(snap);
 	if (n == 0)
 		goto out;
-	fd = mgmt_open(e->cfg->management, e->cfg->management_password, EVICT_MGMT_TIMEOUT_MS, err, sizeof(err));
+	fd = mgmt_open(e->cfg->plugin.management, e->cfg->plugin.management_password, EVICT_MGMT_TIMEOUT_MS, err, sizeof(err));
 	if (fd < 0) {
 		r = fd;
 		reach_note(e, r, err);
 		log_warn(e->log, "management %s unavailable (%s): %zu client(s) to evict; retrying in %u s",
-			 e->cfg->management, err, n, retry_in);
+			 e->cfg->plugin.management, err, n, retry_in);
 		goto out;
 	}
 	reach_note(e, 0, "");
@@ -481,7 +481,7 @@ static int evict_pass(struct evictor *e, unsigned retry_in)
 		r = mgmt_status_parse(reply, &st);
 	if (r != 0) {
 		log_warn(e->log, "management %s unavailable (`status 3' failed: %s); retrying in %u s",
-			 e->cfg->management, r == -EBADMSG ? "no client list" : FMT_ERRNO(-r), retry_in);
+			 e->cfg->plugin.management, r == -EBADMSG ? "no client list" : FMT_ERRNO(-r), retry_in);
 		goto out;
 	}
 	ses = calloc(n_sus + 1, sizeof(*ses));

@@ -30,7 +30,7 @@ struct evict_client;
 typedef struct store *evict_acquire_fn(void *ctx);
 
 /*
- * Starts the eviction thread for cfg->management. The configuration and policy must outlive it.
+ * Starts the eviction thread for cfg->plugin.management. The configuration and policy must outlive it.
  * Returns 0 and *out, or -errno.
  */
 int evictor_start(const struct cfg *cfg, const struct policy *policy, const struct log_sink *log,

@@ -79,12 +79,12 @@ static void keep_in_memory(const struct plugin_marks *pm, const struct mark *mar
 int plugin_marks_open(const struct cfg *cfg, const struct log_sink *log, struct plugin_marks **out)
 {
 	struct plugin_marks *pm = calloc(1, sizeof(*pm));
-	bool explicit = cfg->marks_file != NULL;
+	bool explicit = cfg->plugin.marks_file != NULL;
 	char err[768], ebuf[128];
 	int fd, r;
 
 	*out = NULL;
-	if (pm == NULL || (pm->path = strdup(explicit ? cfg->marks_file : CFG_DEFAULT_MARKS_FILE)) == NULL) {
+	if (pm == NULL || (pm->path = strdup(explicit ? cfg->plugin.marks_file : CFG_DEFAULT_MARKS_FILE)) == NULL) {
 		free(pm);
 		return -ENOMEM;
 	}

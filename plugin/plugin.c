@@ -245,7 +245,7 @@ static void plugin_free(struct plugin *p)
 static bool load_management_password(struct plugin *p)
 {
 	struct cfg *cfg = p->cfg;
-	const char *path = cfg->management_password_path;
+	const char *path = cfg->plugin.management_password_path;
 	char err[768], key[PERSIST_KEY_MAX];
 	char *pw = NULL;
 	size_t len = 0;
@@ -261,7 +261,7 @@ static bool load_management_password(struct plugin *p)
 		if (keep && (r = persist_put(key, pw, len, true)) != 0)
 			log_warn(&p->sink, "cannot keep the management password for a reopen after SIGHUP: %s",
 				 FMT_ERRNO(-r));
-		cfg->management_password = pw;
+		cfg->plugin.management_password = pw;
 		return true;
 	}
 	if ((rc == -EACCES || rc == -EPERM) && geteuid() != 0) {
@@ -270,7 +270,7 @@ static bool load_management_password(struct plugin *p)
 				 "management-password: %s (uid %ld); using the password kept from when the plugin read "
 				 "it as root (a changed password file needs an OpenVPN restart: SIGHUP does not re-read it)",
 				 err, (long)geteuid());
-			cfg->management_password = pw;
+			cfg->plugin.management_password = pw;
 			return true;
 		}
 		log_error(&p->sink,
@@ -346,7 +346,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	if (!load_management_password(p))
 		goto fail;
 	policy_from_cfg(p->cfg, &p->policy);
-	if (p->cfg->evict == 1 && p->cfg->management == NULL) {
+	if (p->cfg->plugin.evict == 1 && p->cfg->plugin.management == NULL) {
 		log_error(&p->sink, "%s: `evict = yes' needs `management' in [plugin]; refusing to start", p->cfg->path);
 		goto fail;
 	}
@@ -371,8 +371,8 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 			goto fail;
 		}
 		log_note(&p->sink, "eviction enabled: connected clients that a new CRL revokes are killed through "
-				   "management %s", p->cfg->management);
-	} else if (p->cfg->management != NULL) {
+				   "management %s", p->cfg->plugin.management);
+	} else if (p->cfg->plugin.management != NULL) {
 		log_warn(&p->sink, "evict = no: connected clients stay connected until they renegotiate, even when "
 				   "a new CRL revokes them");
 	}
@@ -380,13 +380,13 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 	if (status_file_open(p->cfg, &p->policy, &p->sink, &p->status) != 0)
 		goto fail;
 	/* Watch before the first load, so that nothing renamed in between is missed. */
-	r = watch_start(p->cfg->cache_dir, on_change, p, &p->sink, &p->watch);
+	r = watch_start(p->cfg->global.cache_dir, on_change, p, &p->sink, &p->watch);
 	if (r != 0) {
-		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->cache_dir, FMT_ERRNO(-r));
+		log_error(&p->sink, "cannot watch cache-dir %s: %s; refusing to start", p->cfg->global.cache_dir, FMT_ERRNO(-r));
 		goto fail;
 	}
 	if (reload(p, "startup", false) != 0) {
-		log_error(&p->sink, "cannot load cache-dir %s; refusing to start", p->cfg->cache_dir);
+		log_error(&p->sink, "cannot load cache-dir %s; refusing to start", p->cfg->global.cache_dir);
 		goto fail;
 	}
 	{
@@ -395,7 +395,7 @@ CRLSYNC_EXPORT int openvpn_plugin_open_v3(const int version, struct openvpn_plug
 		log_note(&p->sink,
 			 "started (uid %ld, version " CRLSYNC_VERSION "): config %s, cache-dir %s, %zu ca(s), %zu CRL(s) in "
 			 "force; policy missing=%s expired=%s grace=%lld s",
-			 (long)geteuid(), p->cfg->path, p->cfg->cache_dir, s->n_issuers, s->n_crls,
+			 (long)geteuid(), p->cfg->path, p->cfg->global.cache_dir, s->n_issuers, s->n_crls,
 			 cfg_action_str(p->policy.missing), cfg_action_str(p->policy.expired), p->policy.grace);
 		if (p->policy.missing == CFG_ACCEPT)
 			log_warn(&p->sink, "policy relaxed: missing=accept lets a certificate through when its CA has no "

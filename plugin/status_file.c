@@ -233,9 +233,9 @@ static void write_once(struct status_file *sf)
 			  "status-file %s: cannot write it as uid %ld: %s; monitoring sees an old one. Its directory "
 			  "must be writable by the user OpenVPN runs as (e.g. install -d -o nobody -g nogroup -m 0755 "
 			  "DIR for `user nobody')",
-			  sf->cfg->status_file, (long)geteuid(), FMT_ERRNO(-r));
+			  sf->cfg->plugin.status_file, (long)geteuid(), FMT_ERRNO(-r));
 	else if (r == 0 && sf->last_errno != 0)
-		log_note(sf->log, "status-file %s: written again", sf->cfg->status_file);
+		log_note(sf->log, "status-file %s: written again", sf->cfg->plugin.status_file);
 	sf->last_errno = r;
 }
 
@@ -279,18 +279,18 @@ int status_file_open(const struct cfg *cfg, const struct policy *pol, const stru
 	int fd, r;
 
 	*out = NULL;
-	if (cfg->status_file == NULL)
+	if (cfg->plugin.status_file == NULL)
 		return 0;
-	slash = strrchr(cfg->status_file, '/');
+	slash = strrchr(cfg->plugin.status_file, '/');
 	if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= sizeof(sf->name) ||
-	    (size_t)(slash - cfg->status_file) >= sizeof(dir)) {
-		log_error(log, "status-file %s: not the absolute path of a file; refusing to start", cfg->status_file);
+	    (size_t)(slash - cfg->plugin.status_file) >= sizeof(dir)) {
+		log_error(log, "status-file %s: not the absolute path of a file; refusing to start", cfg->plugin.status_file);
 		return -EINVAL;
 	}
-	if (slash == cfg->status_file)
+	if (slash == cfg->plugin.status_file)
 		snprintf(dir, sizeof(dir), "/");
 	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->status_file), cfg->status_file);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - cfg->plugin.status_file), cfg->plugin.status_file);
 	/*
 	 * The directory is opened once, as root at OpenVPN's start, and kept for the process: a reopen
 	 * on SIGHUP (unprivileged, maybe in a chroot) writes through the same descriptor.
@@ -300,21 +300,21 @@ int status_file_open(const struct cfg *cfg, const struct policy *pol, const stru
 	if (fd < 0) {
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 			r = -errno;
-			log_error(log, "status-file %s: cannot create %s: %s; refusing to start", cfg->status_file, dir,
+			log_error(log, "status-file %s: cannot create %s: %s; refusing to start", cfg->plugin.status_file, dir,
 				  FMT_ERRNO(-r));
 			return r;
 		}
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			r = -errno;
-			log_error(log, "status-file %s: cannot open %s: %s; refusing to start", cfg->status_file, dir,
+			log_error(log, "status-file %s: cannot open %s: %s; refusing to start", cfg->plugin.status_file, dir,
 				  FMT_ERRNO(-r));
 			return r;
 		}
 		r = persist_fd_put(key, fd);
 		if (r != 0) {
 			log_error(log, "status-file %s: cannot keep its directory open: %s; refusing to start",
-				  cfg->status_file, FMT_ERRNO(-r));
+				  cfg->plugin.status_file, FMT_ERRNO(-r));
 			return r;
 		}
 	}
@@ -337,7 +337,7 @@ int status_file_open(const struct cfg *cfg, const struct policy *pol, const stru
 	sf->crls = strdup("[]");
 	r = -pthread_create(&sf->thread, NULL, status_thread, sf);
 	if (r != 0) {
-		log_error(log, "status-file %s: cannot start its thread: %s; refusing to start", cfg->status_file,
+		log_error(log, "status-file %s: cannot start its thread: %s; refusing to start", cfg->plugin.status_file,
 			  FMT_ERRNO(-r));
 		status_file_close(sf);
 		return r;

@@ -43,32 +43,48 @@ struct cfg_source {
 /* How long an on-install command may run before it is killed (SIGTERM, then SIGKILL). */
 #define CFG_DEFAULT_ON_INSTALL_TIMEOUT 60
 
-struct cfg {
-	char *path;
-	char *cache_dir;              /* [global] cache-dir, required */
-	enum cfg_action missing;      /* [plugin] missing */
-	enum cfg_action expired;      /* [plugin] expired */
-	long long grace;              /* [plugin] grace, seconds, >= 0 */
-	long long interval;           /* [global] interval: longest time between refreshes (s, > 0) */
-	long long timeout;            /* [global] timeout: per transfer (s, > 0) */
-	unsigned long long max_size;  /* [global] max-size: largest CRL downloaded (bytes, > 0) */
-	char *user_agent;             /* [global] user-agent */
-	char *management;             /* [plugin] management: "unix:/path" or "host:port", or NULL */
+/* [global]: what the fetcher does, and where cache-dir is (the plugin reads cache_dir too). */
+struct cfg_global {
+	char *cache_dir;              /* cache-dir, required */
+	long long interval;           /* interval: longest time between refreshes (s, > 0) */
+	long long timeout;            /* timeout: per transfer (s, > 0) */
+	unsigned long long max_size;  /* max-size: largest CRL downloaded (bytes, > 0) */
+	char *user_agent;             /* user-agent */
+	char *metrics_file;           /* metrics-file: Prometheus textfile the daemon rewrites, or NULL */
+	char *on_install;             /* on-install: /bin/sh -c COMMAND after each install, or NULL */
+	long long on_install_timeout; /* on-install-timeout: seconds (default CFG_DEFAULT_ON_INSTALL_TIMEOUT) */
+};
+
+/* [plugin]: the OpenVPN plugin's policy and its management, marks and status files. */
+struct cfg_plugin {
+	enum cfg_action missing;      /* missing */
+	enum cfg_action expired;      /* expired */
+	long long grace;              /* grace, seconds, >= 0 */
+	char *management;             /* management: "unix:/path" or "host:port", or NULL */
 	/*
-	 * [plugin] management-password: cfg_load() records the path only, and never reads the file (the
+	 * management-password: cfg_load() records the path only, and never reads the file (the
 	 * fetcher shares this configuration, and a root-only 0600 file is not for its user). The plugin
 	 * reads it with cfg_read_secret() and puts the password here; cfg_free() wipes it.
 	 */
 	char *management_password;
 	char *management_password_path;
-	int evict;                    /* [plugin] evict: 1/0, or -1 when unset (then: yes iff management) */
-	char *marks_file;             /* [plugin] marks-file: absolute path, or NULL (CFG_DEFAULT_MARKS_FILE) */
-	char *strongswan_vici;        /* [strongswan] vici: "unix:///path" of charon's vici socket, or NULL */
-	bool strongswan_load_scoped;  /* [strongswan] load-scoped: also hand charon CRLs with an IDP (default no) */
-	char *metrics_file;           /* [global] metrics-file: Prometheus textfile the daemon rewrites, or NULL */
-	char *on_install;             /* [global] on-install: /bin/sh -c COMMAND after each install, or NULL */
-	long long on_install_timeout; /* [global] on-install-timeout: seconds (default CFG_DEFAULT_ON_INSTALL_TIMEOUT) */
-	char *status_file;            /* [plugin] status-file: the plugin's JSON view of what it enforces, or NULL */
+	int evict;                    /* evict: 1/0, or -1 when unset (then: yes iff management) */
+	char *marks_file;             /* marks-file: absolute path, or NULL (CFG_DEFAULT_MARKS_FILE) */
+	char *status_file;            /* status-file: the plugin's JSON view of what it enforces, or NULL */
+};
+
+/* [strongswan]: the fetcher's strongSwan sink. */
+struct cfg_strongswan {
+	char *vici;                   /* vici: "unix:///path" of charon's vici socket, or NULL */
+	bool load_scoped;             /* load-scoped: also hand charon CRLs with an IDP (default no) */
+};
+
+/* The whole file: one member per fixed section, then the [source NAME] sections in file order. */
+struct cfg {
+	char *path;
+	struct cfg_global global;
+	struct cfg_plugin plugin;
+	struct cfg_strongswan strongswan;
 	struct cfg_source *sources;
 	size_t n_sources;
 };

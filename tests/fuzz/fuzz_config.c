@@ -114,17 +114,17 @@ static bool url_ok(const char *u)
 /* What cfg_parse_buffer() promises on success; a broken promise is a crash for the fuzzer. */
 static void check_cfg(const struct cfg *cfg, bool cas_loaded)
 {
-	if (!cfg->path || !cfg->cache_dir || cfg->cache_dir[0] != '/' || cfg->grace < 0)
+	if (!cfg->path || !cfg->global.cache_dir || cfg->global.cache_dir[0] != '/' || cfg->plugin.grace < 0)
 		__builtin_trap();
-	if (cfg->missing != CFG_REJECT && cfg->missing != CFG_ACCEPT)
+	if (cfg->plugin.missing != CFG_REJECT && cfg->plugin.missing != CFG_ACCEPT)
 		__builtin_trap();
-	if (cfg->expired != CFG_REJECT && cfg->expired != CFG_ACCEPT)
+	if (cfg->plugin.expired != CFG_REJECT && cfg->plugin.expired != CFG_ACCEPT)
 		__builtin_trap();
-	if (cfg->timeout <= 0 || cfg->timeout > CFG_TIMEOUT_MAX)
+	if (cfg->global.timeout <= 0 || cfg->global.timeout > CFG_TIMEOUT_MAX)
 		__builtin_trap();
 	/* the parser records the password file, it never reads it */
-	if (cfg->management_password ||
-	    (cfg->management_password_path && cfg->management_password_path[0] != '/'))
+	if (cfg->plugin.management_password ||
+	    (cfg->plugin.management_password_path && cfg->plugin.management_password_path[0] != '/'))
 		__builtin_trap();
 	if ((cfg->n_sources == 0) != (cfg->sources == NULL))
 		__builtin_trap();
@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!cfg)
 			__builtin_trap();
 		check_cfg(cfg, false);
-		if (cfg->management_password_path && strcmp(cfg->management_password_path, tmp_file) == 0)
+		if (cfg->plugin.management_password_path && strcmp(cfg->plugin.management_password_path, tmp_file) == 0)
 			check_secret();
 		if (every_ca_is_tmp(cfg)) {
 			struct cfg *loaded = NULL;

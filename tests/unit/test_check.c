@@ -190,7 +190,7 @@ static void check_cert__hold_released_by_newer_crl__good(void **state)
 	const struct pki_crl_entry e = ENTRY(&s01, 1, CRL_REASON_CERTIFICATE_HOLD, fx.now - 2 * DAY);
 	char *dir = pki_tmpdir();
 	struct cfg_source src = { .ca = fx.ca->cert };
-	struct cfg cfg = { .cache_dir = dir, .sources = &src, .n_sources = 1 };
+	struct cfg cfg = { .global.cache_dir = dir, .sources = &src, .n_sources = 1 };
 	struct store_loader *l;
 	struct store *s1 = NULL, *s2 = NULL;
 	struct check_result r;
@@ -951,7 +951,7 @@ static void check_cert__only_the_delta_file_changes__revoked_after_reload(void *
 	const struct pki_crl_entry de = ENTRY(&s01, 1, CRL_REASON_KEY_COMPROMISE, fx.now - 60);
 	char *dir = pki_tmpdir();
 	struct cfg_source src = { .ca = fx.ca->cert };
-	struct cfg cfg = { .cache_dir = dir, .sources = &src, .n_sources = 1 };
+	struct cfg cfg = { .global.cache_dir = dir, .sources = &src, .n_sources = 1 };
 	struct store_loader *l;
 	struct store *s1 = NULL, *s2 = NULL, *s3 = NULL;
 	struct check_result r;

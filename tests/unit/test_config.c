@@ -293,10 +293,10 @@ static void cfg_load__good_file__every_value_parsed(void **state)
 		fail_msg("%s", err);
 	assert_non_null(cfg);
 	assert_string_equal(cfg->path, fx.good_conf);
-	assert_string_equal(cfg->cache_dir, "/var/lib/crlsync");
-	assert_int_equal(cfg->missing, CFG_ACCEPT);
-	assert_int_equal(cfg->expired, CFG_ACCEPT);
-	assert_int_equal(cfg->grace, 900);
+	assert_string_equal(cfg->global.cache_dir, "/var/lib/crlsync");
+	assert_int_equal(cfg->plugin.missing, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.expired, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.grace, 900);
 	assert_int_equal(cfg->n_sources, 2);
 
 	assert_string_equal(cfg->sources[0].name, "corp-issuing");
@@ -326,9 +326,9 @@ static void cfg_parse_buffer__minimal__defaults_reject_reject_zero(void **state)
 	(void)state;
 	cfg = expect_ok(GLOBAL, true);
 	assert_string_equal(cfg->path, "ok.conf");
-	assert_int_equal(cfg->missing, CFG_REJECT);
-	assert_int_equal(cfg->expired, CFG_REJECT);
-	assert_int_equal(cfg->grace, 0);
+	assert_int_equal(cfg->plugin.missing, CFG_REJECT);
+	assert_int_equal(cfg->plugin.expired, CFG_REJECT);
+	assert_int_equal(cfg->plugin.grace, 0);
 	assert_int_equal(cfg->n_sources, 0);
 	assert_null(cfg->sources);
 	cfg_free(cfg);
@@ -368,8 +368,8 @@ static void cfg_parse_buffer__bom_crlf_colon_comments__accepted(void **state)
 
 	(void)state;
 	cfg = expect_ok(conf, false);
-	assert_string_equal(cfg->cache_dir, "/var/cache/crlsync");
-	assert_int_equal(cfg->grace, 86400);
+	assert_string_equal(cfg->global.cache_dir, "/var/cache/crlsync");
+	assert_int_equal(cfg->plugin.grace, 86400);
 	assert_int_equal(cfg->n_sources, 1);
 	assert_string_equal(cfg->sources[0].name, "x");
 	assert_int_equal(cfg->sources[0].line, 9);
@@ -385,8 +385,8 @@ static void cfg_parse_buffer__split_global_and_plugin__merged(void **state)
 
 	(void)state;
 	cfg = expect_ok(conf, false);
-	assert_int_equal(cfg->missing, CFG_ACCEPT);
-	assert_int_equal(cfg->expired, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.missing, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.expired, CFG_ACCEPT);
 	cfg_free(cfg);
 }
 
@@ -432,7 +432,7 @@ static void cfg_parse_buffer__line_of_199__accepted(void **state)
 		char *conf = conf_with_line_of(199, eols[i]);
 		struct cfg *cfg = expect_ok(conf, false);
 
-		assert_int_equal(strlen(cfg->cache_dir), 199 - strlen("cache-dir = "));
+		assert_int_equal(strlen(cfg->global.cache_dir), 199 - strlen("cache-dir = "));
 		cfg_free(cfg);
 		free(conf);
 	}
@@ -583,10 +583,10 @@ static void cfg_parse_buffer__fetcher_keys__parsed(void **state)
 
 	(void)state;
 	assert_true(cfg_parse_buffer("t.conf", text, strlen(text), false, &cfg, err, sizeof(err)));
-	assert_int_equal(cfg->interval, 7200);
-	assert_int_equal(cfg->timeout, 15);
-	assert_int_equal(cfg->max_size, 512 * 1024);
-	assert_string_equal(cfg->user_agent, "gw-7 (crlsync)");
+	assert_int_equal(cfg->global.interval, 7200);
+	assert_int_equal(cfg->global.timeout, 15);
+	assert_int_equal(cfg->global.max_size, 512 * 1024);
+	assert_string_equal(cfg->global.user_agent, "gw-7 (crlsync)");
 	assert_int_equal(cfg_source_interval(cfg, &cfg->sources[0]), 600);
 	assert_int_equal(cfg_source_max_size(cfg, &cfg->sources[0]), 1024 * 1024);
 	assert_int_equal(cfg_source_interval(cfg, &cfg->sources[1]), 7200);
@@ -604,10 +604,10 @@ static void cfg_parse_buffer__fetcher_defaults__documented_values(void **state)
 
 	(void)state;
 	assert_true(cfg_parse_buffer("t.conf", text, strlen(text), false, &cfg, err, sizeof(err)));
-	assert_int_equal(cfg->interval, 3600);
-	assert_int_equal(cfg->timeout, 30);
-	assert_int_equal(cfg->max_size, 64ULL << 20);
-	assert_string_equal(cfg->user_agent, CFG_DEFAULT_USER_AGENT);
+	assert_int_equal(cfg->global.interval, 3600);
+	assert_int_equal(cfg->global.timeout, 30);
+	assert_int_equal(cfg->global.max_size, 64ULL << 20);
+	assert_string_equal(cfg->global.user_agent, CFG_DEFAULT_USER_AGENT);
 	cfg_free(cfg);
 }
 
@@ -635,11 +635,11 @@ static void cfg_parse_buffer__timeout_over_a_day__rejected(void **state)
 	expect_fail(GLOBAL "timeout = 9223372036854775807\n", 3, "for `timeout'");
 	/* the twins: the largest accepted */
 	cfg = expect_ok(GLOBAL "timeout = 1d\n", false);
-	assert_int_equal(cfg->timeout, CFG_TIMEOUT_MAX);
-	assert_int_equal(cfg->timeout, 86400);
+	assert_int_equal(cfg->global.timeout, CFG_TIMEOUT_MAX);
+	assert_int_equal(cfg->global.timeout, 86400);
 	cfg_free(cfg);
 	cfg = expect_ok(GLOBAL "timeout = 86400s\n", false);
-	assert_int_equal(cfg->timeout, 86400);
+	assert_int_equal(cfg->global.timeout, 86400);
 	cfg_free(cfg);
 }
 
@@ -653,14 +653,14 @@ static void cfg_parse_buffer__management_keys__parsed(void **state)
 
 	(void)state;
 	assert_true(cfg_parse_buffer("t.conf", a, strlen(a), false, &cfg, err, sizeof(err)));
-	assert_string_equal(cfg->management, "unix:/run/openvpn/mgmt.sock");
+	assert_string_equal(cfg->plugin.management, "unix:/run/openvpn/mgmt.sock");
 	assert_true(cfg_evict(cfg)); /* default yes when management is set */
 	cfg_free(cfg);
 	assert_true(cfg_parse_buffer("t.conf", b, strlen(b), false, &cfg, err, sizeof(err)));
 	assert_false(cfg_evict(cfg));
 	cfg_free(cfg);
 	assert_true(cfg_parse_buffer("t.conf", c, strlen(c), false, &cfg, err, sizeof(err)));
-	assert_null(cfg->management);
+	assert_null(cfg->plugin.management);
 	assert_false(cfg_evict(cfg)); /* and no without it */
 	cfg_free(cfg);
 }
@@ -685,16 +685,16 @@ static void cfg_parse_buffer__strongswan_keys__parsed(void **state)
 
 	(void)state;
 	assert_true(cfg_parse_buffer("t.conf", a, strlen(a), false, &cfg, err, sizeof(err)));
-	assert_string_equal(cfg->strongswan_vici, "unix:///var/run/charon.vici");
-	assert_false(cfg->strongswan_load_scoped); /* default: scoped CRLs are not handed to charon */
+	assert_string_equal(cfg->strongswan.vici, "unix:///var/run/charon.vici");
+	assert_false(cfg->strongswan.load_scoped); /* default: scoped CRLs are not handed to charon */
 	cfg_free(cfg);
 	assert_true(cfg_parse_buffer("t.conf", b, strlen(b), false, &cfg, err, sizeof(err)));
-	assert_string_equal(cfg->strongswan_vici, "unix:///run/x.vici");
-	assert_true(cfg->strongswan_load_scoped);
+	assert_string_equal(cfg->strongswan.vici, "unix:///run/x.vici");
+	assert_true(cfg->strongswan.load_scoped);
 	cfg_free(cfg);
 	assert_true(cfg_parse_buffer("t.conf", c, strlen(c), false, &cfg, err, sizeof(err)));
-	assert_null(cfg->strongswan_vici); /* no section: no charon */
-	assert_false(cfg->strongswan_load_scoped);
+	assert_null(cfg->strongswan.vici); /* no section: no charon */
+	assert_false(cfg->strongswan.load_scoped);
 	cfg_free(cfg);
 }
 
@@ -903,11 +903,11 @@ static void cfg_parse_buffer__inline_comment__same_for_every_key(void **state)
 			       "expired = accept\t;yes\n[source a]   ; the first\nca = /x.pem # its CA\n"
 			       "url = http://a/b # mirror\nurl = http://c/d\t#x\nurl = http://e/f#frag ; with a fragment\n",
 			false);
-	assert_string_equal(cfg->user_agent, "gw-7");
-	assert_string_equal(cfg->on_install, "logger -t crlsync installed");
-	assert_string_equal(cfg->metrics_file, "/run/m.prom");
-	assert_int_equal(cfg->missing, CFG_ACCEPT);
-	assert_int_equal(cfg->expired, CFG_ACCEPT);
+	assert_string_equal(cfg->global.user_agent, "gw-7");
+	assert_string_equal(cfg->global.on_install, "logger -t crlsync installed");
+	assert_string_equal(cfg->global.metrics_file, "/run/m.prom");
+	assert_int_equal(cfg->plugin.missing, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.expired, CFG_ACCEPT);
 	assert_string_equal(cfg->sources[0].ca_path, "/x.pem");
 	assert_int_equal(cfg->sources[0].n_urls, 3);
 	assert_string_equal(cfg->sources[0].urls[0], "http://a/b");
@@ -917,8 +917,8 @@ static void cfg_parse_buffer__inline_comment__same_for_every_key(void **state)
 
 	/* the twins: inside a word both are text, in every key */
 	cfg = expect_ok(GLOBAL "user-agent = gw#7;x\non-install = a;b#c\n", false);
-	assert_string_equal(cfg->user_agent, "gw#7;x");
-	assert_string_equal(cfg->on_install, "a;b#c");
+	assert_string_equal(cfg->global.user_agent, "gw#7;x");
+	assert_string_equal(cfg->global.on_install, "a;b#c");
 	cfg_free(cfg);
 	expect_fail(GLOBAL "[plugin]\nmissing = accept#x\n", 4, "bad value `accept#x' for `missing'");
 	expect_fail(GLOBAL "[plugin]\nmissing = accept;x\n", 4, "bad value `accept;x' for `missing'");
@@ -1062,8 +1062,8 @@ static bool password_root_only_not_read(const void *arg)
 	ok = cfg_parse_buffer("ok.conf", conf, strlen(conf), true, &cfg, err, sizeof(err));
 	if (!ok)
 		fprintf(stderr, "child got: %s\n", err);
-	ok = ok && cfg->management_password == NULL && cfg->management_password_path != NULL &&
-	     strcmp(cfg->management_password_path, fx.pw_root) == 0;
+	ok = ok && cfg->plugin.management_password == NULL && cfg->plugin.management_password_path != NULL &&
+	     strcmp(cfg->plugin.management_password_path, fx.pw_root) == 0;
 	cfg_free(cfg);
 	free(conf);
 	return ok;
@@ -1082,8 +1082,8 @@ static void cfg_parse_buffer__management_password_root_only__path_kept_file_not_
 	/* a file that does not exist is the plugin's business, when it starts */
 	conf = xasprintf(GLOBAL "[plugin]\nmanagement-password = %s\n", fx.missing);
 	cfg = expect_ok(conf, true);
-	assert_string_equal(cfg->management_password_path, fx.missing);
-	assert_null(cfg->management_password);
+	assert_string_equal(cfg->plugin.management_password_path, fx.missing);
+	assert_null(cfg->plugin.management_password);
 	cfg_free(cfg);
 	free(conf);
 }
@@ -1099,10 +1099,10 @@ static void cfg_apply_override__management_password__path_only(void **state)
 	cfg = expect_ok(GLOBAL, false);
 	if (!cfg_apply_override(cfg, "management-password=/nonexistent/mgmt.pass", err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_string_equal(cfg->management_password_path, "/nonexistent/mgmt.pass");
-	assert_null(cfg->management_password);
+	assert_string_equal(cfg->plugin.management_password_path, "/nonexistent/mgmt.pass");
+	assert_null(cfg->plugin.management_password);
 	expect_override_fail(cfg, "management-password=mgmt.pass", "absolute path");
-	assert_string_equal(cfg->management_password_path, "/nonexistent/mgmt.pass");
+	assert_string_equal(cfg->plugin.management_password_path, "/nonexistent/mgmt.pass");
 	cfg_free(cfg);
 }
 
@@ -1396,13 +1396,13 @@ static void cfg_apply_override__plugin_keys__applied(void **state)
 	assert_true(cfg_apply_override(cfg, "missing=accept", err, sizeof(err)));
 	assert_true(cfg_apply_override(cfg, "expired=accept", err, sizeof(err)));
 	assert_true(cfg_apply_override(cfg, "grace=2h", err, sizeof(err)));
-	assert_int_equal(cfg->missing, CFG_ACCEPT);
-	assert_int_equal(cfg->expired, CFG_ACCEPT);
-	assert_int_equal(cfg->grace, 7200);
+	assert_int_equal(cfg->plugin.missing, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.expired, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.grace, 7200);
 	assert_true(cfg_apply_override(cfg, "missing=reject", err, sizeof(err)));
-	assert_int_equal(cfg->missing, CFG_REJECT);
+	assert_int_equal(cfg->plugin.missing, CFG_REJECT);
 	assert_true(cfg_apply_override(cfg, "grace=0", err, sizeof(err)));
-	assert_int_equal(cfg->grace, 0);
+	assert_int_equal(cfg->plugin.grace, 0);
 	cfg_free(cfg);
 }
 
@@ -1438,10 +1438,10 @@ static void cfg_apply_override__bad__rejected_cfg_unchanged(void **state)
 	expect_override_fail(cfg, "missing=maybe", "bad value `maybe' for `missing'");
 	expect_override_fail(cfg, "expired=", "bad value `' for `expired'");
 	/* nothing above changed anything */
-	assert_int_equal(cfg->missing, CFG_ACCEPT);
-	assert_int_equal(cfg->expired, CFG_REJECT);
-	assert_int_equal(cfg->grace, 90);
-	assert_string_equal(cfg->cache_dir, "/var/lib/crlsync");
+	assert_int_equal(cfg->plugin.missing, CFG_ACCEPT);
+	assert_int_equal(cfg->plugin.expired, CFG_REJECT);
+	assert_int_equal(cfg->plugin.grace, 90);
+	assert_string_equal(cfg->global.cache_dir, "/var/lib/crlsync");
 	cfg_free(cfg);
 }
 

@@ -96,8 +96,8 @@ static int run_dropped(int dir_mode, const char *want, int errors)
 		int ls = listen_in(dir, (mode_t)dir_mode, spec, sizeof(spec));
 
 		want_line = want;
-		cfg.management = spec;
-		cfg.evict = 1;
+		cfg.plugin.management = spec;
+		cfg.plugin.evict = 1;
 		if (evictor_start(&cfg, &pol, &sink, no_store, NULL, &e) != 0)
 			_exit(3);
 		if (setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
@@ -256,8 +256,8 @@ static void peer_start(struct peer *p)
 	assert_int_equal(bind(p->ls, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(p->ls, 4), 0);
 	snprintf(p->spec, sizeof(p->spec), "unix:%s", p->path);
-	p->cfg.management = p->spec;
-	p->cfg.evict = 1;
+	p->cfg.plugin.management = p->spec;
+	p->cfg.plugin.evict = 1;
 	p->sink.fn = collect_fn;
 	assert_int_equal(evictor_start(&p->cfg, &p->pol, &p->sink, snap_acquire, NULL, &p->e), 0);
 	for (int i = 0; i < PEER_VICTIMS; i++) {

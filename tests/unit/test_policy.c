@@ -240,7 +240,7 @@ static void policy_decide__small_explain_buffer__truncated_terminated(void **sta
 
 static void policy_from_cfg__copies_plugin_keys(void **state)
 {
-	struct cfg cfg = { .missing = CFG_ACCEPT, .expired = CFG_REJECT, .grace = 86400 };
+	struct cfg cfg = { .plugin.missing = CFG_ACCEPT, .plugin.expired = CFG_REJECT, .plugin.grace = 86400 };
 	struct policy p;
 
 	(void)state;

@@ -110,7 +110,7 @@ static void status_file_open__writes_on_counter_change__within_tick(void **state
 	snprintf(dir, sizeof(dir), "%s/status_file.%d", tmp ? tmp : "/tmp", (int)getpid());
 	snprintf(path, sizeof(path), "%s/sub/status.json", dir);
 	mkdir(dir, 0755);
-	cfg.status_file = path;
+	cfg.plugin.status_file = path;
 	/* The directory is created when missing (as root at OpenVPN's start) */
 	assert_int_equal(status_file_open(&cfg, &pol, &sink, &sf), 0);
 	assert_non_null(sf);

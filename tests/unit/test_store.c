@@ -92,7 +92,7 @@ static int setup(void **state)
 
 	assert_non_null(w);
 	w->dir = pki_tmpdir();
-	w->cfg.cache_dir = w->dir;
+	w->cfg.global.cache_dir = w->dir;
 	w->cfg.sources = w->sources;
 	w->cfg.n_sources = 2;
 	snprintf(w->sources[0].name, sizeof(w->sources[0].name), "alpha");
