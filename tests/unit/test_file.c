@@ -195,6 +195,61 @@ static void file_read_at__symlink__eloop(void **state)
 	close(dfd);
 }
 
+/* The readers a piece at a time (issue 14): the same refusals as file_read_at(), then the file. */
+static void file_open_at__regular__fd_and_size_refusals_as_file_read_at(void **state)
+{
+	int dfd = open(fx.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+	char buf[8];
+	size_t size = 99;
+
+	(void)state;
+	assert_true(dfd >= 0);
+	pki_write_file(pki_path(fx.dir, "open-at"), "abcdef", 6);
+	fd = file_open_at(dfd, "open-at", 100, &size);
+	assert_true(fd >= 0);
+	assert_int_equal(size, 6);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 2), 4);
+	assert_memory_equal(buf, "cdef", 4);
+	close(fd);
+	assert_int_equal(file_open_at(dfd, "open-at", 5, &size), -EFBIG);
+	assert_int_equal(file_open_at(dfd, "not-there", 100, &size), -ENOENT);
+	assert_int_equal(file_open_at(dfd, ".", 100, &size), -EISDIR);
+	unlink(pki_path(fx.dir, "open-link"));
+	assert_int_equal(symlink("open-at", pki_path(fx.dir, "open-link")), 0);
+	assert_int_equal(file_open_at(dfd, "open-link", 100, &size), -ELOOP);
+	unlink(pki_path(fx.dir, "open-fifo"));
+	assert_int_equal(mkfifo(pki_path(fx.dir, "open-fifo"), 0600), 0);
+	assert_int_equal(file_open_at(dfd, "open-fifo", 100, &size), -EINVAL); /* and no hang */
+	close(dfd);
+}
+
+static void file_map_at__regular_and_empty__mapped_refusals_as_file_read_at(void **state)
+{
+	int dfd = open(fx.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const unsigned char *map = NULL;
+	size_t len = 99;
+
+	(void)state;
+	assert_true(dfd >= 0);
+	pki_write_file(pki_path(fx.dir, "map-at"), "mapped", 6);
+	assert_int_equal(file_map_at(dfd, "map-at", 100, &map, &len), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(map, "mapped", 6);
+	file_unmap(map, len);
+	pki_write_file(pki_path(fx.dir, "map-empty"), "", 0);
+	assert_int_equal(file_map_at(dfd, "map-empty", 100, &map, &len), 0);
+	assert_non_null(map);
+	assert_int_equal(len, 0);
+	file_unmap(map, len);
+	assert_int_equal(file_map_at(dfd, "map-at", 5, &map, &len), -EFBIG);
+	assert_null(map);
+	unlink(pki_path(fx.dir, "map-link"));
+	assert_int_equal(symlink("map-at", pki_path(fx.dir, "map-link")), 0);
+	assert_int_equal(file_map_at(dfd, "map-link", 100, &map, &len), -ELOOP);
+	assert_null(map);
+	close(dfd);
+}
+
 static void file_read_ex__fifo__info_says_fifo_opened(void **state)
 {
 	const char *p = pki_path(fx.dir, "fifo2");
@@ -229,6 +284,8 @@ int main(void)
 		cmocka_unit_test(file_read_ex__size_unknown_ahead__grows_to_content),
 		cmocka_unit_test(file_read_at__symlink__eloop),
 		cmocka_unit_test(file_read_ex__fifo__info_says_fifo_opened),
+		cmocka_unit_test(file_open_at__regular__fd_and_size_refusals_as_file_read_at),
+		cmocka_unit_test(file_map_at__regular_and_empty__mapped_refusals_as_file_read_at),
 	};
 
 	return cmocka_run_group_tests_name("file", tests, group_setup, group_teardown);
