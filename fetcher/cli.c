@@ -106,7 +106,9 @@ static const struct cmd_spec {
 			     CLI_O(OPT_WARN) | CLI_O(OPT_CRIT), 0, 0 },
 };
 
-static const char global_help[] = "  -c, --config FILE  configuration (default " CRLSYNC_CONFIG_FILE ")\n"
+/* The default path on a line of its own: under the /usr/local prefix it no longer fits beside the option. */
+static const char global_help[] = "  -c, --config FILE  configuration, by default\n"
+				  "                     " CRLSYNC_CONFIG_FILE "\n"
 				  "  -q, --quiet        errors only (what cron needs)\n"
 				  "  -v, --verbose      debug lines too\n"
 				  "  -V, --version      print the version and exit\n"
