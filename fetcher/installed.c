@@ -34,6 +34,26 @@ void installed_remember(struct src_state *st, const struct crl *c)
 	st->entries = c->entries;
 	snprintf(st->sig_alg, sizeof(st->sig_alg), "%s", OBJ_nid2ln(c->sig_nid));
 	text_sanitize_copy(st->issuer, sizeof(st->issuer), c->issuer_text);
+	/* Its delta's URLs, kept so that a 304 for the base needs no parse of it (issue 14). */
+	{
+		size_t len = 0;
+		char *f;
+
+		for (size_t i = 0; i < c->n_freshest_urls; i++)
+			if (text_is_clean(c->freshest_urls[i]))
+				len += strlen(c->freshest_urls[i]) + 1;
+		if ((f = calloc(1, len + 1)) != NULL) {
+			for (size_t i = 0; i < c->n_freshest_urls; i++) {
+				if (text_is_clean(c->freshest_urls[i])) {
+					strcat(f, c->freshest_urls[i]);
+					strcat(f, "\n");
+				}
+			}
+		}
+		free(st->freshest);
+		st->freshest = f;
+		st->have_freshest = f != NULL; /* out of memory: unknown, the file is read again */
+	}
 	raise_high_water(st, &st->crl);
 }
 

@@ -34,6 +34,7 @@ void state_clear(struct src_state *st)
 	free(st->last_modified);
 	free(st->url);
 	free(st->last_result);
+	free(st->freshest);
 	memset(st, 0, sizeof(*st));
 	st->url_index = -1;
 }
@@ -142,6 +143,38 @@ static void save_mark(json_t *o, const struct mark *m)
 	}
 }
 
+/* The "freshest_urls" array of a state into st->freshest (one per line); only clean URLs are kept. */
+static bool load_freshest(const json_t *a, struct src_state *st)
+{
+	size_t i, len = 0;
+	json_t *u;
+
+	if (!json_is_array(a))
+		return true; /* unknown: have_freshest stays false */
+	json_array_foreach(a, i, u)
+		if (json_is_string(u) && text_is_clean(json_string_value(u)))
+			len += strlen(json_string_value(u)) + 1;
+	if ((st->freshest = calloc(1, len + 1)) == NULL)
+		return false;
+	json_array_foreach(a, i, u) {
+		if (json_is_string(u) && text_is_clean(json_string_value(u))) {
+			strcat(st->freshest, json_string_value(u));
+			strcat(st->freshest, "\n");
+		}
+	}
+	st->have_freshest = true;
+	return true;
+}
+
+static json_t *freshest_json(const char *lines)
+{
+	json_t *a = json_array();
+
+	for (const char *p = lines ? lines : "", *nl; a != NULL && (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		json_array_append_new(a, json_stringn(p, (size_t)(nl - p)));
+	return a;
+}
+
 int state_load(int dirfd, const char *name, struct src_state *st)
 {
 	char path[256];
@@ -223,6 +256,10 @@ int state_load(int dirfd, const char *name, struct src_state *st)
 		st->entries = (unsigned long long)json_integer_value(json_object_get(crl, "entries"));
 		copy_str(st->sig_alg, sizeof(st->sig_alg), jstr(crl, "signature_algorithm"));
 		copy_str(st->issuer, sizeof(st->issuer), jstr(crl, "issuer"));
+		if (!load_freshest(json_object_get(crl, "freshest_urls"), st)) {
+			r = -ENOMEM;
+			goto out;
+		}
 		st->file_ino = (unsigned long long)json_integer_value(json_object_get(crl, "file_ino"));
 		st->file_size = (unsigned long long)json_integer_value(json_object_get(crl, "file_size"));
 		st->file_mtime_ns = (long long)json_integer_value(json_object_get(crl, "file_mtime_ns"));
@@ -314,6 +351,8 @@ int state_save(int dirfd, const char *name, const struct src_state *st)
 		json_object_set_new(crl, "entries", json_integer((json_int_t)st->entries));
 		json_object_set_new(crl, "signature_algorithm", jclean(st->sig_alg));
 		json_object_set_new(crl, "issuer", jclean(st->issuer));
+		if (st->have_freshest)
+			json_object_set_new(crl, "freshest_urls", freshest_json(st->freshest));
 		json_object_set_new(crl, "file_ino", json_integer((json_int_t)st->file_ino));
 		json_object_set_new(crl, "file_size", json_integer((json_int_t)st->file_size));
 		json_object_set_new(crl, "file_mtime_ns", json_integer((json_int_t)st->file_mtime_ns));

@@ -42,6 +42,13 @@ struct src_state {
 	unsigned long long entries;
 	char sig_alg[64];
 	char issuer[256];       /* one line, sanitised (text.h): it is echoed by status */
+	/*
+	 * The installed base's FreshestCRL http(s) URLs, one per line ("" when it names none), so that
+	 * a pass that gets a 304 for the base need not parse a 10M-entry file again to find its delta.
+	 * have_freshest false: unknown (a state written before it was kept): the file is read.
+	 */
+	bool have_freshest;
+	char *freshest;
 	/* identity of the NAME.crl this record describes: a mismatch (a crash between the rename and
 	 * the state's own save, or a hand-placed file) means the file must be read again */
 	unsigned long long file_ino;
