@@ -1158,6 +1158,7 @@ struct hammer {
 	atomic_bool stop;      /* the test gave up: renamer, stop now */
 	atomic_int err;        /* errno of a failed write or rename */
 	atomic_int unseen;     /* installs whose load was not logged in time */
+	int wait_ms;           /* how long the renamer waits for each load (CRLSYNC_HAMMER_WAIT_MS, 3000) */
 };
 
 /* The fetcher's install, without pki.h (its failures longjmp, which only the test thread may do). */
@@ -1201,7 +1202,7 @@ static void *hammer_renamer(void *arg)
 		}
 		/* Each generation is published while the verifier runs: wait for the load before the next. */
 		snprintf(want, sizeof(want), "number %02X,", h->number[i]);
-		if (!log_wait(mark, "loaded issuing.crl: ", want, 3000))
+		if (!log_wait(mark, "loaded issuing.crl: ", want, h->wait_ms))
 			atomic_fetch_add(&h->unseen, 1);
 	}
 	atomic_store(&h->done, true);
@@ -1335,7 +1336,11 @@ static void hammer__verify_while_crls_swap__every_verdict_from_a_generation(void
 	size_t mark;
 	bool started = false;
 
-	const char *senv = getenv("CRLSYNC_HAMMER_SWAPS");
+	const char *senv = getenv("CRLSYNC_HAMMER_SWAPS"), *wenv = getenv("CRLSYNC_HAMMER_WAIT_MS");
+
+	h.wait_ms = wenv ? (int)strtol(wenv, NULL, 10) : 3000;
+	if (h.wait_ms < 3000)
+		h.wait_ms = 3000;
 
 	/* Even, so that the last generation does not revoke bob (checked at the end). */
 	h.swaps = senv ? (int)strtol(senv, NULL, 10) : HAMMER_SWAPS;
